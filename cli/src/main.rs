@@ -1,0 +1,215 @@
+//! `kvstore`, the command line of mini-kvstore.
+//!
+//! ```text
+//! kvstore [--data-dir DIR] [COMMAND]        one command, or the REPL without one
+//! kvstore --volume DIR --id ID [--port N]   the REST server (`kvstore serve …` too)
+//! ```
+//!
+//! The command language itself — grammar, execution, wording — is the
+//! `mini-kvstore-commands` crate, shared with the browser playground. This
+//! binary is the terminal around it: it flattens that grammar into its own
+//! clap parser (so `kvstore set a 1` and the REPL line `set a 1` are the same
+//! grammar), opens the store, and adds what only a terminal has: colour,
+//! progress bars, line editing and history, exit statuses.
+//!
+//! | module | what |
+//! |---|---|
+//! | `main` | arguments, opening the store, one-shot commands and their exit status |
+//! | `repl` | the REPL: rustyline on a terminal, plain line reading from a pipe |
+//! | `output` | printing replies, in colour when stdout is a terminal |
+//! | `progress` | the [`Host`](mini_kvstore_commands::Host): files and indicatif progress bars |
+//! | `serve` | the server entry (`--volume`/`--id`, `serve`) |
+//!
+//! Exit status: 0 success; 1 a key not found, a `load` with bad lines, or an
+//! error (the store could not be opened, a command failed); 2 a usage error,
+//! or corruption found by `verify`.
+
+mod output;
+mod progress;
+mod repl;
+mod serve;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::anyhow;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use mini_kvstore::{KvStore, Options, SyncPolicy};
+use mini_kvstore_commands::{Command, Outcome, Reply, execute, execute_without_store};
+
+use crate::output::Painter;
+use crate::progress::TerminalHost;
+use crate::serve::ServerArgs;
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kvstore",
+    version,
+    about = "A log-structured key-value store: one-shot commands, a REPL, or the REST server",
+    long_about = "A log-structured key-value store.\n\n\
+        With a command, runs it once and exits. Without one, opens the REPL \
+        (the same commands, one per line; line editing and history on a \
+        terminal, or a script piped into stdin).",
+    disable_help_subcommand = true,
+    after_help = "Start the REST server with `kvstore --volume DIR --id ID [--port N]` or `kvstore serve`."
+)]
+struct Cli {
+    /// The directory holding the store's segments (created if missing)
+    #[arg(
+        long,
+        short = 'd',
+        env = "KVSTORE_DATA_DIR",
+        value_name = "DIR",
+        default_value = "data"
+    )]
+    data_dir: PathBuf,
+
+    #[command(flatten)]
+    server: ServerArgs,
+
+    #[command(subcommand)]
+    command: Option<CliCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+enum CliCommand {
+    #[command(flatten)]
+    Store(Command),
+    /// Start the REST server (the same as `kvstore --volume DIR --id ID`)
+    Serve(ServerArgs),
+}
+
+/// Exit status for each outcome (see the module docs).
+const EXIT_FAILURE: u8 = 1;
+const EXIT_CORRUPTION: u8 = 2;
+
+fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    init_tracing();
+    match run(cli, &matches) {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("kvstore: {error:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// Logs from the engine (a corrupt range skipped at open, say) go to stderr,
+/// warnings and worse unless `RUST_LOG` asks for more.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .without_time()
+        .with_target(false)
+        .init();
+}
+
+fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
+    if server_requested(matches) {
+        if cli.command.is_some() {
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--volume and --id start the server and take no command",
+                )
+                .exit();
+        }
+        return serve::run(cli.server.resolve());
+    }
+    let painter = Painter::for_stdout();
+    match cli.command {
+        Some(CliCommand::Serve(args)) => serve::run(args.resolve()),
+        None => {
+            let store = open(&cli.data_dir)?;
+            repl::run(&store, &cli.data_dir, &painter)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        // The one-shot `help` describes the whole command line, flags included.
+        Some(CliCommand::Store(Command::Help { command: None })) => {
+            let help = Cli::command().render_long_help();
+            if painter.colour() {
+                output::print_raw(&help.ansi().to_string())?;
+            } else {
+                output::print_raw(&help.to_string())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(CliCommand::Store(command)) => one_shot(&cli.data_dir, &command, &painter),
+    }
+}
+
+/// Whether the top-level server flags were given. Only the command line
+/// counts: their environment fallbacks (`DATA_DIR`, `PORT`, …) are common
+/// names in other programs' environments, and must not turn a plain
+/// `kvstore` into a server.
+fn server_requested(matches: &ArgMatches) -> bool {
+    let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+    let starts = given("volume") || given("id");
+    if !starts && (given("port") || given("bind") || given("token")) {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "--port, --bind and --token configure the server: give --volume DIR and --id ID too",
+            )
+            .exit();
+    }
+    starts
+}
+
+/// Opens the store for the CLI. Writes are made durable by the commands
+/// themselves (each write command syncs before it replies), so the store
+/// needs no per-write fsync: `SyncPolicy::Never` lets `load` share one
+/// fsync among all its lines.
+fn open(dir: &Path) -> anyhow::Result<KvStore> {
+    let options = Options::default().sync_policy(SyncPolicy::Never);
+    KvStore::open_with_options(dir, options)
+        // The engine's messages already name the cause; a source chain would
+        // repeat it, so the error is flattened to one line.
+        .map_err(|e| anyhow!("cannot open the store in {}: {e}", dir.display()))
+}
+
+fn one_shot(dir: &Path, command: &Command, painter: &Painter) -> anyhow::Result<ExitCode> {
+    let result = match execute_without_store(command) {
+        Some(result) => result,
+        None => {
+            let store = open(dir)?;
+            execute(&store, command, &mut TerminalHost::new())
+        }
+    };
+    let reply = result.map_err(|e| anyhow!("{e}"))?;
+    let code = match reply.outcome() {
+        Outcome::Success => ExitCode::SUCCESS,
+        Outcome::NotFound => {
+            // Scripts read stdout for the value; "not found" is for people.
+            output::print_stderr(&reply.to_text())?;
+            return Ok(ExitCode::from(EXIT_FAILURE));
+        }
+        Outcome::Partial => ExitCode::from(EXIT_FAILURE),
+        Outcome::Corruption => ExitCode::from(EXIT_CORRUPTION),
+        _ => ExitCode::from(EXIT_FAILURE),
+    };
+    if reply != Reply::Quit {
+        painter.print(&reply.to_text())?;
+    }
+    Ok(code)
+}
+
+/// Whether `error` is stdout closing under us (`kvstore list | head`), which
+/// ends the program quietly rather than with an error message.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,438 @@
+//! Running a [`Command`] against a [`KvStore`].
+//!
+//! The few things a command needs from the program around it — the bytes of
+//! the file `load` names, and somewhere to show progress — come through the
+//! [`Host`] trait, so this module has no filesystem, terminal or thread of its
+//! own and runs unchanged in the browser.
+//!
+//! Every write command returns only once its writes are durable (it calls
+//! [`KvStore::sync`] before replying), whatever the store's
+//! [`SyncPolicy`](mini_kvstore::SyncPolicy). A host may therefore open the
+//! store with `SyncPolicy::Never` and let `load` share one fsync among all its
+//! lines without weakening what a printed reply promises.
+
+use std::io;
+
+use mini_kvstore::{Error as StoreError, KvStore};
+
+use crate::grammar::{Command, InspectArgs, ListArgs, help_text};
+use crate::reply::{BadLine, KeyList, LayoutView, LoadReport, Reply};
+
+/// A long-running part of a command, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Task {
+    /// `compact` rewriting segments.
+    Compact,
+    /// `verify` reading every segment.
+    Verify,
+    /// `inspect` reading every segment.
+    Inspect,
+    /// `load` storing lines; steps are lines.
+    Load,
+}
+
+impl Task {
+    /// A short present-tense description: "compacting".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Task::Compact => "compacting",
+            Task::Verify => "verifying",
+            Task::Inspect => "reading segments",
+            Task::Load => "loading",
+        }
+    }
+}
+
+/// What a command may ask of the program that runs it.
+pub trait Host {
+    /// The contents of the file `load FILE` names. A host without files (the
+    /// browser) returns an error of kind [`io::ErrorKind::Unsupported`].
+    fn read_file(&mut self, path: &str) -> io::Result<Vec<u8>>;
+
+    /// A long task starts; `total` is its number of steps when known
+    /// (otherwise only its start and end are reported).
+    fn task_started(&mut self, task: Task, total: Option<u64>) {
+        let _ = (task, total);
+    }
+
+    /// `steps` more steps of the current task are done.
+    fn task_advanced(&mut self, steps: u64) {
+        let _ = steps;
+    }
+
+    /// The current task is over, successfully or not.
+    fn task_finished(&mut self) {}
+}
+
+/// A host with no files and no progress display: for tests and for consoles
+/// that have neither.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sandbox;
+
+impl Host for Sandbox {
+    fn read_file(&mut self, path: &str) -> io::Result<Vec<u8>> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("there are no files to read here ({path})"),
+        ))
+    }
+}
+
+/// Why a command could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExecError {
+    /// The store refused: locked, corrupt, poisoned, a key too large, …
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `load` could not read its file.
+    #[error("cannot read {path}: {source}")]
+    ReadFile {
+        /// The file as it was named.
+        path: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// `inspect --segment` named a segment that does not exist.
+    #[error("there is no segment {0}; 'inspect' lists them")]
+    NoSuchSegment(u32),
+    /// `help` was asked about a command that does not exist.
+    #[error("unknown command '{0}'; type 'help'")]
+    UnknownCommand(String),
+}
+
+/// The reply to a command that needs no store (`help`, `quit`), or `None`
+/// when the command needs one (see [`Command::needs_store`]).
+pub fn execute_without_store(command: &Command) -> Option<Result<Reply, ExecError>> {
+    match command {
+        Command::Help { command } => Some(help(command.as_deref())),
+        Command::Quit => Some(Ok(Reply::Quit)),
+        _ => None,
+    }
+}
+
+fn help(command: Option<&str>) -> Result<Reply, ExecError> {
+    help_text(command)
+        .map(Reply::Help)
+        .ok_or_else(|| ExecError::UnknownCommand(command.unwrap_or_default().to_owned()))
+}
+
+/// Runs `command` against `store`.
+///
+/// ```
+/// use mini_kvstore::{KvStore, MemStorage, Options};
+/// use mini_kvstore_commands::{Reply, Sandbox, execute, parse_line};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = KvStore::open_with(MemStorage::new(), Options::default())?;
+/// let mut run = |line: &str| -> Result<Reply, Box<dyn std::error::Error>> {
+///     let command = parse_line(line)?.expect("not blank");
+///     Ok(execute(&store, &command, &mut Sandbox)?)
+/// };
+/// assert_eq!(run("set greeting 'hello world'")?, Reply::Ok);
+/// assert_eq!(run("get greeting")?, Reply::Value(b"hello world".to_vec()));
+/// assert_eq!(run("get greeting")?.to_text().to_string(), "hello world");
+/// assert_eq!(run("rm greeting")?, Reply::Deleted);
+/// assert_eq!(run("get greeting")?.to_text().to_string(), "Key not found");
+/// # Ok(())
+/// # }
+/// ```
+pub fn execute(
+    store: &KvStore,
+    command: &Command,
+    host: &mut dyn Host,
+) -> Result<Reply, ExecError> {
+    let reply = match command {
+        Command::Set { key, value } => {
+            store.set(key, value)?;
+            store.sync()?;
+            Reply::Ok
+        }
+        Command::Get { key } => match store.get(key)? {
+            Some(value) => Reply::Value(value),
+            None => Reply::NotFound(key.clone()),
+        },
+        Command::Delete { key } => {
+            if store.delete(key)? {
+                store.sync()?;
+                Reply::Deleted
+            } else {
+                Reply::NotFound(key.clone())
+            }
+        }
+        Command::List(args) => Reply::Keys(list(store, args)),
+        Command::Compact => {
+            let report = with_task(host, Task::Compact, None, |_| store.compact())?;
+            Reply::Compacted(report)
+        }
+        Command::Stats => Reply::Stats(store.stats()),
+        Command::Inspect(args) => Reply::Layout(inspect(store, args, host)?),
+        Command::Verify => Reply::Verify(with_task(host, Task::Verify, None, |_| store.verify())?),
+        Command::Load { file } => Reply::Loaded(load(store, file, host)?),
+        Command::Help { command } => help(command.as_deref())?,
+        Command::Quit => Reply::Quit,
+    };
+    Ok(reply)
+}
+
+/// Runs `work` between `task_started` and `task_finished`, whatever its outcome.
+fn with_task<T>(
+    host: &mut dyn Host,
+    task: Task,
+    total: Option<u64>,
+    work: impl FnOnce(&mut dyn Host) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    host.task_started(task, total);
+    let result = work(host);
+    host.task_finished();
+    result
+}
+
+fn list(store: &KvStore, args: &ListArgs) -> KeyList {
+    let mut keys = store.keys_with_prefix(args.prefix.as_deref().unwrap_or_default());
+    let matched = keys.len();
+    if let Some(limit) = args.limit {
+        keys.truncate(limit);
+    }
+    KeyList { keys, matched }
+}
+
+fn inspect(
+    store: &KvStore,
+    args: &InspectArgs,
+    host: &mut dyn Host,
+) -> Result<LayoutView, ExecError> {
+    let mut layout = with_task(host, Task::Inspect, None, |_| store.layout())?;
+    if let Some(id) = args.segment {
+        layout.segments.retain(|segment| segment.id.0 == id);
+        if layout.segments.is_empty() {
+            return Err(ExecError::NoSuchSegment(id));
+        }
+    }
+    Ok(LayoutView {
+        layout,
+        segment: args.segment,
+        verbose: args.verbose,
+    })
+}
+
+/// Stores every `key<TAB>value` line of `file`.
+///
+/// Format: one pair per line, split at the first tab (so a value may hold
+/// more tabs), `\n` or `\r\n` line ends, UTF-8. Empty lines are allowed and
+/// ignored. Any other line that cannot be stored — no tab, an empty key, bytes
+/// that are not UTF-8, a key or value over the store's limits — is listed
+/// with its line number in the report and the rest of the file still loads.
+/// Storage failures stop the load.
+fn load(store: &KvStore, file: &str, host: &mut dyn Host) -> Result<LoadReport, ExecError> {
+    let bytes = host.read_file(file).map_err(|source| ExecError::ReadFile {
+        path: file.to_owned(),
+        source,
+    })?;
+    let lines: Vec<&[u8]> = split_lines(&bytes).collect();
+    let mut report = LoadReport {
+        file: file.to_owned(),
+        loaded: 0,
+        bad_lines: Vec::new(),
+    };
+    let stored = with_task(host, Task::Load, Some(lines.len() as u64), |host| {
+        for (index, line) in lines.iter().enumerate() {
+            let number = index as u64 + 1;
+            match parse_pair(line) {
+                Ok(None) => {}
+                Ok(Some((key, value))) => match store.set(key, value) {
+                    Ok(()) => report.loaded += 1,
+                    Err(
+                        error @ (StoreError::EmptyKey
+                        | StoreError::KeyTooLarge { .. }
+                        | StoreError::ValueTooLarge { .. }),
+                    ) => report.bad_lines.push(BadLine {
+                        line: number,
+                        reason: error.to_string(),
+                    }),
+                    Err(error) => return Err(error),
+                },
+                Err(reason) => report.bad_lines.push(BadLine {
+                    line: number,
+                    reason: reason.to_owned(),
+                }),
+            }
+            host.task_advanced(1);
+        }
+        store.sync()
+    });
+    // Lines stored before a failure stay stored; the error still wins, since
+    // the report would claim a load that did not finish.
+    stored?;
+    Ok(report)
+}
+
+/// The lines of a file, without their `\n` or `\r\n`. A final line without a
+/// line break counts; the empty "line" after a final break does not.
+fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let mut lines = body.split(|&b| b == b'\n');
+    if bytes.is_empty() {
+        // `split` yields one empty piece for empty input; an empty file has no lines.
+        lines.next();
+    }
+    lines.map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+/// A `key<TAB>value` line as key and value, `None` for an empty line.
+fn parse_pair(line: &[u8]) -> Result<Option<(&str, &str)>, &'static str> {
+    if line.is_empty() {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(line).map_err(|_| "not valid UTF-8")?;
+    let (key, value) = text
+        .split_once('\t')
+        .ok_or("no tab between key and value")?;
+    if key.is_empty() {
+        return Err("empty key");
+    }
+    Ok(Some((key, value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_line;
+    use mini_kvstore::{MemStorage, Options};
+
+    struct Files {
+        content: Vec<u8>,
+        events: Vec<String>,
+    }
+
+    impl Host for Files {
+        fn read_file(&mut self, _path: &str) -> io::Result<Vec<u8>> {
+            Ok(self.content.clone())
+        }
+        fn task_started(&mut self, task: Task, total: Option<u64>) {
+            self.events.push(format!("start {task:?} {total:?}"));
+        }
+        fn task_advanced(&mut self, steps: u64) {
+            self.events.push(format!("+{steps}"));
+        }
+        fn task_finished(&mut self) {
+            self.events.push("end".into());
+        }
+    }
+
+    fn store() -> KvStore {
+        KvStore::open_with(MemStorage::new(), Options::default()).unwrap()
+    }
+
+    fn run(store: &KvStore, line: &str) -> Result<Reply, ExecError> {
+        execute(store, &parse_line(line).unwrap().unwrap(), &mut Sandbox)
+    }
+
+    #[test]
+    fn set_get_delete() {
+        let store = store();
+        assert_eq!(run(&store, "set a 1").unwrap(), Reply::Ok);
+        assert_eq!(run(&store, "get a").unwrap(), Reply::Value(b"1".to_vec()));
+        assert_eq!(run(&store, "del a").unwrap(), Reply::Deleted);
+        assert_eq!(run(&store, "get a").unwrap(), Reply::NotFound("a".into()));
+        assert_eq!(run(&store, "rm a").unwrap(), Reply::NotFound("a".into()));
+    }
+
+    #[test]
+    fn list_filters_and_limits_but_counts_every_match() {
+        let store = store();
+        for key in ["user:2", "user:1", "other", "user:3"] {
+            store.set(key, "x").unwrap();
+        }
+        let Reply::Keys(list) = run(&store, "list --prefix user: --limit 2").unwrap() else {
+            panic!("not a key list");
+        };
+        assert_eq!(list.keys, vec![b"user:1".to_vec(), b"user:2".to_vec()]);
+        assert_eq!(list.matched, 3);
+    }
+
+    #[test]
+    fn inspect_narrows_to_one_segment_or_says_it_is_missing() {
+        let store = store();
+        store.set("a", "1").unwrap();
+        let Reply::Layout(view) = run(&store, "inspect --segment 1").unwrap() else {
+            panic!("not a layout");
+        };
+        assert_eq!(view.layout.segments.len(), 1);
+        assert!(matches!(
+            run(&store, "inspect --segment 9"),
+            Err(ExecError::NoSuchSegment(9))
+        ));
+    }
+
+    #[test]
+    fn load_stores_good_lines_and_numbers_bad_ones() {
+        let store = store();
+        let mut host = Files {
+            content: b"a\t1\r\nno tab here\n\nb\tx\ty\n\t5\nc\t\xff\n".to_vec(),
+            events: Vec::new(),
+        };
+        let command = parse_line("load pairs.tsv").unwrap().unwrap();
+        let Reply::Loaded(report) = execute(&store, &command, &mut host).unwrap() else {
+            panic!("not a load report");
+        };
+        assert_eq!(report.loaded, 2);
+        let bad: Vec<(u64, &str)> = report
+            .bad_lines
+            .iter()
+            .map(|b| (b.line, b.reason.as_str()))
+            .collect();
+        assert_eq!(
+            bad,
+            vec![
+                (2, "no tab between key and value"),
+                (5, "empty key"),
+                (6, "not valid UTF-8")
+            ]
+        );
+        assert_eq!(store.get("a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(store.get("b").unwrap(), Some(b"x\ty".to_vec()));
+        assert_eq!(host.events.first().unwrap(), "start Load Some(6)");
+        assert_eq!(host.events.iter().filter(|e| *e == "+1").count(), 6);
+        assert_eq!(host.events.last().unwrap(), "end");
+    }
+
+    #[test]
+    fn load_without_files_says_so() {
+        let store = store();
+        let error = run(&store, "load x.tsv").unwrap_err();
+        assert!(matches!(error, ExecError::ReadFile { .. }), "{error}");
+        assert!(error.to_string().starts_with("cannot read x.tsv: "));
+    }
+
+    #[test]
+    fn lines_split_like_a_text_file() {
+        let lines = |b: &'static [u8]| split_lines(b).collect::<Vec<_>>();
+        assert!(lines(b"").is_empty());
+        assert_eq!(lines(b"a"), vec![b"a".as_slice()]);
+        assert_eq!(lines(b"a\n"), vec![b"a".as_slice()]);
+        assert_eq!(lines(b"a\r\n\nb"), vec![b"a".as_slice(), b"", b"b"]);
+    }
+
+    #[test]
+    fn help_and_quit_need_no_store() {
+        let help = parse_line("help get").unwrap().unwrap();
+        assert!(matches!(
+            execute_without_store(&help),
+            Some(Ok(Reply::Help(_)))
+        ));
+        let quit = parse_line("exit").unwrap().unwrap();
+        assert!(matches!(
+            execute_without_store(&quit),
+            Some(Ok(Reply::Quit))
+        ));
+        let unknown = parse_line("help frobnicate").unwrap().unwrap();
+        assert!(matches!(
+            execute_without_store(&unknown),
+            Some(Err(ExecError::UnknownCommand(name))) if name == "frobnicate"
+        ));
+        assert!(execute_without_store(&parse_line("stats").unwrap().unwrap()).is_none());
+    }
+}

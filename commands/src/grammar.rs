@@ -1,0 +1,436 @@
+//! The command grammar: one clap definition for every way in.
+//!
+//! [`Command`] is a clap `Subcommand`, so the `kvstore` binary flattens it
+//! into its own argument parser for one-shot use (`kvstore set a 1`), while a
+//! REPL or the playground's console splits a line shell-style (shlex) and
+//! parses it with [`parse_line`], where the first word names the command
+//! (clap's `multicall` mode). Both therefore accept exactly the same words,
+//! flags and aliases, and `help` describes both from the same source.
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+/// One command of the store's language.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+#[command(disable_help_subcommand = true)]
+#[non_exhaustive]
+pub enum Command {
+    /// Store VALUE under KEY (quote a value that has spaces)
+    Set {
+        /// The key
+        key: String,
+        /// The value, stored as given (without the quotes)
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
+    /// Print the value stored under KEY
+    Get {
+        /// The key
+        key: String,
+    },
+    /// Delete KEY
+    #[command(visible_aliases = ["del", "rm"])]
+    Delete {
+        /// The key
+        key: String,
+    },
+    /// List keys in order
+    List(ListArgs),
+    /// Rewrite live records into new segments and drop the rest
+    Compact,
+    /// Keys, segments and bytes (live and dead)
+    Stats,
+    /// Draw the segments: every record live, overwritten or a tombstone
+    Inspect(InspectArgs),
+    /// Check every record of every segment; list corrupt ranges
+    Verify,
+    /// Store every `key<TAB>value` line of FILE
+    Load {
+        /// A text file with one `key<TAB>value` per line
+        file: String,
+    },
+    /// List the commands, or describe one
+    Help {
+        /// The command to describe
+        command: Option<String>,
+    },
+    /// Leave the REPL
+    #[command(visible_alias = "exit")]
+    Quit,
+}
+
+/// Options of `list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+#[non_exhaustive]
+pub struct ListArgs {
+    /// Only keys starting with P
+    #[arg(long, short, value_name = "P")]
+    pub prefix: Option<String>,
+    /// At most N keys
+    #[arg(long, short, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// Options of `inspect`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+#[non_exhaustive]
+pub struct InspectArgs {
+    /// Only the segment numbered ID
+    #[arg(long, short, value_name = "ID")]
+    pub segment: Option<u32>,
+    /// List every record: offset, size, seq, kind, state, CRC, key, value
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+impl Command {
+    /// Whether running the command reads or writes the store. `help` and
+    /// `quit` do not, so a host can answer them without opening anything.
+    pub fn needs_store(&self) -> bool {
+        !matches!(self, Command::Help { .. } | Command::Quit)
+    }
+
+    /// Whether the command changes what is stored.
+    pub fn writes(&self) -> bool {
+        matches!(
+            self,
+            Command::Set { .. } | Command::Delete { .. } | Command::Load { .. } | Command::Compact
+        )
+    }
+}
+
+/// A REPL line: the first word is the command's name.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kvstore",
+    multicall = true,
+    disable_help_subcommand = true,
+    help_template = "{all-args}"
+)]
+struct ReplLine {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Why a line is not a command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// A quote was opened and never closed (or a line ends in a lone `\`).
+    #[error("unbalanced quotes; close every \" and ' that you open")]
+    Quoting,
+    /// The first word is no command's name or alias.
+    #[error("unknown command '{0}'; type 'help'")]
+    UnknownCommand(String),
+    /// The command is known but its arguments are not right.
+    #[error("{problem} (usage: {usage})")]
+    Usage {
+        /// What is wrong, in clap's words, on one line.
+        problem: String,
+        /// The command's usage line, e.g. `set <KEY> <VALUE>`.
+        usage: String,
+    },
+}
+
+/// Parses one line of the REPL or console. `Ok(None)` for a blank line.
+///
+/// Words are split like a POSIX shell does (`set greeting "hello world"`
+/// stores `hello world`), and a word starting with `#` starts a comment that
+/// runs to the end of the line, so scripts piped into a REPL can explain
+/// themselves. `CMD --help` is answered as `help CMD`.
+///
+/// ```
+/// use mini_kvstore_commands::{parse_line, Command};
+/// let command = parse_line(r#"set greeting "hello world""#).unwrap();
+/// assert_eq!(
+///     command,
+///     Some(Command::Set { key: "greeting".into(), value: "hello world".into() })
+/// );
+/// assert_eq!(parse_line("   ").unwrap(), None);
+/// ```
+pub fn parse_line(line: &str) -> Result<Option<Command>, ParseError> {
+    let words = shlex::split(line).ok_or(ParseError::Quoting)?;
+    let Some(first) = words.first() else {
+        return Ok(None);
+    };
+    // Answered here rather than left to clap, so that an unknown word gets
+    // one short line instead of clap's error with usage and suggestions.
+    if command_named(first).is_none() {
+        return Err(ParseError::UnknownCommand(first.clone()));
+    }
+    match ReplLine::try_parse_from(&words) {
+        Ok(parsed) => Ok(Some(parsed.command)),
+        Err(error) => match error.kind() {
+            clap::error::ErrorKind::DisplayHelp => Ok(Some(Command::Help {
+                command: Some(first.clone()),
+            })),
+            _ => Err(ParseError::Usage {
+                problem: first_paragraph(&error.render().to_string()),
+                usage: command_named(first).map(usage_of).unwrap_or_default(),
+            }),
+        },
+    }
+}
+
+/// Clap's error message without its `error:` label, usage block and tips,
+/// folded onto one line: a REPL answers a typo in one line, not six.
+fn first_paragraph(rendered: &str) -> String {
+    let message = rendered.trim().trim_start_matches("error:");
+    let paragraph = message.split("\n\n").next().unwrap_or_default();
+    paragraph.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A command's usage without clap's `Usage:` label: `set <KEY> <VALUE>`.
+fn usage_of(mut command: clap::Command) -> String {
+    let usage = command.render_usage().to_string();
+    usage.trim().trim_start_matches("Usage:").trim().to_owned()
+}
+
+/// The clap definition of the command named `name` (or one of its aliases).
+fn command_named(name: &str) -> Option<clap::Command> {
+    ReplLine::command()
+        .get_subcommands()
+        .find(|sub| sub.get_name() == name || sub.get_all_aliases().any(|alias| alias == name))
+        .cloned()
+}
+
+/// The text `help` shows: every command with its arguments and purpose, or,
+/// given a command's name, that command's full description. `None` when no
+/// command has that name.
+pub fn help_text(command: Option<&str>) -> Option<String> {
+    match command {
+        Some(name) => {
+            let mut sub = command_named(name)?;
+            Some(sub.render_long_help().to_string().trim_end().to_owned())
+        }
+        None => Some(command_list()),
+    }
+}
+
+/// A command's usage with every option named (`list [--prefix P] [--limit
+/// N]`), where clap's own usage says only `[OPTIONS]`: the list of commands
+/// is the one place a REPL user sees them all at once.
+fn spelled_out_usage(command: &clap::Command) -> String {
+    let mut words = vec![command.get_name().to_owned()];
+    for arg in command.get_arguments() {
+        let id = arg.get_id().as_str();
+        if id == "help" {
+            continue;
+        }
+        let value_name = arg
+            .get_value_names()
+            .and_then(|names| names.first())
+            .map(|name| name.to_string())
+            .unwrap_or_else(|| id.to_uppercase());
+        let word = match arg.get_long() {
+            Some(long) if arg.get_action().takes_values() => format!("[--{long} {value_name}]"),
+            Some(long) => format!("[--{long}]"),
+            None if arg.is_required_set() => format!("<{value_name}>"),
+            None => format!("[{value_name}]"),
+        };
+        words.push(word);
+    }
+    words.join(" ")
+}
+
+/// One line per command: its usage, then what it does.
+fn command_list() -> String {
+    let root = ReplLine::command();
+    let rows: Vec<(String, String)> = root
+        .get_subcommands()
+        .map(|sub| {
+            let usage = spelled_out_usage(sub);
+            let aliases: Vec<&str> = sub.get_visible_aliases().collect();
+            let mut about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+            if !aliases.is_empty() {
+                about.push_str(&format!(" (also: {})", aliases.join(", ")));
+            }
+            (usage, about)
+        })
+        .collect();
+    let width = rows.iter().map(|(usage, _)| usage.len()).max().unwrap_or(0);
+    let mut text = String::from("Commands:\n");
+    for (usage, about) in rows {
+        text.push_str(&format!("  {usage:<width$}  {about}\n"));
+    }
+    text.push_str("\nQuote a value that has spaces: set greeting \"hello world\".\n");
+    text.push_str("Type 'help COMMAND' (or 'COMMAND --help') for its options.");
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Command {
+        match parse_line(line) {
+            Ok(Some(command)) => command,
+            other => panic!("{line:?} parsed as {other:?}"),
+        }
+    }
+
+    fn set(key: &str, value: &str) -> Command {
+        Command::Set {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn quoted_values_keep_their_spaces_and_lose_their_quotes() {
+        assert_eq!(
+            parse(r#"set greeting "hello world""#),
+            set("greeting", "hello world")
+        );
+        assert_eq!(parse("set 'a key' 'it''s'"), set("a key", "its"));
+        assert_eq!(parse(r#"set k "say \"hi\"""#), set("k", r#"say "hi""#));
+        assert_eq!(parse("  set   a    1  "), set("a", "1"));
+    }
+
+    #[test]
+    fn values_may_start_with_a_dash() {
+        assert_eq!(parse("set n -5"), set("n", "-5"));
+        assert_eq!(parse("set n --verbose"), set("n", "--verbose"));
+        assert_eq!(parse("set -- -k v"), set("-k", "v"));
+    }
+
+    #[test]
+    fn empty_values_are_values() {
+        assert_eq!(parse(r#"set k """#), set("k", ""));
+    }
+
+    #[test]
+    fn blank_lines_and_comments_are_nothing() {
+        assert_eq!(parse_line(""), Ok(None));
+        assert_eq!(parse_line(" \t "), Ok(None));
+        assert_eq!(parse_line("# a script may explain itself"), Ok(None));
+        assert_eq!(parse("set a 1 # the first key"), set("a", "1"));
+        assert_eq!(parse("set tag '#1'"), set("tag", "#1"));
+        assert_eq!(parse("set a#1 b"), set("a#1", "b"));
+    }
+
+    #[test]
+    fn aliases_name_the_same_command() {
+        for line in ["delete k", "del k", "rm k"] {
+            assert_eq!(parse(line), Command::Delete { key: "k".into() });
+        }
+        assert_eq!(parse("exit"), Command::Quit);
+        assert_eq!(parse("quit"), Command::Quit);
+    }
+
+    #[test]
+    fn list_and_inspect_take_options() {
+        assert_eq!(parse("list"), Command::List(ListArgs::default()));
+        assert_eq!(
+            parse("list --prefix user: --limit 2"),
+            Command::List(ListArgs {
+                prefix: Some("user:".into()),
+                limit: Some(2),
+            })
+        );
+        assert_eq!(
+            parse("inspect -v --segment 3"),
+            Command::Inspect(InspectArgs {
+                segment: Some(3),
+                verbose: true,
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_words_get_a_one_line_hint() {
+        let error = parse_line("foo bar").unwrap_err();
+        assert_eq!(error, ParseError::UnknownCommand("foo".into()));
+        assert_eq!(error.to_string(), "unknown command 'foo'; type 'help'");
+        // Flags are no commands either.
+        assert_eq!(
+            parse_line("--help"),
+            Err(ParseError::UnknownCommand("--help".into()))
+        );
+    }
+
+    #[test]
+    fn wrong_arguments_explain_themselves_with_usage() {
+        for line in [
+            "set onlykey",
+            "get",
+            "get a b",
+            "list --limit many",
+            "stats now",
+        ] {
+            match parse_line(line) {
+                Err(error @ ParseError::Usage { .. }) => {
+                    let text = error.to_string();
+                    assert!(!text.contains('\n'), "{line:?}: {text}");
+                    assert!(!text.starts_with("error"), "{line:?}: {text}");
+                    assert!(!text.contains('\u{1b}'), "{line:?} has colour codes");
+                    let command = line.split(' ').next().unwrap();
+                    assert!(text.contains(&format!("(usage: {command}")), "{text}");
+                }
+                other => panic!("{line:?} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_value_names_it() {
+        assert_eq!(
+            parse_line("set onlykey").unwrap_err().to_string(),
+            "the following required arguments were not provided: <VALUE> (usage: set <KEY> <VALUE>)"
+        );
+    }
+
+    #[test]
+    fn unbalanced_quotes_are_refused() {
+        assert_eq!(parse_line(r#"set k "open"#), Err(ParseError::Quoting));
+    }
+
+    #[test]
+    fn dash_dash_help_is_help_for_that_command() {
+        assert_eq!(
+            parse("set --help"),
+            Command::Help {
+                command: Some("set".into())
+            }
+        );
+        assert_eq!(
+            parse("rm -h"),
+            Command::Help {
+                command: Some("rm".into())
+            }
+        );
+    }
+
+    #[test]
+    fn help_lists_every_command_and_describes_each() {
+        let list = help_text(None).unwrap();
+        for name in [
+            "set <KEY> <VALUE>",
+            "get <KEY>",
+            "delete <KEY>",
+            "list [--prefix P] [--limit N]",
+            "compact",
+            "stats",
+            "inspect [--segment ID] [--verbose]",
+            "verify",
+            "load <FILE>",
+            "help [COMMAND]",
+            "quit",
+        ] {
+            assert!(list.contains(name), "{name} missing from\n{list}");
+        }
+        assert!(list.contains("del, rm"));
+        let set = help_text(Some("set")).unwrap();
+        assert!(set.contains("<VALUE>"), "{set}");
+        assert_eq!(help_text(Some("del")), help_text(Some("delete")));
+        assert_eq!(help_text(Some("nope")), None);
+    }
+
+    #[test]
+    fn who_needs_the_store() {
+        assert!(!parse("help").needs_store());
+        assert!(!parse("quit").needs_store());
+        assert!(parse("stats").needs_store());
+        assert!(parse("set a b").writes());
+        assert!(!parse("get a").writes());
+    }
+}

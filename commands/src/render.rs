@@ -1,0 +1,313 @@
+//! Replies in words: [`Reply::to_text`].
+//!
+//! Wording and layout live here once, so the REPL, the one-shot commands and
+//! the playground's console all say the same thing; the segment map of
+//! `inspect` has its own module, `inspect`.
+//!
+//! Values are printed as text when they are valid UTF-8. A value that is not
+//! is printed as hex bytes after a note saying so, never as mangled text, so
+//! what is shown always tells exactly what is stored.
+
+use mini_kvstore::{CompactionReport, Stats, VerifyReport};
+
+use crate::inspect::render_layout;
+use crate::reply::{KeyList, LoadReport, Reply};
+use crate::text::{Line, Text, Tone, count, display_key, human_bytes};
+
+/// How many bad lines of a `load` are listed before the rest are counted.
+const BAD_LINES_SHOWN: usize = 20;
+
+impl Reply {
+    /// The reply in words, tagged for colouring. Its `Display` is plain text.
+    pub fn to_text(&self) -> Text {
+        match self {
+            Reply::Ok => Line::toned("OK", Tone::Good).into(),
+            Reply::Value(value) => render_value(value),
+            Reply::NotFound(_) => Line::toned("Key not found", Tone::Warning).into(),
+            Reply::Deleted => Line::plain("Deleted").into(),
+            Reply::Keys(list) => render_keys(list).into(),
+            Reply::Compacted(report) => render_compaction(report),
+            Reply::Stats(stats) => render_stats(stats),
+            Reply::Layout(view) => render_layout(view),
+            Reply::Verify(report) => render_verify(report),
+            Reply::Loaded(report) => render_load(report),
+            Reply::Help(help) => Text {
+                lines: help.lines().map(Line::plain).collect(),
+            },
+            Reply::Quit => Text::new(),
+        }
+    }
+}
+
+fn render_value(value: &[u8]) -> Text {
+    match std::str::from_utf8(value) {
+        Ok(text) => Text {
+            lines: text.split('\n').map(Line::plain).collect(),
+        },
+        Err(_) => {
+            let hex: Vec<String> = value.iter().map(|b| format!("{b:02x}")).collect();
+            Line::toned(
+                format!("(not UTF-8; {} in hex) ", human_bytes(value.len() as u64)),
+                Tone::Muted,
+            )
+            .plain_then(hex.join(" "))
+            .into()
+        }
+    }
+}
+
+fn render_keys(list: &KeyList) -> Line {
+    let heading = if list.keys.len() == list.matched {
+        format!("Keys ({})", list.matched)
+    } else {
+        format!("Keys ({} of {})", list.keys.len(), list.matched)
+    };
+    let line = Line::toned(heading, Tone::Heading);
+    if list.keys.is_empty() {
+        return line;
+    }
+    let keys: Vec<String> = list.keys.iter().map(|k| display_key(k)).collect();
+    line.plain_then(": ").plain_then(keys.join(", "))
+}
+
+fn render_compaction(report: &CompactionReport) -> Text {
+    let mut text = Text::new();
+    text.line(Line::toned("Compaction finished", Tone::Good));
+    text.plain(format!(
+        "  segments  {} -> {}",
+        report.segments_before, report.segments_after
+    ));
+    text.line(
+        Line::plain(format!(
+            "  bytes     {} -> {} ",
+            human_bytes(report.bytes_before),
+            human_bytes(report.bytes_after)
+        ))
+        .push(
+            format!("({} reclaimed)", human_bytes(report.bytes_reclaimed())),
+            Tone::Muted,
+        ),
+    );
+    text.plain(format!(
+        "  records   {} copied",
+        count(report.records_copied, "live record")
+    ));
+    text
+}
+
+/// Label, value, and an optional note in muted tone.
+fn aligned(rows: Vec<(&str, String, Option<String>)>) -> Text {
+    let width = rows
+        .iter()
+        .map(|(label, _, _)| label.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = Text::new();
+    for (label, value, note) in rows {
+        let mut line =
+            Line::toned(format!("{label:<width$}"), Tone::Heading).plain_then(format!("  {value}"));
+        if let Some(note) = note {
+            line = line.push(format!("  {note}"), Tone::Muted);
+        }
+        text.line(line);
+    }
+    text
+}
+
+fn render_stats(stats: &Stats) -> Text {
+    let bytes = |n: u64| -> (String, Option<String>) {
+        let note = (n >= 1024).then(|| format!("({n} bytes)"));
+        (human_bytes(n), note)
+    };
+    let (total, total_note) = bytes(stats.total_bytes);
+    let (live, live_note) = bytes(stats.live_bytes);
+    let (dead, dead_note) = bytes(stats.dead_bytes);
+    let mut rows = vec![
+        ("keys", stats.keys.to_string(), None),
+        (
+            "segments",
+            stats.segments.to_string(),
+            Some(format!("(active: {})", stats.active_segment)),
+        ),
+        ("total bytes", total, total_note),
+        ("live bytes", live, live_note),
+        ("dead bytes", dead, dead_note),
+        (
+            "dead ratio",
+            format!("{:.1}%", stats.dead_ratio() * 100.0),
+            Some("(what compaction would reclaim)".to_owned()),
+        ),
+    ];
+    if stats.corrupt_ranges > 0 {
+        rows.push((
+            "corrupt",
+            format!(
+                "{}, {}",
+                count(stats.corrupt_ranges as u64, "range"),
+                human_bytes(stats.corrupt_bytes)
+            ),
+            Some("(skipped when the store was opened; see 'verify')".to_owned()),
+        ));
+    }
+    rows.push(("next seq", stats.next_seq.to_string(), None));
+    aligned(rows)
+}
+
+fn render_verify(report: &VerifyReport) -> Text {
+    let mut text = Text::new();
+    let summary = Line::plain(format!(
+        "Verified {}, {}, {}: ",
+        count(report.segments_checked as u64, "segment"),
+        count(report.records_checked, "record"),
+        human_bytes(report.bytes_checked)
+    ));
+    if report.is_clean() {
+        text.line(summary.push("no corruption", Tone::Good));
+        return text;
+    }
+    text.line(summary.push(
+        format!(
+            "{} found",
+            count(report.corrupt.len() as u64, "corrupt range")
+        ),
+        Tone::Bad,
+    ));
+    for range in &report.corrupt {
+        text.line(
+            Line::plain(format!(
+                "  segment {}, bytes {}..{} ",
+                range.segment,
+                range.offset,
+                range.offset + range.len
+            ))
+            .push(
+                format!(
+                    "({}, in {})",
+                    human_bytes(range.len),
+                    range.segment.file_name()
+                ),
+                Tone::Muted,
+            ),
+        );
+    }
+    text
+}
+
+fn render_load(report: &LoadReport) -> Text {
+    let mut text = Text::new();
+    text.line(
+        Line::toned(
+            format!("Loaded {}", count(report.loaded, "line")),
+            Tone::Good,
+        )
+        .plain_then(format!(" from {}", report.file)),
+    );
+    if report.bad_lines.is_empty() {
+        return text;
+    }
+    text.line(Line::toned(
+        format!(
+            "{} not loaded:",
+            count(report.bad_lines.len() as u64, "bad line")
+        ),
+        Tone::Warning,
+    ));
+    for bad in report.bad_lines.iter().take(BAD_LINES_SHOWN) {
+        text.plain(format!("  line {}: {}", bad.line, bad.reason));
+    }
+    if report.bad_lines.len() > BAD_LINES_SHOWN {
+        text.line(Line::toned(
+            format!("  … and {} more", report.bad_lines.len() - BAD_LINES_SHOWN),
+            Tone::Muted,
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::BadLine;
+    use mini_kvstore::{KvStore, MemStorage, Options};
+
+    fn plain(reply: Reply) -> String {
+        reply.to_text().to_string()
+    }
+
+    #[test]
+    fn short_replies() {
+        assert_eq!(plain(Reply::Ok), "OK");
+        assert_eq!(plain(Reply::Deleted), "Deleted");
+        assert_eq!(plain(Reply::NotFound("k".into())), "Key not found");
+        assert_eq!(plain(Reply::Quit), "");
+    }
+
+    #[test]
+    fn values_are_text_or_labelled_hex() {
+        assert_eq!(plain(Reply::Value(b"hello world".to_vec())), "hello world");
+        assert_eq!(plain(Reply::Value(b"two\nlines".to_vec())), "two\nlines");
+        assert_eq!(
+            plain(Reply::Value(vec![0x68, 0xff])),
+            "(not UTF-8; 2 B in hex) 68 ff"
+        );
+    }
+
+    #[test]
+    fn key_lists() {
+        let list = |keys: &[&str], matched| {
+            plain(Reply::Keys(KeyList {
+                keys: keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
+                matched,
+            }))
+        };
+        assert_eq!(list(&["a", "b", "c"], 3), "Keys (3): a, b, c");
+        assert_eq!(list(&["a"], 3), "Keys (1 of 3): a");
+        assert_eq!(list(&[], 0), "Keys (0)");
+        assert_eq!(list(&["a b", "c"], 2), "Keys (2): \"a b\", c");
+    }
+
+    #[test]
+    fn stats_are_aligned() {
+        let store = KvStore::open_with(MemStorage::new(), Options::default()).unwrap();
+        store.set("a", "1").unwrap();
+        store.set("a", "2").unwrap();
+        let text = plain(Reply::Stats(store.stats()));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "keys         1");
+        assert!(
+            lines[1].starts_with("segments     1  (active: 1)"),
+            "{text}"
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with("dead ratio   ")),
+            "{text}"
+        );
+        let value_column = |l: &str| {
+            l.find("  ")
+                .map(|i| i + l[i..].len() - l[i..].trim_start().len())
+        };
+        let columns: Vec<_> = lines.iter().map(|l| value_column(l)).collect();
+        assert!(columns.windows(2).all(|w| w[0] == w[1]), "{text}");
+    }
+
+    #[test]
+    fn load_lists_bad_lines_up_to_a_limit() {
+        let report = LoadReport {
+            file: "x.tsv".into(),
+            loaded: 1,
+            bad_lines: (1..=25)
+                .map(|line| BadLine {
+                    line,
+                    reason: "no tab between key and value".into(),
+                })
+                .collect(),
+        };
+        let text = plain(Reply::Loaded(report));
+        assert!(
+            text.starts_with(
+                "Loaded 1 line from x.tsv\n25 bad lines not loaded:\n  line 1: no tab"
+            )
+        );
+        assert!(text.ends_with("  … and 5 more"), "{text}");
+    }
+}

@@ -1,0 +1,111 @@
+//! What a command answers: structured [`Reply`] values.
+//!
+//! Replies are data, not text, so each host decides how to show them (the
+//! CLI in colour on a terminal, the playground as HTML) and tests can check
+//! numbers instead of parsing sentences. [`Reply::to_text`] (in `render`) is
+//! the one shared way to turn them into words.
+
+use mini_kvstore::{CompactionReport, Layout, Stats, VerifyReport};
+
+/// The answer to one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reply {
+    /// `set` stored the value.
+    Ok,
+    /// `get` found this value.
+    Value(Vec<u8>),
+    /// `get` or `delete` found no such key.
+    NotFound(String),
+    /// `delete` removed the key.
+    Deleted,
+    /// `list`: keys in order.
+    Keys(KeyList),
+    /// `compact` finished.
+    Compacted(CompactionReport),
+    /// `stats`.
+    Stats(Stats),
+    /// `inspect`: the segments as they are now.
+    Layout(LayoutView),
+    /// `verify` read everything.
+    Verify(VerifyReport),
+    /// `load` stored a file's lines.
+    Loaded(LoadReport),
+    /// `help`: text to show as is.
+    Help(String),
+    /// `quit`: the host should stop reading commands.
+    Quit,
+}
+
+/// How a command went, for hosts that turn it into an exit status or a
+/// colour: the reply says what happened, this says whether that is a success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Done as asked.
+    Success,
+    /// The key does not exist (`get`, `delete`).
+    NotFound,
+    /// Done in part: `load` skipped bad lines.
+    Partial,
+    /// `verify` found corrupt bytes.
+    Corruption,
+}
+
+impl Reply {
+    /// Whether this reply is a success, and if not, what kind of failure.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Reply::NotFound(_) => Outcome::NotFound,
+            Reply::Loaded(report) if !report.bad_lines.is_empty() => Outcome::Partial,
+            Reply::Verify(report) if !report.is_clean() => Outcome::Corruption,
+            _ => Outcome::Success,
+        }
+    }
+}
+
+/// The keys `list` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyList {
+    /// The keys shown, in byte order.
+    pub keys: Vec<Vec<u8>>,
+    /// How many keys matched before `--limit` cut the list.
+    pub matched: usize,
+}
+
+/// What `inspect` shows: the layout, already narrowed to one segment when
+/// asked, and how much detail to draw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LayoutView {
+    /// Segments, records and the compaction plan.
+    pub layout: Layout,
+    /// Set when the view is one segment of several: summary lines then
+    /// describe that segment rather than the store.
+    pub segment: Option<u32>,
+    /// List every record, not just the map.
+    pub verbose: bool,
+}
+
+/// What `load` did with a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoadReport {
+    /// The file as it was named.
+    pub file: String,
+    /// Lines stored (a key that appears twice counts twice; the last wins).
+    pub loaded: u64,
+    /// Lines that could not be stored, in file order.
+    pub bad_lines: Vec<BadLine>,
+}
+
+/// A line of a `load` file that was not stored, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BadLine {
+    /// 1-based line number.
+    pub line: u64,
+    /// What is wrong with it.
+    pub reason: String,
+}

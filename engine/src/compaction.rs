@@ -1,0 +1,250 @@
+//! Compaction: what to rewrite (a pure plan) and how (execution).
+//!
+//! The plan is a function of a snapshot of the layout — which segments exist
+//! and where every live key's record is — with no I/O, so the CLI's
+//! `inspect`, the server's `/segments` and the playground can show a plan
+//! before anything runs, and tests can check it directly.
+//!
+//! Execution keeps every step crash-safe:
+//! 1. seal the active segment and start a new one, so inputs are immutable
+//!    and writes go on during the rewrite;
+//! 2. copy each surviving record, CRC-checked, into new *compacted*
+//!    segments, keeping its sequence number;
+//! 3. sync them, then append a *compaction commit* record naming the inputs
+//!    and sync again — from here on the inputs are obsolete, and recovery
+//!    finishes their removal if a crash interrupts it;
+//! 4. repoint index entries that still point at the copied record (a write
+//!    that raced with the copy wins), then remove the inputs.
+//!
+//! Tombstones are dropped, which is only safe because every segment older
+//! than the new active one is an input: no older value for the key survives
+//! anywhere. A crash between removals cannot bring a key back either, since
+//! recovery skips every input named by a durable commit.
+
+use serde::Serialize;
+
+use crate::format::{RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
+use crate::index::Location;
+use crate::storage::SegmentId;
+
+/// The layout facts a plan needs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LayoutSnapshot {
+    /// Every segment and its length in bytes.
+    pub segments: Vec<(SegmentId, u64)>,
+    /// The segment new writes go to (sealed by compaction before it starts).
+    pub active: Option<SegmentId>,
+    /// Every live key and where its record is.
+    pub live: Vec<(Vec<u8>, Location)>,
+}
+
+/// One record compaction keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Survivor {
+    /// Its key.
+    pub key: Vec<u8>,
+    /// Where it is now.
+    pub from: Location,
+}
+
+/// What a compaction would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct CompactionPlan {
+    /// Segments to rewrite and remove: all of them, the active one included.
+    pub inputs: Vec<SegmentId>,
+    /// Records to copy, in the order they are read (segment, then offset).
+    pub survivors: Vec<Survivor>,
+    /// Bytes in the inputs.
+    pub bytes_before: u64,
+    /// Bytes the outputs will take (headers, records, seals and the commit).
+    pub bytes_after: u64,
+    /// Output segments the rewrite will produce.
+    pub output_segments: usize,
+}
+
+impl CompactionPlan {
+    /// Bytes that compaction would give back.
+    pub fn bytes_reclaimed(&self) -> u64 {
+        self.bytes_before.saturating_sub(self.bytes_after)
+    }
+}
+
+/// Length of a seal record.
+pub(crate) const SEAL_LEN: u64 = RECORD_HEADER_LEN as u64 + 8;
+
+/// Length of the commit record naming `inputs` segments.
+pub(crate) fn commit_len(inputs: usize) -> u64 {
+    RECORD_HEADER_LEN as u64 + 12 + 4 * inputs as u64
+}
+
+/// Plans a full compaction of `snapshot` into segments of at most
+/// `max_segment_size` bytes (a record larger than that gets its own).
+pub fn plan(snapshot: &LayoutSnapshot, max_segment_size: u64) -> CompactionPlan {
+    let inputs: Vec<SegmentId> = snapshot.segments.iter().map(|(id, _)| *id).collect();
+    let bytes_before = snapshot.segments.iter().map(|(_, len)| len).sum();
+    let mut survivors: Vec<Survivor> = snapshot
+        .live
+        .iter()
+        .filter(|(_, loc)| inputs.contains(&loc.segment))
+        .map(|(key, loc)| Survivor {
+            key: key.clone(),
+            from: *loc,
+        })
+        .collect();
+    survivors.sort_by_key(|s| (s.from.segment, s.from.offset));
+
+    let mut packer = OutputPacker::new(max_segment_size);
+    for survivor in &survivors {
+        packer.place(u64::from(survivor.from.len));
+    }
+    let (output_segments, bytes_after) = packer.finish(commit_len(inputs.len()));
+    CompactionPlan {
+        inputs,
+        survivors,
+        bytes_before,
+        bytes_after,
+        output_segments,
+    }
+}
+
+/// Decides where records go in the outputs. Shared by the plan and the
+/// execution so that the plan's numbers are the ones execution produces.
+#[derive(Debug, Clone)]
+pub(crate) struct OutputPacker {
+    max_segment_size: u64,
+    /// Bytes in the current output, or `None` before the first.
+    current: Option<u64>,
+    finished_segments: usize,
+    finished_bytes: u64,
+}
+
+/// Where [`OutputPacker::place`] put a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Placement {
+    /// The record starts a new output segment (the previous one, if any, is sealed).
+    pub(crate) new_segment: bool,
+    /// Offset of the record in its output.
+    pub(crate) offset: u64,
+}
+
+impl OutputPacker {
+    pub(crate) fn new(max_segment_size: u64) -> Self {
+        OutputPacker {
+            max_segment_size,
+            current: None,
+            finished_segments: 0,
+            finished_bytes: 0,
+        }
+    }
+
+    pub(crate) fn place(&mut self, record_len: u64) -> Placement {
+        let new_segment = match self.current {
+            None => true,
+            Some(len) => len > SEGMENT_HEADER_LEN && len + record_len > self.max_segment_size,
+        };
+        if new_segment {
+            if let Some(len) = self.current {
+                self.finished_segments += 1;
+                self.finished_bytes += len + SEAL_LEN;
+            }
+            self.current = Some(SEGMENT_HEADER_LEN);
+        }
+        let offset = self.current.unwrap_or(SEGMENT_HEADER_LEN);
+        self.current = Some(offset + record_len);
+        Placement {
+            new_segment,
+            offset,
+        }
+    }
+
+    /// Segments and bytes once the last output gets the commit and its seal.
+    /// There is always at least one output: the commit needs a home.
+    pub(crate) fn finish(&self, commit_len: u64) -> (usize, u64) {
+        let last = self.current.unwrap_or(SEGMENT_HEADER_LEN) + commit_len + SEAL_LEN;
+        (self.finished_segments + 1, self.finished_bytes + last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loc(segment: u32, offset: u64, len: u32) -> Location {
+        Location {
+            seq: offset,
+            offset,
+            segment: SegmentId(segment),
+            len,
+        }
+    }
+
+    #[test]
+    fn plan_keeps_live_records_in_read_order() {
+        let snapshot = LayoutSnapshot {
+            segments: vec![(SegmentId(1), 1000), (SegmentId(2), 500)],
+            active: Some(SegmentId(2)),
+            live: vec![
+                (b"b".to_vec(), loc(2, 16, 30)),
+                (b"a".to_vec(), loc(1, 100, 30)),
+                (b"c".to_vec(), loc(1, 16, 40)),
+            ],
+        };
+        let plan = plan(&snapshot, 1 << 20);
+        assert_eq!(plan.inputs, vec![SegmentId(1), SegmentId(2)]);
+        let order: Vec<&[u8]> = plan.survivors.iter().map(|s| s.key.as_slice()).collect();
+        assert_eq!(order, vec![&b"c"[..], b"a", b"b"]);
+        assert_eq!(plan.bytes_before, 1500);
+        assert_eq!(plan.output_segments, 1);
+        assert_eq!(plan.bytes_after, 16 + 100 + commit_len(2) + SEAL_LEN);
+        assert_eq!(plan.bytes_reclaimed(), 1500 - plan.bytes_after);
+    }
+
+    #[test]
+    fn empty_store_still_gets_one_output_for_the_commit() {
+        let plan = plan(&LayoutSnapshot::default(), 1024);
+        assert_eq!(plan.output_segments, 1);
+        assert!(plan.survivors.is_empty());
+    }
+
+    #[test]
+    fn packer_rotates_at_the_size_limit_and_isolates_big_records() {
+        let mut packer = OutputPacker::new(100);
+        assert_eq!(
+            packer.place(40),
+            Placement {
+                new_segment: true,
+                offset: 16
+            }
+        );
+        assert_eq!(
+            packer.place(40),
+            Placement {
+                new_segment: false,
+                offset: 56
+            }
+        );
+        assert_eq!(
+            packer.place(40),
+            Placement {
+                new_segment: true,
+                offset: 16
+            }
+        );
+        assert_eq!(
+            packer.place(500),
+            Placement {
+                new_segment: true,
+                offset: 16
+            }
+        );
+        assert_eq!(
+            packer.place(10),
+            Placement {
+                new_segment: true,
+                offset: 16
+            }
+        );
+        assert_eq!(packer.finish(0).0, 4);
+    }
+}

@@ -1,0 +1,395 @@
+//! The bytes on storage: segment headers and records (format version 1).
+//!
+//! `docs/FORMAT.md` is the prose version of this module; the two must agree,
+//! and the golden fixtures in `engine/tests/fixtures/` hold them to it.
+//!
+//! Decoding never trusts a length field further than the bytes it was given:
+//! every length is checked against the buffer before anything is sliced or
+//! allocated, so a corrupt file cannot cause a panic or a huge allocation.
+
+use serde::Serialize;
+
+/// First bytes of every segment. The CR LF pair catches files mangled by
+/// line-ending conversion.
+pub const MAGIC: [u8; 8] = *b"MKVSEG\r\n";
+/// The format version this build reads and writes.
+pub const FORMAT_VERSION: u16 = 1;
+/// Size of the segment header.
+pub const SEGMENT_HEADER_LEN: u64 = 16;
+/// Size of a record's fixed header (crc, kind, seq, key_len, value_len).
+pub const RECORD_HEADER_LEN: usize = 21;
+/// Longest key accepted.
+pub const MAX_KEY_LEN: usize = 64 * 1024;
+
+/// Who wrote a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentKind {
+    /// Written by `set`/`delete`, in sequence order.
+    Log,
+    /// Written by compaction: surviving records, with their original seqs.
+    Compacted,
+}
+
+impl SegmentKind {
+    fn to_byte(self) -> u8 {
+        match self {
+            SegmentKind::Log => 1,
+            SegmentKind::Compacted => 2,
+        }
+    }
+
+    fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            1 => Some(SegmentKind::Log),
+            2 => Some(SegmentKind::Compacted),
+            _ => None,
+        }
+    }
+}
+
+/// The segment header's bytes.
+pub fn encode_segment_header(kind: SegmentKind) -> [u8; SEGMENT_HEADER_LEN as usize] {
+    let mut header = [0u8; SEGMENT_HEADER_LEN as usize];
+    header[..8].copy_from_slice(&MAGIC);
+    header[8..10].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header[10] = kind.to_byte();
+    header[11] = 0;
+    let crc = crc32fast::hash(&header[..12]);
+    header[12..16].copy_from_slice(&crc.to_le_bytes());
+    header
+}
+
+/// Why a segment header was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderError {
+    /// Fewer than 16 bytes, all of them a prefix of a valid header: a segment
+    /// whose creation a crash interrupted.
+    Unfinished,
+    /// Not our file.
+    Foreign(String),
+    /// Our magic, another version.
+    Version(u16),
+}
+
+/// Checks a segment's first bytes (up to 16) and returns its kind.
+pub fn decode_segment_header(bytes: &[u8]) -> Result<SegmentKind, HeaderError> {
+    if bytes.len() < SEGMENT_HEADER_LEN as usize {
+        let prefix_of_valid = [SegmentKind::Log, SegmentKind::Compacted]
+            .iter()
+            .any(|kind| encode_segment_header(*kind).starts_with(bytes));
+        return if prefix_of_valid {
+            Err(HeaderError::Unfinished)
+        } else {
+            Err(HeaderError::Foreign(format!(
+                "only {} bytes long and not a segment header",
+                bytes.len()
+            )))
+        };
+    }
+    if bytes[..8] != MAGIC {
+        return Err(HeaderError::Foreign("wrong magic bytes".into()));
+    }
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    if version != FORMAT_VERSION {
+        return Err(HeaderError::Version(version));
+    }
+    let stored_crc = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
+    if crc32fast::hash(&bytes[..12]) != stored_crc {
+        return Err(HeaderError::Foreign("header checksum mismatch".into()));
+    }
+    SegmentKind::from_byte(bytes[10])
+        .ok_or_else(|| HeaderError::Foreign(format!("unknown segment kind {}", bytes[10])))
+}
+
+/// What a record says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// A key's value.
+    Put,
+    /// The key was deleted.
+    Tombstone,
+    /// The segment is finished; its value is the next seq at that time.
+    Seal,
+    /// A compaction's outputs are durable; its value lists the inputs.
+    CompactionCommit,
+}
+
+impl RecordKind {
+    fn to_byte(self) -> u8 {
+        match self {
+            RecordKind::Put => 1,
+            RecordKind::Tombstone => 2,
+            RecordKind::Seal => 3,
+            RecordKind::CompactionCommit => 4,
+        }
+    }
+
+    fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            1 => Some(RecordKind::Put),
+            2 => Some(RecordKind::Tombstone),
+            3 => Some(RecordKind::Seal),
+            4 => Some(RecordKind::CompactionCommit),
+            _ => None,
+        }
+    }
+}
+
+/// Length of the record holding a key and value of these sizes.
+pub fn record_len(key_len: usize, value_len: usize) -> usize {
+    RECORD_HEADER_LEN + key_len + value_len
+}
+
+/// Appends one record to `out`.
+///
+/// Callers check key and value limits first; lengths here must fit in `u32`.
+pub fn encode_record(out: &mut Vec<u8>, kind: RecordKind, seq: u64, key: &[u8], value: &[u8]) {
+    let start = out.len();
+    out.reserve(record_len(key.len(), value.len()));
+    out.extend_from_slice(&[0; 4]);
+    out.push(kind.to_byte());
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(value);
+    let crc = crc32fast::hash(&out[start + 4..]);
+    out[start..start + 4].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// The payload of a compaction commit record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitPayload {
+    /// The store's next seq when the compaction committed.
+    pub next_seq: u64,
+    /// Segments the compaction replaced.
+    pub inputs: Vec<crate::storage::SegmentId>,
+}
+
+impl CommitPayload {
+    /// The record value's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(12 + 4 * self.inputs.len());
+        out.extend_from_slice(&self.next_seq.to_le_bytes());
+        out.extend_from_slice(&(self.inputs.len() as u32).to_le_bytes());
+        for id in &self.inputs {
+            out.extend_from_slice(&id.0.to_le_bytes());
+        }
+        out
+    }
+
+    fn decode(value: &[u8]) -> Option<Self> {
+        let next_seq = u64::from_le_bytes(value.get(0..8)?.try_into().ok()?);
+        let count = u32::from_le_bytes(value.get(8..12)?.try_into().ok()?) as usize;
+        let ids = value.get(12..)?;
+        if ids.len() != count.checked_mul(4)? {
+            return None;
+        }
+        let inputs = ids
+            .chunks_exact(4)
+            .map(|c| crate::storage::SegmentId(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect();
+        Some(CommitPayload { next_seq, inputs })
+    }
+}
+
+/// A record decoded in place: slices borrow the buffer it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    /// What the record says.
+    pub kind: RecordKind,
+    /// Its sequence number.
+    pub seq: u64,
+    /// The key (empty for seal and commit records).
+    pub key: &'a [u8],
+    /// The value (empty for tombstones).
+    pub value: &'a [u8],
+    /// The stored CRC.
+    pub crc: u32,
+    /// Total bytes, header included.
+    pub len: usize,
+}
+
+impl RecordRef<'_> {
+    /// For a seal record: the next seq stored in it.
+    pub fn seal_next_seq(&self) -> Option<u64> {
+        (self.kind == RecordKind::Seal)
+            .then(|| self.value.try_into().ok().map(u64::from_le_bytes))
+            .flatten()
+    }
+
+    /// For a commit record: its payload.
+    pub fn commit(&self) -> Option<CommitPayload> {
+        (self.kind == RecordKind::CompactionCommit)
+            .then(|| CommitPayload::decode(self.value))
+            .flatten()
+    }
+}
+
+/// Why bytes are not a valid record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordError {
+    /// The buffer ends before the record does.
+    Incomplete,
+    /// The bytes cannot be a record (bad kind, length, shape or CRC).
+    Invalid(&'static str),
+}
+
+/// Decodes the record at the start of `buf`.
+///
+/// `buf` may hold more bytes after the record; they are ignored.
+pub fn decode_record(buf: &[u8]) -> Result<RecordRef<'_>, RecordError> {
+    let Some(header) = buf.get(..RECORD_HEADER_LEN) else {
+        return Err(RecordError::Incomplete);
+    };
+    let crc = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+    let kind = RecordKind::from_byte(header[4]).ok_or(RecordError::Invalid("unknown kind"))?;
+    let seq = u64::from_le_bytes(header[5..13].try_into().unwrap_or([0; 8]));
+    let key_len = u32::from_le_bytes([header[13], header[14], header[15], header[16]]) as usize;
+    let value_len = u32::from_le_bytes([header[17], header[18], header[19], header[20]]) as usize;
+    if key_len > MAX_KEY_LEN {
+        return Err(RecordError::Invalid("key length beyond the limit"));
+    }
+    let shape_ok = match kind {
+        RecordKind::Put => key_len > 0,
+        RecordKind::Tombstone => key_len > 0 && value_len == 0,
+        RecordKind::Seal => key_len == 0 && value_len == 8,
+        RecordKind::CompactionCommit => key_len == 0 && value_len >= 12,
+    };
+    if !shape_ok {
+        return Err(RecordError::Invalid("lengths do not fit the record kind"));
+    }
+    let len = RECORD_HEADER_LEN + key_len + value_len;
+    let Some(record) = buf.get(..len) else {
+        return Err(RecordError::Incomplete);
+    };
+    if crc32fast::hash(&record[4..]) != crc {
+        return Err(RecordError::Invalid("checksum mismatch"));
+    }
+    let key = &record[RECORD_HEADER_LEN..RECORD_HEADER_LEN + key_len];
+    let value = &record[RECORD_HEADER_LEN + key_len..];
+    let decoded = RecordRef {
+        kind,
+        seq,
+        key,
+        value,
+        crc,
+        len,
+    };
+    if kind == RecordKind::CompactionCommit && decoded.commit().is_none() {
+        return Err(RecordError::Invalid("malformed compaction commit"));
+    }
+    Ok(decoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::SegmentId;
+
+    fn put(seq: u64, key: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_record(&mut out, RecordKind::Put, seq, key, value);
+        out
+    }
+
+    #[test]
+    fn record_round_trip() {
+        let bytes = put(7, b"key", b"value");
+        assert_eq!(bytes.len(), record_len(3, 5));
+        let record = decode_record(&bytes).expect("valid record");
+        assert_eq!(record.kind, RecordKind::Put);
+        assert_eq!(record.seq, 7);
+        assert_eq!(record.key, b"key");
+        assert_eq!(record.value, b"value");
+        assert_eq!(record.len, bytes.len());
+    }
+
+    #[test]
+    fn every_truncation_is_incomplete() {
+        let bytes = put(1, b"k", b"some value");
+        for cut in 0..bytes.len() {
+            assert_eq!(
+                decode_record(&bytes[..cut]),
+                Err(RecordError::Incomplete),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_rejected() {
+        let bytes = put(1, b"key", b"value");
+        for bit in 0..bytes.len() * 8 {
+            let mut flipped = bytes.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert!(decode_record(&flipped).is_err(), "bit {bit} went unnoticed");
+        }
+    }
+
+    #[test]
+    fn huge_length_fields_do_not_allocate_or_panic() {
+        let mut bytes = put(1, b"k", b"v");
+        bytes[17..21].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(decode_record(&bytes), Err(RecordError::Incomplete));
+        bytes[13..17].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(
+            decode_record(&bytes),
+            Err(RecordError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn seal_and_commit_payloads() {
+        let mut out = Vec::new();
+        encode_record(&mut out, RecordKind::Seal, 9, b"", &42u64.to_le_bytes());
+        assert_eq!(
+            decode_record(&out).ok().and_then(|r| r.seal_next_seq()),
+            Some(42)
+        );
+
+        let payload = CommitPayload {
+            next_seq: 10,
+            inputs: vec![SegmentId(1), SegmentId(4)],
+        };
+        let mut out = Vec::new();
+        encode_record(
+            &mut out,
+            RecordKind::CompactionCommit,
+            9,
+            b"",
+            &payload.encode(),
+        );
+        assert_eq!(
+            decode_record(&out).ok().and_then(|r| r.commit()),
+            Some(payload)
+        );
+    }
+
+    #[test]
+    fn headers() {
+        for kind in [SegmentKind::Log, SegmentKind::Compacted] {
+            let header = encode_segment_header(kind);
+            assert_eq!(decode_segment_header(&header), Ok(kind));
+            for cut in 0..header.len() {
+                assert_eq!(
+                    decode_segment_header(&header[..cut]),
+                    Err(HeaderError::Unfinished)
+                );
+            }
+        }
+        let mut future = encode_segment_header(SegmentKind::Log);
+        future[8] = 2;
+        assert_eq!(decode_segment_header(&future), Err(HeaderError::Version(2)));
+        assert!(matches!(
+            decode_segment_header(b"hello world, not a segment"),
+            Err(HeaderError::Foreign(_))
+        ));
+        assert!(matches!(
+            decode_segment_header(b"PK"),
+            Err(HeaderError::Foreign(_))
+        ));
+    }
+}

@@ -1,0 +1,134 @@
+//! The store drawn as data: every segment, every record in it and the state
+//! of each (live, overwritten, tombstone). The CLI's `inspect`, the server's
+//! `/segments` and the playground all render this one model.
+
+use serde::Serialize;
+
+use crate::compaction::CompactionPlan;
+use crate::format::{RecordKind, RecordRef, SegmentKind};
+use crate::report::CorruptRange;
+use crate::storage::SegmentId;
+
+/// How many bytes of a value a layout keeps for display.
+pub const VALUE_PREVIEW_LEN: usize = 32;
+
+/// Every segment, oldest number first, and what compaction would do now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Layout {
+    /// The segments.
+    pub segments: Vec<SegmentLayout>,
+    /// The plan [`KvStore::compact`](crate::KvStore::compact) would follow.
+    pub plan: CompactionPlan,
+}
+
+/// One segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SegmentLayout {
+    /// Its number.
+    pub id: SegmentId,
+    /// Written by the log or by compaction.
+    pub kind: SegmentKind,
+    /// Bytes, header included.
+    pub len: u64,
+    /// New writes go here.
+    pub active: bool,
+    /// Ends with a seal record.
+    pub sealed: bool,
+    /// Its valid records in order.
+    pub records: Vec<RecordLayout>,
+    /// Ranges holding no valid record.
+    pub corrupt: Vec<CorruptRange>,
+}
+
+/// Whether a record still matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordState {
+    /// The index points here: this is the key's current value.
+    Live,
+    /// A newer record for the key exists (or the key was deleted).
+    Overwritten,
+    /// A deletion marker.
+    Tombstone,
+    /// A seal or compaction commit: bookkeeping, not data.
+    Meta,
+}
+
+/// One record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RecordLayout {
+    /// Byte offset in the segment.
+    pub offset: u64,
+    /// Bytes, header included.
+    pub len: u64,
+    /// Put, tombstone, seal or commit.
+    pub kind: RecordKind,
+    /// Sequence number (0 for seal and commit records).
+    pub seq: u64,
+    /// The key.
+    pub key: Vec<u8>,
+    /// Length of the value.
+    pub value_len: u64,
+    /// The value's first bytes.
+    pub value_preview: Vec<u8>,
+    /// The stored CRC (it matched, or the record would not be listed).
+    pub crc: u32,
+    /// Live, overwritten, tombstone or meta.
+    pub state: RecordState,
+}
+
+impl RecordLayout {
+    pub(crate) fn new(offset: u64, record: &RecordRef<'_>) -> Self {
+        RecordLayout {
+            offset,
+            len: record.len as u64,
+            kind: record.kind,
+            seq: record.seq,
+            key: record.key.to_vec(),
+            value_len: record.value.len() as u64,
+            value_preview: record.value[..record.value.len().min(VALUE_PREVIEW_LEN)].to_vec(),
+            crc: record.crc,
+            state: match record.kind {
+                RecordKind::Tombstone => RecordState::Tombstone,
+                RecordKind::Seal | RecordKind::CompactionCommit => RecordState::Meta,
+                RecordKind::Put => RecordState::Overwritten,
+            },
+        }
+    }
+}
+
+impl SegmentLayout {
+    /// Bytes of live records.
+    pub fn live_bytes(&self) -> u64 {
+        self.records
+            .iter()
+            .filter(|r| r.state == RecordState::Live)
+            .map(|r| r.len)
+            .sum()
+    }
+
+    /// Whether this is a compaction output.
+    pub fn is_compacted(&self) -> bool {
+        self.kind == SegmentKind::Compacted
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use crate::format::RecordKind;
+    use crate::scan::scan_segment;
+
+    /// Offset of the first record of `kind` in a segment's bytes.
+    pub(crate) fn offset_of_kind(bytes: &[u8], kind: RecordKind) -> Option<u64> {
+        let mut found = None;
+        scan_segment(bytes, |offset, record| {
+            if record.kind == kind && found.is_none() {
+                found = Some(offset);
+            }
+        });
+        found
+    }
+}

@@ -1,0 +1,214 @@
+//! Opening a store: read every segment, repair what a crash left behind,
+//! rebuild the index.
+//!
+//! Segments are read newest first, one at a time, so memory holds one segment
+//! plus the index. Reading newest first means a compaction commit is seen
+//! before the inputs it made obsolete, which are then removed without being
+//! read. Which record wins for a key is decided by its sequence number alone,
+//! never by the order segments are read in.
+
+use std::collections::{BTreeSet, HashMap};
+
+use tracing::{info, warn};
+
+use crate::error::{Error, Result};
+use crate::format::{self, HeaderError, RecordKind, SEGMENT_HEADER_LEN, SegmentKind};
+use crate::index::{Location, SegmentInfo, State};
+use crate::report::{CorruptRange, RecoveryReport, TruncatedTail};
+use crate::scan::scan_segment;
+use crate::storage::{SegmentId, Storage};
+
+/// Everything `open` needs to start serving.
+pub(crate) struct Recovered {
+    pub state: State,
+    pub next_seq: u64,
+    /// The unsealed log segment to keep appending to, if any.
+    pub active: Option<SegmentId>,
+    pub next_segment: SegmentId,
+    pub report: RecoveryReport,
+}
+
+/// The newest record seen so far for a key; `None` location for a tombstone.
+struct Newest {
+    seq: u64,
+    location: Option<Location>,
+}
+
+pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
+    let mut ids = storage.list().map_err(|e| Error::io("list segments", e))?;
+    ids.sort_unstable();
+
+    let mut report = RecoveryReport::default();
+    let mut state = State::default();
+    let mut newest: HashMap<Box<[u8]>, Newest> = HashMap::new();
+    let mut obsolete: BTreeSet<SegmentId> = BTreeSet::new();
+    let mut max_seq = 0u64;
+    let mut next_seq_floor = 1u64;
+    let mut highest_id = ids.last().copied().unwrap_or(SegmentId(0));
+
+    for &id in ids.iter().rev() {
+        if obsolete.contains(&id) {
+            info!(segment = %id, "removing a segment left over from a committed compaction");
+            storage
+                .remove(id)
+                .map_err(|e| Error::io(format!("remove obsolete segment {id}"), e))?;
+            report.removed_segments.push(id);
+            continue;
+        }
+
+        let len = storage
+            .len(id)
+            .map_err(|e| Error::io(format!("size of segment {id}"), e))?;
+        let len_usize = usize::try_from(len).map_err(|_| Error::ForeignFile {
+            segment: id,
+            detail: format!("{len} bytes is too large for this platform"),
+        })?;
+        let mut bytes = vec![0u8; len_usize];
+        storage
+            .read_at(id, 0, &mut bytes)
+            .map_err(|e| Error::io(format!("read segment {id}"), e))?;
+
+        let kind = match format::decode_segment_header(&bytes[..bytes.len().min(16)]) {
+            Ok(kind) => kind,
+            Err(HeaderError::Unfinished) => {
+                info!(segment = %id, "removing a segment whose creation was interrupted");
+                storage
+                    .remove(id)
+                    .map_err(|e| Error::io(format!("remove unfinished segment {id}"), e))?;
+                report.removed_segments.push(id);
+                continue;
+            }
+            Err(HeaderError::Foreign(detail)) => {
+                return Err(Error::ForeignFile {
+                    segment: id,
+                    detail,
+                });
+            }
+            Err(HeaderError::Version(found)) => {
+                return Err(Error::UnsupportedVersion {
+                    segment: id,
+                    found,
+                    supported: format::FORMAT_VERSION,
+                });
+            }
+        };
+
+        let mut meta_bytes = SEGMENT_HEADER_LEN;
+        let scan = scan_segment(&bytes, |offset, record| {
+            if record.seq > max_seq
+                && matches!(record.kind, RecordKind::Put | RecordKind::Tombstone)
+            {
+                max_seq = record.seq;
+            }
+            match record.kind {
+                RecordKind::Put | RecordKind::Tombstone => {
+                    let location = (record.kind == RecordKind::Put).then_some(Location {
+                        seq: record.seq,
+                        offset,
+                        segment: id,
+                        len: record.len as u32,
+                    });
+                    match newest.get_mut(record.key) {
+                        Some(seen) if seen.seq >= record.seq => {}
+                        Some(seen) => {
+                            *seen = Newest {
+                                seq: record.seq,
+                                location,
+                            }
+                        }
+                        None => {
+                            newest.insert(
+                                record.key.into(),
+                                Newest {
+                                    seq: record.seq,
+                                    location,
+                                },
+                            );
+                        }
+                    }
+                }
+                RecordKind::Seal => {
+                    meta_bytes += record.len as u64;
+                    if let Some(next) = record.seal_next_seq() {
+                        next_seq_floor = next_seq_floor.max(next);
+                    }
+                }
+                RecordKind::CompactionCommit => {
+                    meta_bytes += record.len as u64;
+                    if let Some(commit) = record.commit() {
+                        next_seq_floor = next_seq_floor.max(commit.next_seq);
+                        for input in commit.inputs {
+                            highest_id = highest_id.max(input);
+                            // Inputs always have smaller numbers than the
+                            // output holding the commit; anything else is not
+                            // a compaction's input and is left alone.
+                            if input < id {
+                                obsolete.insert(input);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+
+        report.segments += 1;
+        report.records += scan.records;
+        for &(offset, len) in &scan.corrupt {
+            warn!(segment = %id, offset, len, "skipping corrupt bytes; the valid records after them are kept");
+            let range = CorruptRange {
+                segment: id,
+                offset,
+                len,
+            };
+            report.corrupt.push(range);
+            state.corrupt.push(range);
+        }
+        let mut segment_len = len;
+        if let Some(offset) = scan.torn_tail {
+            warn!(segment = %id, offset, bytes_cut = len - offset, "cutting off a torn tail");
+            storage
+                .truncate(id, offset)
+                .and_then(|()| storage.sync(id))
+                .map_err(|e| Error::io(format!("cut the torn tail of segment {id}"), e))?;
+            report.truncated.push(TruncatedTail {
+                segment: id,
+                offset,
+                bytes_cut: len - offset,
+            });
+            segment_len = offset;
+        }
+        debug_assert!(segment_len >= SEGMENT_HEADER_LEN);
+        state.segments.insert(
+            id,
+            SegmentInfo {
+                kind,
+                len: segment_len,
+                live_bytes: 0,
+                meta_bytes,
+                sealed: scan.sealed,
+            },
+        );
+    }
+
+    for (key, seen) in newest {
+        if let Some(location) = seen.location {
+            state.insert(&key, location);
+        }
+    }
+    report.removed_segments.sort_unstable();
+
+    let active = state
+        .segments
+        .iter()
+        .rev()
+        .find(|(_, info)| info.kind == SegmentKind::Log && !info.sealed)
+        .map(|(id, _)| *id);
+
+    Ok(Recovered {
+        state,
+        next_seq: next_seq_floor.max(max_seq + 1),
+        active,
+        next_segment: highest_id.next(),
+        report,
+    })
+}

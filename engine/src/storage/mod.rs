@@ -1,0 +1,159 @@
+//! Where segment bytes live.
+//!
+//! The engine talks to storage only through [`Storage`]: a small, synchronous,
+//! segment-shaped interface. Each method states what is durable when it
+//! returns, and the engine's crash safety rests on nothing more than those
+//! sentences. Keeping it synchronous keeps `async` out of the engine; the
+//! browser backend (in the `web` crate) meets the same contract over
+//! IndexedDB by working on an in-memory copy and flushing it.
+//!
+//! Errors at this layer are plain [`std::io::Error`]s; the engine adds context.
+
+#[cfg(not(target_arch = "wasm32"))]
+mod file;
+mod mem;
+
+use std::fmt;
+use std::io;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use file::FileStorage;
+pub use mem::MemStorage;
+
+/// The number of a segment. Numbers only grow; a removed number is never reused
+/// while anything still refers to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct SegmentId(pub u32);
+
+impl SegmentId {
+    /// The segment's file name in a data directory: `segment-00000001.dat`.
+    pub fn file_name(&self) -> String {
+        format!("segment-{:08}.dat", self.0)
+    }
+
+    /// Parses a file name made by [`SegmentId::file_name`]; `None` for any other name.
+    pub fn from_file_name(name: &str) -> Option<SegmentId> {
+        let digits = name.strip_prefix("segment-")?.strip_suffix(".dat")?;
+        if digits.len() < 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok().map(SegmentId)
+    }
+
+    pub(crate) fn next(self) -> SegmentId {
+        SegmentId(self.0 + 1)
+    }
+}
+
+impl fmt::Display for SegmentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A place to keep segments: append-only byte sequences named by [`SegmentId`].
+///
+/// Implementations must be safe to call from several threads at once; the
+/// engine serialises appends to one segment itself, but reads run concurrently
+/// with appends and with each other.
+///
+/// **Durability contract.** Appended bytes may be lost in a crash until
+/// [`sync`](Storage::sync) for that segment returns `Ok`. After a crash, a
+/// segment holds some prefix of what was appended to it that includes at least
+/// everything synced (the unsynced tail may be partly there: a torn write).
+pub trait Storage: Send + Sync + 'static {
+    /// Every segment that exists, in any order.
+    fn list(&self) -> io::Result<Vec<SegmentId>>;
+
+    /// Makes a new, empty segment. Fails if it already exists.
+    ///
+    /// Durable: the segment survives a crash once `sync(id)` has returned.
+    fn create(&self, id: SegmentId) -> io::Result<()>;
+
+    /// Appends `bytes` at the end of the segment and returns the offset they
+    /// start at. Durable only after a later `sync(id)`.
+    fn append(&self, id: SegmentId, bytes: &[u8]) -> io::Result<u64>;
+
+    /// Fills `buf` with the bytes at `offset`; fails with
+    /// [`io::ErrorKind::UnexpectedEof`] if the segment is shorter.
+    fn read_at(&self, id: SegmentId, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+
+    /// The segment's length in bytes, as visible to `read_at` now.
+    fn len(&self, id: SegmentId) -> io::Result<u64>;
+
+    /// Cuts the segment to `len` bytes. Durable after a later `sync(id)`.
+    fn truncate(&self, id: SegmentId, len: u64) -> io::Result<()>;
+
+    /// Makes everything appended to the segment, its length and its existence
+    /// durable: when this returns `Ok`, a crash loses none of it.
+    fn sync(&self, id: SegmentId) -> io::Result<()>;
+
+    /// Deletes the segment. Durable when it returns `Ok`: after a crash the
+    /// segment is gone.
+    fn remove(&self, id: SegmentId) -> io::Result<()>;
+}
+
+impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
+    fn list(&self) -> io::Result<Vec<SegmentId>> {
+        (**self).list()
+    }
+    fn create(&self, id: SegmentId) -> io::Result<()> {
+        (**self).create(id)
+    }
+    fn append(&self, id: SegmentId, bytes: &[u8]) -> io::Result<u64> {
+        (**self).append(id, bytes)
+    }
+    fn read_at(&self, id: SegmentId, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        (**self).read_at(id, offset, buf)
+    }
+    fn len(&self, id: SegmentId) -> io::Result<u64> {
+        (**self).len(id)
+    }
+    fn truncate(&self, id: SegmentId, len: u64) -> io::Result<()> {
+        (**self).truncate(id, len)
+    }
+    fn sync(&self, id: SegmentId) -> io::Result<()> {
+        (**self).sync(id)
+    }
+    fn remove(&self, id: SegmentId) -> io::Result<()> {
+        (**self).remove(id)
+    }
+}
+
+pub(crate) fn not_found(id: SegmentId) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("segment {id} does not exist"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_round_trip() {
+        let id = SegmentId(42);
+        assert_eq!(id.file_name(), "segment-00000042.dat");
+        assert_eq!(SegmentId::from_file_name(&id.file_name()), Some(id));
+        assert_eq!(
+            SegmentId::from_file_name("segment-123456789.dat"),
+            Some(SegmentId(123_456_789))
+        );
+    }
+
+    #[test]
+    fn other_names_are_not_segments() {
+        for name in [
+            "LOCK",
+            "segment-1.dat",
+            "segment-0000000x.dat",
+            "segment-00000001.dat.tmp",
+            "xsegment-00000001.dat",
+            "segment-99999999999999.dat",
+        ] {
+            assert_eq!(SegmentId::from_file_name(name), None, "{name}");
+        }
+    }
+}

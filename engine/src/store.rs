@@ -1,0 +1,1295 @@
+//! [`KvStore`]: the public handle, and how reads, writes, durability and
+//! compaction share it.
+//!
+//! Locks, always taken in this order when nested:
+//! - `compaction` — one compaction at a time;
+//! - `writer` — appends, sequence numbers, segment rotation; held while the
+//!   index is updated so the index changes in sequence order;
+//! - `state` (read/write) — the index and segment accounting; readers hold it
+//!   only to look up a location, never during I/O;
+//! - `durability` — group commit bookkeeping.
+//!
+//! Reads take no lock during I/O: a reader copies a key's location, reads the
+//! record, and if compaction removed the segment meanwhile, looks the key up
+//! again (it has moved) and retries.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use tracing::warn;
+
+use crate::compaction::{self, CompactionPlan, LayoutSnapshot, OutputPacker, SEAL_LEN};
+use crate::error::{Error, Result};
+use crate::format::{
+    self, CommitPayload, MAX_KEY_LEN, RecordKind, SEGMENT_HEADER_LEN, SegmentKind, encode_record,
+    encode_segment_header,
+};
+use crate::index::{Location, SegmentInfo, State};
+use crate::layout::{Layout, RecordLayout, RecordState, SegmentLayout};
+use crate::options::{Options, SyncPolicy};
+use crate::recovery::{self, Recovered};
+use crate::report::{CompactionReport, CorruptRange, RecoveryReport, Stats, VerifyReport};
+use crate::scan::scan_segment;
+use crate::storage::{SegmentId, Storage};
+
+/// A handle to an open store. Cheap to clone; clones share the store.
+///
+/// Every method takes `&self` and the handle is `Send + Sync`, so threads can
+/// share one store. When the last clone is dropped, unsynced writes are synced
+/// and the directory lock is released.
+#[derive(Clone)]
+pub struct KvStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for KvStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KvStore")
+            .field("options", &self.inner.options)
+            .field("keys", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of [`KvStore::set_versioned`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetOutcome {
+    /// The write's sequence number: the value's version.
+    pub seq: u64,
+    /// Whether the key had a value before.
+    pub replaced: bool,
+}
+
+/// A value and its version, from [`KvStore::get_versioned`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned {
+    /// The sequence number of the write that stored the value.
+    pub seq: u64,
+    /// The value.
+    pub value: Vec<u8>,
+}
+
+struct Inner {
+    storage: Box<dyn Storage>,
+    options: Options,
+    compaction: Mutex<()>,
+    writer: Mutex<Writer>,
+    state: RwLock<State>,
+    durability: Mutex<Durability>,
+    durability_changed: Condvar,
+    /// Set after a failed sync or an append that could not be undone.
+    poisoned: AtomicBool,
+    recovery: RecoveryReport,
+}
+
+struct Writer {
+    active: SegmentId,
+    active_len: u64,
+    next_seq: u64,
+    /// The highest seq appended so far (0 when none this session).
+    last_written: u64,
+    next_segment: SegmentId,
+    scratch: Vec<u8>,
+    /// Segments a committed compaction made obsolete but failed to remove;
+    /// the next compaction names them again so recovery never reads them.
+    leftovers: BTreeSet<SegmentId>,
+}
+
+struct Durability {
+    /// Every record with `seq <= synced` is durable.
+    synced: u64,
+    /// A thread is inside `storage.sync` on behalf of everyone.
+    syncing: bool,
+}
+
+/// Iterator over `(key, value)` pairs in key order, from [`KvStore::iter`]
+/// and [`KvStore::scan_prefix`].
+///
+/// The set of keys is fixed when the iterator is made; values are read as it
+/// advances, so a key deleted meanwhile is skipped and an overwritten key
+/// yields its newest value.
+pub struct Iter {
+    store: KvStore,
+    keys: std::vec::IntoIter<Vec<u8>>,
+}
+
+impl Iterator for Iter {
+    type Item = Result<(Vec<u8>, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        for key in self.keys.by_ref() {
+            match self.store.get(&key) {
+                Ok(Some(value)) => return Some(Ok((key, value))),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        None
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl KvStore {
+    /// Opens the store in directory `dir` (created if missing) with default
+    /// [`Options`].
+    pub fn open(dir: impl AsRef<std::path::Path>) -> Result<KvStore> {
+        Self::open_with_options(dir, Options::default())
+    }
+
+    /// Opens the store in directory `dir` with `options`.
+    pub fn open_with_options(
+        dir: impl AsRef<std::path::Path>,
+        options: Options,
+    ) -> Result<KvStore> {
+        options.validate()?;
+        let storage = crate::storage::FileStorage::open(dir)?;
+        Self::open_with(storage, options)
+    }
+}
+
+impl KvStore {
+    /// Opens a store over any [`Storage`]: recovers what is there (cutting
+    /// torn tails, skipping and reporting corrupt ranges, finishing an
+    /// interrupted compaction) and rebuilds the index.
+    pub fn open_with(storage: impl Storage, options: Options) -> Result<KvStore> {
+        options.validate()?;
+        let storage: Box<dyn Storage> = Box::new(storage);
+        let Recovered {
+            mut state,
+            next_seq,
+            active,
+            mut next_segment,
+            report,
+        } = recovery::recover(storage.as_ref())?;
+
+        let (active, active_len) = match active {
+            Some(id) => (id, state.segments[&id].len),
+            None => {
+                let id = next_segment;
+                next_segment = id.next();
+                create_segment(storage.as_ref(), id, SegmentKind::Log)?;
+                state.segments.insert(id, fresh_segment(SegmentKind::Log));
+                (id, SEGMENT_HEADER_LEN)
+            }
+        };
+
+        let inner = Arc::new(Inner {
+            storage,
+            options,
+            compaction: Mutex::new(()),
+            writer: Mutex::new(Writer {
+                active,
+                active_len,
+                next_seq,
+                last_written: next_seq - 1,
+                next_segment,
+                scratch: Vec::new(),
+                leftovers: BTreeSet::new(),
+            }),
+            state: RwLock::new(state),
+            // Nothing is known durable: records recovered from the active
+            // segment may sit in the OS cache only, so the first sync covers them.
+            durability: Mutex::new(Durability {
+                synced: 0,
+                syncing: false,
+            }),
+            durability_changed: Condvar::new(),
+            poisoned: AtomicBool::new(false),
+            recovery: report,
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        if let SyncPolicy::EveryMillis(period) = inner.options.get_sync_policy() {
+            background_sync(Arc::downgrade(&inner), period);
+        }
+        Ok(KvStore { inner })
+    }
+
+    /// Stores `value` under `key`, replacing any previous value.
+    pub fn set(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
+        self.set_versioned(key, value).map(|_| ())
+    }
+
+    /// Like [`set`](Self::set), and tells the new version and whether a value
+    /// was replaced.
+    pub fn set_versioned(
+        &self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+    ) -> Result<SetOutcome> {
+        let (key, value) = (key.as_ref(), value.as_ref());
+        check_key(key)?;
+        let max = self.inner.options.get_max_value_size();
+        if value.len() as u64 > max {
+            return Err(Error::ValueTooLarge {
+                len: value.len() as u64,
+                max,
+            });
+        }
+        let (seq, replaced) = {
+            let mut writer = self.inner.lock_writer();
+            let (seq, location) = self
+                .inner
+                .append(&mut writer, RecordKind::Put, key, value)?;
+            let mut state = self.inner.write_state();
+            state
+                .segments
+                .entry(location.segment)
+                .and_modify(|s| s.len = writer.active_len);
+            let replaced = state.insert(key, location).is_some();
+            (seq, replaced)
+        };
+        self.inner.after_write(seq)?;
+        Ok(SetOutcome { seq, replaced })
+    }
+
+    /// The value stored under `key`, if any. Reads exactly one record and
+    /// checks its CRC: damaged bytes are an [`Error::Corruption`], never a
+    /// wrong value.
+    pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        Ok(self.get_versioned(key)?.map(|v| v.value))
+    }
+
+    /// Like [`get`](Self::get), with the value's version (the sequence number
+    /// of the write that stored it).
+    pub fn get_versioned(&self, key: impl AsRef<[u8]>) -> Result<Option<Versioned>> {
+        let key = key.as_ref();
+        let mut attempts = 0;
+        loop {
+            let Some(location) = self.inner.read_state().index.get(key).copied() else {
+                return Ok(None);
+            };
+            match self.inner.read_record(key, location) {
+                Ok(value) => {
+                    return Ok(Some(Versioned {
+                        seq: location.seq,
+                        value,
+                    }));
+                }
+                // Compaction may have moved the record and removed its old
+                // segment between the lookup and the read.
+                Err(e) => {
+                    attempts += 1;
+                    let moved = self.inner.read_state().index.get(key).copied() != Some(location);
+                    if !moved || attempts >= 8 {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Deletes `key`. Returns whether it existed; when it did not, nothing is
+    /// written.
+    pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<bool> {
+        let key = key.as_ref();
+        check_key(key)?;
+        let seq = {
+            let mut writer = self.inner.lock_writer();
+            // Under the writer lock no other write can change the answer.
+            if !self.inner.read_state().index.contains_key(key) {
+                return Ok(false);
+            }
+            let (seq, location) =
+                self.inner
+                    .append(&mut writer, RecordKind::Tombstone, key, b"")?;
+            let mut state = self.inner.write_state();
+            state
+                .segments
+                .entry(location.segment)
+                .and_modify(|s| s.len = writer.active_len);
+            state.remove(key);
+            seq
+        };
+        self.inner.after_write(seq)?;
+        Ok(true)
+    }
+
+    /// Whether `key` has a value.
+    pub fn contains_key(&self, key: impl AsRef<[u8]>) -> bool {
+        self.inner.read_state().index.contains_key(key.as_ref())
+    }
+
+    /// Number of live keys.
+    pub fn len(&self) -> usize {
+        self.inner.read_state().index.len()
+    }
+
+    /// True when the store holds no keys.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every key, in byte order.
+    pub fn keys(&self) -> Vec<Vec<u8>> {
+        self.keys_page(b"", None, usize::MAX)
+    }
+
+    /// Keys starting with `prefix`, in byte order.
+    pub fn keys_with_prefix(&self, prefix: impl AsRef<[u8]>) -> Vec<Vec<u8>> {
+        self.keys_page(prefix.as_ref(), None, usize::MAX)
+    }
+
+    /// One page of keys starting with `prefix`: at most `limit` of them, all
+    /// greater than `after` when given (pass the last key of the previous page).
+    pub fn keys_page(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<Vec<u8>> {
+        self.inner.read_state().keys_page(prefix, after, limit)
+    }
+
+    /// Every `(key, value)`, in key order.
+    pub fn iter(&self) -> Iter {
+        Iter {
+            store: self.clone(),
+            keys: self.keys().into_iter(),
+        }
+    }
+
+    /// Every `(key, value)` whose key starts with `prefix`, in key order.
+    pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> Iter {
+        Iter {
+            store: self.clone(),
+            keys: self.keys_with_prefix(prefix).into_iter(),
+        }
+    }
+
+    /// Makes every write so far durable.
+    pub fn sync(&self) -> Result<()> {
+        let target = self.inner.lock_writer().last_written;
+        self.inner.wait_durable(target)
+    }
+
+    /// Numbers about the store right now.
+    pub fn stats(&self) -> Stats {
+        let (next_seq, active) = {
+            let writer = self.inner.lock_writer();
+            (writer.next_seq, writer.active)
+        };
+        let state = self.inner.read_state();
+        let total_bytes = state.total_bytes();
+        let live_bytes = state.live_bytes();
+        Stats {
+            keys: state.index.len(),
+            segments: state.segments.len(),
+            total_bytes,
+            live_bytes,
+            dead_bytes: total_bytes.saturating_sub(live_bytes),
+            corrupt_ranges: state.corrupt.len(),
+            corrupt_bytes: state.corrupt.iter().map(|r| r.len).sum(),
+            next_seq,
+            active_segment: active,
+        }
+    }
+
+    /// What `open` found and repaired.
+    pub fn recovery_report(&self) -> RecoveryReport {
+        self.inner.recovery.clone()
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// What [`compact`](Self::compact) would do now, without doing it.
+    pub fn compaction_plan(&self) -> CompactionPlan {
+        compaction::plan(
+            &self.layout_snapshot(),
+            self.inner.options.get_max_segment_size(),
+        )
+    }
+
+    fn layout_snapshot(&self) -> LayoutSnapshot {
+        let active = self.inner.lock_writer().active;
+        let state = self.inner.read_state();
+        LayoutSnapshot {
+            segments: state
+                .segments
+                .iter()
+                .map(|(id, info)| (*id, info.len))
+                .collect(),
+            active: Some(active),
+            live: state
+                .index
+                .iter()
+                .map(|(k, loc)| (k.to_vec(), *loc))
+                .collect(),
+        }
+    }
+
+    /// Rewrites the live records of every segment (the active one included)
+    /// into new segments and removes the old ones. Reads and writes go on
+    /// meanwhile. Safe to crash at any point: see the `compaction` module.
+    pub fn compact(&self) -> Result<CompactionReport> {
+        let inner = &self.inner;
+        let _one_at_a_time = inner.compaction.lock().unwrap_or_else(|p| p.into_inner());
+        inner.check_poisoned()?;
+        let before = self.stats();
+
+        // 1. Freeze the inputs: everything up to now, then a fresh active segment.
+        let (mut inputs, next_seq_at_start) = {
+            let mut writer = inner.lock_writer();
+            inner.rotate(&mut writer)?;
+            let active = writer.active;
+            let inputs: Vec<SegmentId> = inner
+                .read_state()
+                .segments
+                .keys()
+                .copied()
+                .filter(|id| *id != active)
+                .collect();
+            let leftovers: Vec<SegmentId> = writer.leftovers.iter().copied().collect();
+            (
+                inputs.into_iter().chain(leftovers).collect::<Vec<_>>(),
+                writer.next_seq,
+            )
+        };
+        inputs.sort_unstable();
+        inputs.dedup();
+        let snapshot = {
+            let state = inner.read_state();
+            LayoutSnapshot {
+                segments: state
+                    .segments
+                    .iter()
+                    .filter(|(id, _)| inputs.contains(id))
+                    .map(|(id, info)| (*id, info.len))
+                    .collect(),
+                active: None,
+                live: state
+                    .index
+                    .iter()
+                    .filter(|(_, loc)| inputs.contains(&loc.segment))
+                    .map(|(k, loc)| (k.to_vec(), *loc))
+                    .collect(),
+            }
+        };
+        let plan = compaction::plan(&snapshot, inner.options.get_max_segment_size());
+
+        // 2 + 3. Copy, seal, commit. On failure, discard the outputs: the
+        // inputs are untouched, so nothing is lost.
+        let mut outputs = Vec::new();
+        let copied = inner.write_outputs(&plan, &inputs, next_seq_at_start, &mut outputs);
+        let moved = match copied {
+            Ok(moved) => moved,
+            Err(e) => {
+                for id in &outputs {
+                    if let Err(remove_error) = inner.storage.remove(*id) {
+                        warn!(segment = %id, error = %remove_error, "could not remove a discarded compaction output");
+                    }
+                }
+                return Err(e);
+            }
+        };
+
+        // 4. Publish: repoint, swap the segment sets, then remove the inputs.
+        {
+            let mut state = inner.write_state();
+            for (id, len, meta_bytes) in &moved.output_lens {
+                state.segments.insert(
+                    *id,
+                    SegmentInfo {
+                        kind: SegmentKind::Compacted,
+                        len: *len,
+                        live_bytes: 0,
+                        meta_bytes: *meta_bytes,
+                        sealed: true,
+                    },
+                );
+            }
+            for (key, from, to) in &moved.records {
+                state.repoint(key, *from, *to);
+            }
+            for id in &inputs {
+                state.segments.remove(id);
+            }
+            state
+                .corrupt
+                .retain(|range| !inputs.contains(&range.segment));
+        }
+        inner.remove_segments(&inputs);
+
+        let after = self.stats();
+        Ok(CompactionReport {
+            segments_before: before.segments,
+            segments_after: after.segments,
+            bytes_before: before.total_bytes,
+            bytes_after: after.total_bytes,
+            records_copied: moved.records.len() as u64,
+            inputs,
+            outputs,
+        })
+    }
+
+    /// Reads every record of every segment and reports the ranges that hold
+    /// no valid record. Changes nothing.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        let mut report = VerifyReport::default();
+        for (id, len) in self.segment_lengths() {
+            let Some(bytes) = self.inner.read_segment(id, len)? else {
+                continue; // removed by a concurrent compaction
+            };
+            let scan = scan_segment(&bytes, |_, _| {});
+            report.segments_checked += 1;
+            report.records_checked += scan.records;
+            report.bytes_checked += len;
+            let ranges = scan
+                .corrupt
+                .iter()
+                .copied()
+                .chain(scan.torn_tail.map(|offset| (offset, len - offset)));
+            report
+                .corrupt
+                .extend(ranges.map(|(offset, len)| CorruptRange {
+                    segment: id,
+                    offset,
+                    len,
+                }));
+        }
+        Ok(report)
+    }
+
+    /// Every segment and record with its state (live, overwritten,
+    /// tombstone): the picture the CLI's `inspect`, the server's `/segments`
+    /// and the playground draw.
+    pub fn layout(&self) -> Result<Layout> {
+        let active = self.inner.lock_writer().active;
+        let mut segments = Vec::new();
+        for (id, len) in self.segment_lengths() {
+            let Some(bytes) = self.inner.read_segment(id, len)? else {
+                continue;
+            };
+            let kind = format::decode_segment_header(&bytes[..bytes.len().min(16)]).ok();
+            let mut records = Vec::new();
+            let scan = scan_segment(&bytes, |offset, record| {
+                records.push(RecordLayout::new(offset, record));
+            });
+            {
+                let state = self.inner.read_state();
+                for record in &mut records {
+                    record.state = match record.kind {
+                        RecordKind::Put => match state.index.get(record.key.as_slice()) {
+                            Some(loc) if loc.segment == id && loc.offset == record.offset => {
+                                RecordState::Live
+                            }
+                            _ => RecordState::Overwritten,
+                        },
+                        RecordKind::Tombstone => RecordState::Tombstone,
+                        RecordKind::Seal | RecordKind::CompactionCommit => RecordState::Meta,
+                    };
+                }
+            }
+            segments.push(SegmentLayout {
+                id,
+                kind: kind.unwrap_or(SegmentKind::Log),
+                len,
+                active: id == active,
+                sealed: scan.sealed,
+                records,
+                corrupt: scan
+                    .corrupt
+                    .iter()
+                    .map(|&(offset, len)| CorruptRange {
+                        segment: id,
+                        offset,
+                        len,
+                    })
+                    .collect(),
+            });
+        }
+        Ok(Layout {
+            segments,
+            plan: self.compaction_plan(),
+        })
+    }
+
+    fn segment_lengths(&self) -> Vec<(SegmentId, u64)> {
+        // The writer lock makes the active segment's length a record boundary.
+        let _writer = self.inner.lock_writer();
+        let state = self.inner.read_state();
+        state
+            .segments
+            .iter()
+            .map(|(id, info)| (*id, info.len))
+            .collect()
+    }
+}
+
+/// What a compaction copied: `(key, from, to)` per record, and each output's
+/// total and bookkeeping (header, commit, seal) lengths.
+struct Moved {
+    records: Vec<(Vec<u8>, Location, Location)>,
+    output_lens: Vec<(SegmentId, u64, u64)>,
+}
+
+/// Bytes buffered before an append during compaction.
+const COPY_CHUNK: usize = 1 << 20;
+
+impl Inner {
+    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        // A panic while writing leaves at worst an unfinished record on
+        // storage, which recovery handles; the struct itself stays coherent.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read_state(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_state(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_durability(&self) -> MutexGuard<'_, Durability> {
+        self.durability.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn check_poisoned(&self) -> Result<()> {
+        if self.poisoned.load(Ordering::Acquire) {
+            Err(Error::Poisoned)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn poison(&self) {
+        self.poisoned.store(true, Ordering::Release);
+        self.durability_changed.notify_all();
+    }
+
+    /// Appends one record to the active segment, rotating first if it would
+    /// overflow. Returns its seq and location.
+    fn append(
+        &self,
+        writer: &mut Writer,
+        kind: RecordKind,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<(u64, Location)> {
+        self.check_poisoned()?;
+        let record_len = format::record_len(key.len(), value.len()) as u64;
+        if writer.active_len > SEGMENT_HEADER_LEN
+            && writer.active_len + record_len > self.options.get_max_segment_size()
+        {
+            self.rotate(writer)?;
+        }
+        let seq = writer.next_seq;
+        let mut scratch = std::mem::take(&mut writer.scratch);
+        scratch.clear();
+        encode_record(&mut scratch, kind, seq, key, value);
+        let result = self.append_raw(writer, &scratch);
+        // Keep a small buffer around, but do not pin a 64 MiB one.
+        if scratch.capacity() <= 1 << 20 {
+            writer.scratch = scratch;
+        }
+        let offset = result?;
+        writer.next_seq += 1;
+        writer.last_written = seq;
+        Ok((
+            seq,
+            Location {
+                seq,
+                offset,
+                segment: writer.active,
+                len: record_len as u32,
+            },
+        ))
+    }
+
+    /// Appends bytes to the active segment. If the append fails, cuts the
+    /// segment back so no partial record is left before the next one; if
+    /// even that fails, poisons the store.
+    fn append_raw(&self, writer: &mut Writer, bytes: &[u8]) -> Result<u64> {
+        let id = writer.active;
+        match self.storage.append(id, bytes) {
+            Ok(offset) => {
+                writer.active_len = offset + bytes.len() as u64;
+                Ok(offset)
+            }
+            Err(e) => {
+                if let Err(undo) = self.storage.truncate(id, writer.active_len) {
+                    warn!(segment = %id, error = %undo, "could not undo a failed append; refusing further writes");
+                    self.poison();
+                }
+                Err(Error::io(format!("append to segment {id}"), e))
+            }
+        }
+    }
+
+    /// Seals the active segment (seal record + sync) and starts a new one.
+    fn rotate(&self, writer: &mut Writer) -> Result<()> {
+        self.check_poisoned()?;
+        let old = writer.active;
+        let mut seal = Vec::with_capacity(SEAL_LEN as usize);
+        encode_record(
+            &mut seal,
+            RecordKind::Seal,
+            0,
+            b"",
+            &writer.next_seq.to_le_bytes(),
+        );
+        self.append_raw(writer, &seal)?;
+        if let Err(e) = self.storage.sync(old) {
+            self.poison();
+            return Err(Error::io(format!("sync segment {old} while sealing it"), e));
+        }
+        {
+            // Everything written so far is in this segment or an older, already
+            // sealed one: all of it is durable now.
+            let mut durability = self.lock_durability();
+            durability.synced = durability.synced.max(writer.last_written);
+            self.durability_changed.notify_all();
+        }
+        let new = writer.next_segment;
+        create_segment(self.storage.as_ref(), new, SegmentKind::Log)?;
+        writer.next_segment = new.next();
+        writer.active = new;
+        writer.active_len = SEGMENT_HEADER_LEN;
+        let mut state = self.write_state();
+        if let Some(info) = state.segments.get_mut(&old) {
+            info.len += SEAL_LEN;
+            info.meta_bytes += SEAL_LEN;
+            info.sealed = true;
+        }
+        state.segments.insert(new, fresh_segment(SegmentKind::Log));
+        Ok(())
+    }
+
+    /// Applies the sync policy after a write with sequence number `seq`.
+    fn after_write(&self, seq: u64) -> Result<()> {
+        match self.options.get_sync_policy() {
+            SyncPolicy::Always => self.wait_durable(seq),
+            SyncPolicy::EveryMillis(_) | SyncPolicy::Never => Ok(()),
+        }
+    }
+
+    /// Returns once every record up to `seq` is durable. Group commit: one
+    /// thread syncs for everyone waiting; the others sleep until it is done,
+    /// and records appended meanwhile are covered by the next sync.
+    fn wait_durable(&self, seq: u64) -> Result<()> {
+        let mut durability = self.lock_durability();
+        loop {
+            self.check_poisoned()?;
+            if durability.synced >= seq {
+                return Ok(());
+            }
+            if durability.syncing {
+                durability = self
+                    .durability_changed
+                    .wait(durability)
+                    .unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            durability.syncing = true;
+            drop(durability);
+            let (segment, target) = {
+                let writer = self.lock_writer();
+                (writer.active, writer.last_written)
+            };
+            let result = self.storage.sync(segment);
+            durability = self.lock_durability();
+            durability.syncing = false;
+            match result {
+                Ok(()) => durability.synced = durability.synced.max(target),
+                Err(e) => {
+                    drop(durability);
+                    self.poison();
+                    return Err(Error::io(format!("sync segment {segment}"), e));
+                }
+            }
+            self.durability_changed.notify_all();
+        }
+    }
+
+    /// Reads the record at `location` and returns its value after checking
+    /// that it is the record the index expects.
+    fn read_record(&self, key: &[u8], location: Location) -> Result<Vec<u8>> {
+        let corrupt = |detail: &str| Error::Corruption {
+            segment: location.segment,
+            offset: location.offset,
+            detail: detail.to_string(),
+        };
+        let mut buf = vec![0u8; location.len as usize];
+        self.storage
+            .read_at(location.segment, location.offset, &mut buf)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    corrupt("the segment is shorter than the index expects")
+                } else {
+                    Error::io(
+                        format!("read segment {} at {}", location.segment, location.offset),
+                        e,
+                    )
+                }
+            })?;
+        let record = format::decode_record(&buf).map_err(|e| match e {
+            format::RecordError::Incomplete => corrupt("record is cut short"),
+            format::RecordError::Invalid(why) => corrupt(why),
+        })?;
+        if record.kind != RecordKind::Put
+            || record.key != key
+            || record.seq != location.seq
+            || record.len != buf.len()
+        {
+            return Err(corrupt(
+                "the record there is not the one the index points at",
+            ));
+        }
+        let value_start = buf.len() - record.value.len();
+        buf.drain(..value_start);
+        Ok(buf)
+    }
+
+    /// A whole segment's bytes up to `len`, or `None` if it no longer exists.
+    fn read_segment(&self, id: SegmentId, len: u64) -> Result<Option<Vec<u8>>> {
+        let len = usize::try_from(len).map_err(|_| Error::Corruption {
+            segment: id,
+            offset: 0,
+            detail: "segment too large for this platform".into(),
+        })?;
+        let mut bytes = vec![0u8; len];
+        match self.storage.read_at(id, 0, &mut bytes) {
+            Ok(()) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format!("read segment {id}"), e)),
+        }
+    }
+
+    /// Copies the plan's survivors into new compacted segments, then makes
+    /// them durable and commits. Output ids are pushed to `outputs` as they
+    /// are created, so the caller can discard them on failure.
+    fn write_outputs(
+        &self,
+        plan: &CompactionPlan,
+        inputs: &[SegmentId],
+        next_seq: u64,
+        outputs: &mut Vec<SegmentId>,
+    ) -> Result<Moved> {
+        let mut packer = OutputPacker::new(self.options.get_max_segment_size());
+        let mut moved = Moved {
+            records: Vec::with_capacity(plan.survivors.len()),
+            output_lens: Vec::new(),
+        };
+        let mut pending: Vec<u8> = Vec::new();
+        let mut current: Option<(SegmentId, u64)> = None;
+        let mut loaded: Option<(SegmentId, Vec<u8>)> = None;
+
+        for survivor in &plan.survivors {
+            let from = survivor.from;
+            if loaded.as_ref().map(|(id, _)| *id) != Some(from.segment) {
+                let len = self
+                    .read_state()
+                    .segments
+                    .get(&from.segment)
+                    .map_or(0, |s| s.len);
+                let bytes = self.read_segment(from.segment, len)?.unwrap_or_default();
+                loaded = Some((from.segment, bytes));
+            }
+            let bytes = loaded
+                .as_ref()
+                .map(|(_, b)| b.as_slice())
+                .unwrap_or_default();
+            let record_bytes = usize::try_from(from.offset)
+                .ok()
+                .and_then(|start| bytes.get(start..start + from.len as usize))
+                .ok_or_else(|| Error::Corruption {
+                    segment: from.segment,
+                    offset: from.offset,
+                    detail: "record lies beyond the end of its segment".into(),
+                })?;
+            match format::decode_record(record_bytes) {
+                Ok(r)
+                    if r.key == survivor.key.as_slice()
+                        && r.seq == from.seq
+                        && r.kind == RecordKind::Put => {}
+                _ => {
+                    return Err(Error::Corruption {
+                        segment: from.segment,
+                        offset: from.offset,
+                        detail: "a live record failed its check during compaction".into(),
+                    });
+                }
+            }
+
+            let placement = packer.place(u64::from(from.len));
+            if placement.new_segment {
+                if let Some((id, len)) = current.take() {
+                    self.flush_output(id, &mut pending)?;
+                    let len = self.seal_output(id, len, next_seq)?;
+                    moved
+                        .output_lens
+                        .push((id, len, SEGMENT_HEADER_LEN + SEAL_LEN));
+                }
+                let id = self.new_output(outputs)?;
+                current = Some((id, SEGMENT_HEADER_LEN));
+            }
+            let Some((id, len)) = current.as_mut() else {
+                unreachable!("a placement always has an output segment");
+            };
+            debug_assert_eq!(*len, placement.offset);
+            pending.extend_from_slice(record_bytes);
+            moved.records.push((
+                survivor.key.clone(),
+                from,
+                Location {
+                    seq: from.seq,
+                    offset: placement.offset,
+                    segment: *id,
+                    len: from.len,
+                },
+            ));
+            *len += u64::from(from.len);
+            if pending.len() >= COPY_CHUNK {
+                self.flush_output(*id, &mut pending)?;
+            }
+        }
+
+        // The last output (made now if nothing survived) carries the commit.
+        let (id, len) = match current {
+            Some(current) => current,
+            None => (self.new_output(outputs)?, SEGMENT_HEADER_LEN),
+        };
+        self.flush_output(id, &mut pending)?;
+        // Records first, durably; only then the commit that makes the inputs
+        // obsolete. A crash can persist a later write without an earlier one,
+        // so one sync for both would not do.
+        self.sync_output(id)?;
+        let commit = CommitPayload {
+            next_seq,
+            inputs: inputs.to_vec(),
+        };
+        encode_record(
+            &mut pending,
+            RecordKind::CompactionCommit,
+            0,
+            b"",
+            &commit.encode(),
+        );
+        let commit_len = pending.len() as u64;
+        self.flush_output(id, &mut pending)?;
+        let len = self.seal_output(id, len + commit_len, next_seq)?;
+        moved
+            .output_lens
+            .push((id, len, SEGMENT_HEADER_LEN + commit_len + SEAL_LEN));
+        Ok(moved)
+    }
+
+    fn new_output(&self, outputs: &mut Vec<SegmentId>) -> Result<SegmentId> {
+        let id = {
+            let mut writer = self.lock_writer();
+            let id = writer.next_segment;
+            writer.next_segment = id.next();
+            id
+        };
+        create_segment(self.storage.as_ref(), id, SegmentKind::Compacted)?;
+        outputs.push(id);
+        Ok(id)
+    }
+
+    fn flush_output(&self, id: SegmentId, pending: &mut Vec<u8>) -> Result<()> {
+        if !pending.is_empty() {
+            self.storage
+                .append(id, pending)
+                .map_err(|e| Error::io(format!("append to compaction output {id}"), e))?;
+            pending.clear();
+        }
+        Ok(())
+    }
+
+    fn sync_output(&self, id: SegmentId) -> Result<()> {
+        self.storage
+            .sync(id)
+            .map_err(|e| Error::io(format!("sync compaction output {id}"), e))
+    }
+
+    /// Appends the seal and syncs; returns the output's final length.
+    fn seal_output(&self, id: SegmentId, len: u64, next_seq: u64) -> Result<u64> {
+        let mut seal = Vec::with_capacity(SEAL_LEN as usize);
+        encode_record(&mut seal, RecordKind::Seal, 0, b"", &next_seq.to_le_bytes());
+        self.flush_output(id, &mut seal)?;
+        self.sync_output(id)?;
+        Ok(len + SEAL_LEN)
+    }
+
+    /// Removes obsolete segments. A failure is not fatal — the commit already
+    /// makes them obsolete, and recovery removes what is left — but they are
+    /// remembered so the next compaction names them again.
+    fn remove_segments(&self, ids: &[SegmentId]) {
+        // A group-commit leader may be about to sync a segment it read as
+        // active just before the rotation; wait for it so it never syncs a
+        // removed segment.
+        let mut durability = self.lock_durability();
+        while durability.syncing {
+            durability = self
+                .durability_changed
+                .wait(durability)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+        let mut failed = Vec::new();
+        for id in ids {
+            match self.storage.remove(*id) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    warn!(segment = %id, error = %e, "could not remove a compacted segment; it will be removed later");
+                    failed.push(*id);
+                }
+            }
+        }
+        drop(durability);
+        let mut writer = self.lock_writer();
+        for id in ids {
+            writer.leftovers.remove(id);
+        }
+        writer.leftovers.extend(failed);
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.poisoned.load(Ordering::Acquire) {
+            return;
+        }
+        let target = self.lock_writer().last_written;
+        if let Err(e) = self.wait_durable(target) {
+            warn!(error = %e, "could not sync the store while closing it");
+        }
+    }
+}
+
+fn check_key(key: &[u8]) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::EmptyKey);
+    }
+    if key.len() > MAX_KEY_LEN {
+        return Err(Error::KeyTooLarge {
+            len: key.len(),
+            max: MAX_KEY_LEN,
+        });
+    }
+    Ok(())
+}
+
+fn fresh_segment(kind: SegmentKind) -> SegmentInfo {
+    SegmentInfo {
+        kind,
+        len: SEGMENT_HEADER_LEN,
+        live_bytes: 0,
+        meta_bytes: SEGMENT_HEADER_LEN,
+        sealed: false,
+    }
+}
+
+/// Creates a segment and writes its header. Not synced: until its first sync
+/// a crash may leave it empty or with part of the header, which recovery
+/// recognises and removes.
+fn create_segment(storage: &dyn Storage, id: SegmentId, kind: SegmentKind) -> Result<()> {
+    storage
+        .create(id)
+        .and_then(|()| storage.append(id, &encode_segment_header(kind)))
+        .map(|_| ())
+        .map_err(|e| Error::io(format!("create segment {id}"), e))
+}
+
+/// Syncs every `period` ms while the store is alive. Holds only a weak
+/// reference, so dropping the last `KvStore` ends the thread.
+#[cfg(not(target_arch = "wasm32"))]
+fn background_sync(store: std::sync::Weak<Inner>, period: u64) {
+    let spawned = std::thread::Builder::new()
+        .name("kvstore-sync".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(period));
+                let Some(inner) = store.upgrade() else { break };
+                if inner.poisoned.load(Ordering::Acquire) {
+                    break;
+                }
+                let target = inner.lock_writer().last_written;
+                if let Err(e) = inner.wait_durable(target) {
+                    warn!(error = %e, "background sync failed; the store refuses further writes");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        warn!(error = %e, "could not start the background sync thread; writes are synced on sync() and close only");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemStorage;
+
+    type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+    fn small() -> Options {
+        Options::default()
+            .max_segment_size(256)
+            .sync_policy(SyncPolicy::Never)
+    }
+
+    fn snapshot(storage: &MemStorage) -> Vec<(SegmentId, Vec<u8>)> {
+        storage
+            .list()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|id| storage.segment_bytes(id).map(|b| (id, b)))
+            .collect()
+    }
+
+    /// A store where `gone` was deleted after being written several times,
+    /// and `kept` holds its last value; returns the storage after closing.
+    fn store_with_a_deleted_key() -> std::result::Result<MemStorage, Error> {
+        let storage = MemStorage::new();
+        let store = KvStore::open_with(storage.clone(), small())?;
+        for i in 0..20 {
+            store.set("gone", format!("old value {i}"))?;
+            store.set("kept", format!("value {i}"))?;
+        }
+        store.delete("gone")?;
+        Ok(storage)
+    }
+
+    #[test]
+    fn a_crash_before_the_inputs_are_removed_never_resurrects_a_key() -> TestResult {
+        let storage = store_with_a_deleted_key()?;
+        let before = snapshot(&storage);
+        {
+            let store = KvStore::open_with(storage.clone(), small())?;
+            let report = store.compact()?;
+            assert!(!report.inputs.is_empty());
+        }
+        // Put every input back, as if the crash came right after the commit
+        // was durable and before any input was removed.
+        for (id, bytes) in &before {
+            storage.put_segment_bytes(*id, bytes.clone());
+        }
+        let store = KvStore::open_with(storage.clone(), small())?;
+        assert_eq!(store.get("gone")?, None);
+        assert_eq!(store.get("kept")?, Some(b"value 19".to_vec()));
+        let report = store.recovery_report();
+        assert_eq!(report.removed_segments.len(), before.len());
+        for (id, _) in &before {
+            assert!(
+                storage.segment_bytes(*id).is_none(),
+                "segment {id} should be gone"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_crash_before_the_commit_keeps_the_inputs_and_loses_nothing() -> TestResult {
+        let storage = store_with_a_deleted_key()?;
+        let before = snapshot(&storage);
+        let outputs = {
+            let store = KvStore::open_with(storage.clone(), small())?;
+            store.compact()?.outputs
+        };
+        // Cut the commit and seal off the last output and restore the inputs:
+        // the compaction never committed.
+        let last = *outputs.last().ok_or("no outputs")?;
+        let mut bytes = storage.segment_bytes(last).ok_or("output missing")?;
+        let commit_at =
+            crate::layout::tests_support::offset_of_kind(&bytes, RecordKind::CompactionCommit)
+                .ok_or("no commit record")?;
+        bytes.truncate(commit_at as usize + 7); // and tear the commit itself
+        storage.put_segment_bytes(last, bytes);
+        for (id, bytes) in &before {
+            storage.put_segment_bytes(*id, bytes.clone());
+        }
+        let store = KvStore::open_with(storage.clone(), small())?;
+        assert_eq!(store.get("gone")?, None);
+        assert_eq!(store.get("kept")?, Some(b"value 19".to_vec()));
+        assert!(store.recovery_report().removed_segments.is_empty());
+        assert!(store.verify()?.is_clean());
+        // A later compaction cleans up the duplicates.
+        store.compact()?;
+        assert_eq!(store.keys(), vec![b"kept".to_vec()]);
+        Ok(())
+    }
+
+    #[test]
+    fn writes_during_compaction_win_over_the_copies() -> TestResult {
+        let storage = MemStorage::new();
+        let store = KvStore::open_with(storage.clone(), small())?;
+        for i in 0..200 {
+            store.set(format!("k{}", i % 20), format!("v{i}"))?;
+        }
+        let writer = {
+            let store = store.clone();
+            std::thread::spawn(move || -> Result<()> {
+                for i in 0..500 {
+                    store.set(format!("k{}", i % 20), format!("late{i}"))?;
+                    if i % 7 == 0 {
+                        store.delete(format!("k{}", (i + 3) % 20))?;
+                    }
+                }
+                Ok(())
+            })
+        };
+        for _ in 0..5 {
+            store.compact()?;
+        }
+        writer.join().map_err(|_| "writer panicked")??;
+        let expected: Vec<(Vec<u8>, Vec<u8>)> = store.iter().collect::<Result<_>>()?;
+        store.compact()?;
+        drop(store);
+        let store = KvStore::open_with(storage, small())?;
+        let reopened: Vec<(Vec<u8>, Vec<u8>)> = store.iter().collect::<Result<_>>()?;
+        assert_eq!(expected, reopened);
+        assert!(reopened.iter().all(|(_, v)| v.starts_with(b"late")));
+        Ok(())
+    }
+
+    #[test]
+    fn group_commit_acknowledges_every_writer() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let store = KvStore::open(dir.path())?;
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || -> Result<()> {
+                    for i in 0..50 {
+                        store.set(format!("t{t}-{i}"), [t as u8; 10])?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().map_err(|_| "writer panicked")??;
+        }
+        let durable = store.inner.lock_durability().synced;
+        assert_eq!(durable, store.inner.lock_writer().last_written);
+        assert_eq!(store.len(), 400);
+        Ok(())
+    }
+
+    #[test]
+    fn the_sequence_never_goes_back_after_compaction_drops_records() -> TestResult {
+        let storage = MemStorage::new();
+        let seq = {
+            let store = KvStore::open_with(storage.clone(), small())?;
+            store.set("a", "1")?;
+            let outcome = store.set_versioned("b", "2")?;
+            store.delete("b")?;
+            store.delete("a")?;
+            store.compact()?;
+            outcome.seq
+        };
+        let store = KvStore::open_with(storage, small())?;
+        assert!(store.set_versioned("b", "3")?.seq > seq + 2);
+        Ok(())
+    }
+
+    #[test]
+    fn an_empty_store_compacts_to_almost_nothing() -> TestResult {
+        let store = KvStore::open_with(MemStorage::new(), small())?;
+        let report = store.compact()?;
+        assert_eq!(report.records_copied, 0);
+        assert_eq!(report.outputs.len(), 1);
+        let again = store.compact()?;
+        assert_eq!(again.segments_after, 2, "one output and the active segment");
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! `cargo xtask`: set-up, run and CI orchestration for the workspace, in Rust.
+//!
+//! The alias in `.cargo/config.toml` (`xtask = "run --quiet --package xtask --"`)
+//! makes `cargo xtask <task>` work with nothing but a Rust toolchain, on any
+//! platform. Shell scripts stay one line long (`.ci/run` is `cargo xtask ci`),
+//! and the logic lives here, where it is typed and reviewed like the rest.
+//!
+//! - [`ci`] — the ordered list of checks a reviewer would run.
+//! - [`setup`] — installs the tools the checks need, skipping what is present.
+//! - [`process`] — runs child commands and turns a failed one into an error.
+//!
+//! It depends on `std` and `anyhow` only, so it builds in seconds, before
+//! anything else in the workspace.
+
+mod ci;
+mod process;
+mod setup;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "\
+Usage: cargo xtask <TASK> [ARGS...]
+
+Tasks:
+  ci            run every check, in order, stopping at the first failure:
+                fmt, clippy (native and wasm32), build, tests and doc tests,
+                docs with warnings denied, and the engine's wasm32 build
+  setup         install what is missing (the wasm32-unknown-unknown target)
+  start [ARGS]  run setup, then `cargo run --release -p kvstore -- ARGS`
+  help          print this text
+";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    let task = args.next();
+    let rest: Vec<OsString> = args.collect();
+
+    let result = match task.as_ref().map(|task| task.to_str()) {
+        None | Some(Some("help" | "-h" | "--help")) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(Some("ci")) => no_arguments("ci", &rest).and_then(|()| ci::run()),
+        Some(Some("setup")) => no_arguments("setup", &rest).and_then(|()| setup::run()),
+        Some(Some("start")) => start(&rest),
+        Some(_) => {
+            let shown = task.unwrap_or_default();
+            eprint!("xtask: unknown task {shown:?}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            exit_code_for(&err)
+        }
+    }
+}
+
+/// `cargo xtask start [--] [ARGS...]`: get the machine ready, then run the
+/// `kvstore` binary in release mode with `ARGS`.
+///
+/// Later this also builds the web playground and starts the server in front
+/// of it; today it is setup plus the CLI.
+fn start(args: &[OsString]) -> Result<()> {
+    setup::run()?;
+    // `cargo xtask start -- --help` reads naturally; drop one leading `--`.
+    let args = match args.split_first() {
+        Some((first, rest)) if first == "--" => rest,
+        _ => args,
+    };
+    let mut run = process::cargo();
+    run.args(["run", "--release", "-p", "kvstore", "--"])
+        .args(args);
+    eprintln!("==> start: {}", process::shown(&run));
+    process::run(&mut run)
+}
+
+fn no_arguments(task: &str, rest: &[OsString]) -> Result<()> {
+    if let Some(extra) = rest.first() {
+        bail!("`cargo xtask {task}` takes no arguments (got {extra:?}); see `cargo xtask help`");
+    }
+    Ok(())
+}
+
+/// Mirrors a failed child's exit code (so `cargo xtask start` exits the way
+/// `kvstore` did); every other failure is 1.
+fn exit_code_for(err: &anyhow::Error) -> ExitCode {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<process::Failed>())
+        .and_then(|failed| failed.status.code())
+        .and_then(|code| u8::try_from(code).ok())
+        .filter(|&code| code != 0)
+        .map_or(ExitCode::FAILURE, ExitCode::from)
+}
