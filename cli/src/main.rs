@@ -85,6 +85,7 @@ enum CliCommand {
 /// Exit status for each outcome (see the module docs).
 const EXIT_FAILURE: u8 = 1;
 const EXIT_CORRUPTION: u8 = 2;
+const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
@@ -104,13 +105,15 @@ fn main() -> ExitCode {
 }
 
 /// Logs from the engine (a corrupt range skipped at open, say) go to stderr,
-/// warnings and worse unless `RUST_LOG` asks for more.
+/// warnings and worse unless `RUST_LOG` asks for more; coloured under the
+/// same rule as replies, but for stderr.
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
+        .with_ansi(output::colour_allowed(&io::stderr()))
         .without_time()
         .with_target(false)
         .init();
@@ -136,18 +139,36 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
             repl::run(&store, &cli.data_dir, &painter)?;
             Ok(ExitCode::SUCCESS)
         }
-        // The one-shot `help` describes the whole command line, flags included.
-        Some(CliCommand::Store(Command::Help { command: None })) => {
-            let help = Cli::command().render_long_help();
-            if painter.colour() {
-                output::print_raw(&help.ansi().to_string())?;
-            } else {
-                output::print_raw(&help.to_string())?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        // The one-shot `help` describes this command line (flags, `serve`),
+        // not the REPL's.
+        Some(CliCommand::Store(Command::Help { command })) => help(command.as_deref(), &painter),
         Some(CliCommand::Store(command)) => one_shot(&cli.data_dir, &command, &painter),
     }
+}
+
+/// `kvstore help [COMMAND]`: clap's help for the whole command line or one
+/// of its subcommands, with `kvstore` in the usage lines.
+fn help(topic: Option<&str>, painter: &Painter) -> anyhow::Result<ExitCode> {
+    let mut cli = Cli::command();
+    cli.build();
+    let command = match topic {
+        None => Some(&mut cli),
+        Some(name) => cli.find_subcommand_mut(name),
+    };
+    let Some(command) = command else {
+        eprintln!(
+            "kvstore: unknown command '{}'; try 'kvstore help'",
+            topic.unwrap_or_default()
+        );
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let help = command.render_long_help();
+    if painter.colour() {
+        output::print_raw(&help.ansi().to_string())?;
+    } else {
+        output::print_raw(&help.to_string())?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Whether the top-level server flags were given. Only the command line

@@ -22,9 +22,8 @@ pub(crate) struct Painter {
 impl Painter {
     /// Colour when stdout is a terminal and `NO_COLOR` is unset or empty.
     pub(crate) fn for_stdout() -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Painter {
-            colour: io::stdout().is_terminal() && !no_color,
+            colour: colour_allowed(&io::stdout()),
         }
     }
 
@@ -60,6 +59,13 @@ impl Painter {
         }
         out.write_all(b"\n")
     }
+}
+
+/// Whether output to `stream` may be coloured: it is a terminal and
+/// `NO_COLOR` is unset or empty.
+pub(crate) fn colour_allowed(stream: &impl IsTerminal) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    stream.is_terminal() && !no_color
 }
 
 /// The ANSI SGR parameters for a tone, `None` for plain text.

@@ -30,7 +30,7 @@ use crate::progress::TerminalHost;
 /// The prompt on a terminal.
 const PROMPT: &str = "kvstore> ";
 /// History file, inside the data directory.
-pub(crate) const HISTORY_FILE: &str = ".kvstore_history";
+const HISTORY_FILE: &str = ".kvstore_history";
 /// Lines of history kept.
 const HISTORY_LINES: usize = 1000;
 
@@ -80,12 +80,12 @@ impl Session<'_> {
             ),
         }
 
+        let keys = match self.store.len() {
+            1 => "1 key".to_owned(),
+            n => format!("{n} keys"),
+        };
         let banner = Line::toned(
-            format!(
-                "mini-kvstore on {} ({} keys).",
-                data_dir.display(),
-                self.store.len()
-            ),
+            format!("mini-kvstore on {} ({keys}).", data_dir.display()),
             Tone::Heading,
         )
         .push(

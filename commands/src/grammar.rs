@@ -100,12 +100,7 @@ impl Command {
 
 /// A REPL line: the first word is the command's name.
 #[derive(Debug, Parser)]
-#[command(
-    name = "kvstore",
-    multicall = true,
-    disable_help_subcommand = true,
-    help_template = "{all-args}"
-)]
+#[command(name = "kvstore", multicall = true, disable_help_subcommand = true)]
 struct ReplLine {
     #[command(subcommand)]
     command: Command,

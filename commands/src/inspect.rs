@@ -153,7 +153,7 @@ pub(crate) fn render_layout(view: &LayoutView) -> Text {
     };
     text.line(Line::toned(
         format!(
-            "{what}: {} on disk, {} live ({})",
+            "{what}: {} on disk, {} in live records ({})",
             human_bytes(total),
             human_bytes(live),
             percent(live, total)
@@ -261,13 +261,21 @@ pub(crate) fn render_layout(view: &LayoutView) -> Text {
     let plan = &view.layout.plan;
     text.line(
         Line::toned("compaction plan: ", Tone::Heading).plain_then(format!(
-            "rewrite {} ({}) into {} ({}), keeping {}: {} reclaimed",
+            "rewrite {} ({}) into {} and a fresh active one ({} in all), keeping {}: {}",
             count(plan.inputs.len() as u64, "segment"),
             human_bytes(plan.bytes_before),
             count(plan.output_segments as u64, "segment"),
             human_bytes(plan.bytes_after),
             count(plan.survivors.len() as u64, "record"),
-            human_bytes(plan.bytes_reclaimed()),
+            if plan.bytes_after > plan.bytes_before {
+                // Seals, the commit and the new header outweigh the dead bytes.
+                format!(
+                    "{} more than now, nothing to gain yet",
+                    human_bytes(plan.bytes_after - plan.bytes_before)
+                )
+            } else {
+                format!("{} reclaimed", human_bytes(plan.bytes_reclaimed()))
+            },
         )),
     );
     text
@@ -483,7 +491,7 @@ mod tests {
         let store = KvStore::open_with(MemStorage::new(), Options::default()).unwrap();
         let text = render_layout(&view(&store, false)).to_string();
         assert!(
-            text.starts_with("1 segment: 16 B on disk, 0 B live (0%)\n"),
+            text.starts_with("1 segment: 16 B on disk, 0 B in live records (0%)\n"),
             "{text}"
         );
         assert!(text.contains("  1  log   active"), "{text}");

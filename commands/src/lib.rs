@@ -40,7 +40,7 @@
 //! | module | what |
 //! |---|---|
 //! | `grammar` | [`Command`], its clap definition, [`parse_line`] (shlex + clap `multicall`), [`help_text`] |
-//! | `execute` | [`execute`] a command against a store; the [`Host`] trait; [`ExecError`] |
+//! | `execute` | [`execute()`] a command against a store; the [`Host`] trait; [`ExecError`] |
 //! | `reply` | [`Reply`] and the reports it carries; [`Outcome`] for exit statuses |
 //! | `render` | [`Reply::to_text`]: the words every host shows |
 //! | `inspect` | `inspect`'s segment map |

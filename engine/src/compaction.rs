@@ -57,7 +57,9 @@ pub struct CompactionPlan {
     pub survivors: Vec<Survivor>,
     /// Bytes in the inputs.
     pub bytes_before: u64,
-    /// Bytes the outputs will take (headers, records, seals and the commit).
+    /// Bytes on storage afterwards, if nothing is written meanwhile: the
+    /// outputs (headers, records, seals and the commit) plus the fresh active
+    /// segment's header.
     pub bytes_after: u64,
     /// Output segments the rewrite will produce.
     pub output_segments: usize,
@@ -98,7 +100,12 @@ pub fn plan(snapshot: &LayoutSnapshot, max_segment_size: u64) -> CompactionPlan 
     for survivor in &survivors {
         packer.place(u64::from(survivor.from.len));
     }
-    let (output_segments, bytes_after) = packer.finish(commit_len(inputs.len()));
+    let (output_segments, mut bytes_after) = packer.finish(commit_len(inputs.len()));
+    if snapshot.active.is_some() {
+        // Compaction seals the active segment, so a fresh one (a bare header)
+        // will exist afterwards too.
+        bytes_after += SEGMENT_HEADER_LEN;
+    }
     CompactionPlan {
         inputs,
         survivors,
@@ -196,7 +203,7 @@ mod tests {
         assert_eq!(order, vec![&b"c"[..], b"a", b"b"]);
         assert_eq!(plan.bytes_before, 1500);
         assert_eq!(plan.output_segments, 1);
-        assert_eq!(plan.bytes_after, 16 + 100 + commit_len(2) + SEAL_LEN);
+        assert_eq!(plan.bytes_after, 16 + 100 + commit_len(2) + SEAL_LEN + 16);
         assert_eq!(plan.bytes_reclaimed(), 1500 - plan.bytes_after);
     }
 

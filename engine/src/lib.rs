@@ -66,6 +66,8 @@
 pub mod compaction;
 mod error;
 pub mod format;
+#[cfg(feature = "test-support")]
+pub mod fuzzing;
 mod index;
 pub mod layout;
 mod options;

@@ -195,7 +195,11 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             state.insert(&key, location);
         }
     }
+    // Segments were read newest first; report in the order a reader expects.
     report.removed_segments.sort_unstable();
+    report.corrupt.sort_by_key(|r| (r.segment, r.offset));
+    report.truncated.sort_by_key(|t| t.segment);
+    state.corrupt.sort_by_key(|r| (r.segment, r.offset));
 
     let active = state
         .segments

@@ -9,6 +9,8 @@
 //!
 //! Errors at this layer are plain [`std::io::Error`]s; the engine adds context.
 
+#[cfg(any(test, feature = "test-support"))]
+mod faulty;
 #[cfg(not(target_arch = "wasm32"))]
 mod file;
 mod mem;
@@ -16,6 +18,8 @@ mod mem;
 use std::fmt;
 use std::io;
 
+#[cfg(any(test, feature = "test-support"))]
+pub use faulty::{CrashMode, Fault, FaultyStorage, OpKind};
 #[cfg(not(target_arch = "wasm32"))]
 pub use file::FileStorage;
 pub use mem::MemStorage;

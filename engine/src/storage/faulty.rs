@@ -1,0 +1,429 @@
+//! A [`Storage`] wrapper that fails on purpose: the tool the crash tests use
+//! to prove the durability promise (see `docs/DURABILITY.md`).
+//!
+//! It passes every call through to the storage it wraps, numbers the calls,
+//! and remembers for each segment what the [`Storage`] contract says a crash
+//! cannot take away: the bytes as of its last `sync`, and whether its
+//! existence is durable yet. From that it can
+//! - fail the n-th operation (of any kind, or of one kind) once, or
+//! - "crash" at the n-th operation: that call and every later one fail, as if
+//!   the machine had stopped, and
+//! - build the disk a crash would leave behind ([`FaultyStorage::crash_image`]):
+//!   only what was synced, everything that was written, or a torn last write;
+//! - flip a chosen bit, as bit rot would.
+//!
+//! Built only for tests (`cfg(test)`) or with the `test-support` feature.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::{MemStorage, SegmentId, Storage};
+
+/// The kinds of [`Storage`] call, for targeting a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OpKind {
+    /// [`Storage::list`]
+    List,
+    /// [`Storage::create`]
+    Create,
+    /// [`Storage::append`]
+    Append,
+    /// [`Storage::read_at`]
+    ReadAt,
+    /// [`Storage::len`]
+    Len,
+    /// [`Storage::truncate`]
+    Truncate,
+    /// [`Storage::sync`]
+    Sync,
+    /// [`Storage::remove`]
+    Remove,
+}
+
+/// A planned failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The `nth` operation (counting from 0, only those of `kind` if given)
+    /// fails with an I/O error without taking effect; everything before and
+    /// after it works.
+    FailOnce {
+        /// Which one.
+        nth: u64,
+        /// Count only this kind of operation.
+        kind: Option<OpKind>,
+    },
+    /// The `nth` operation (counting every kind from 0) and all later ones
+    /// fail: the machine went down there. Build what it left behind with
+    /// [`FaultyStorage::crash_image`].
+    CrashAt {
+        /// Which one.
+        nth: u64,
+    },
+}
+
+/// What survives a crash, within what the [`Storage`] contract allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashMode {
+    /// Only synced data: every unsynced byte is lost, and segments never
+    /// synced since creation vanish.
+    DropUnsynced,
+    /// Everything written survives, as if the OS wrote it all back in time.
+    KeepUnsynced,
+    /// Like `DropUnsynced`, except the segment of the last append (the one
+    /// the crash interrupted, or the latest before it) keeps everything
+    /// written before that append plus its first `keep` bytes: a torn write.
+    /// Synced bytes are never torn: if that leaves less than was synced, the
+    /// synced bytes survive.
+    TearLastAppend {
+        /// Bytes of the last append that reached the disk.
+        keep: usize,
+    },
+}
+
+#[derive(Debug, Default)]
+struct Segment {
+    /// Bytes as of the last sync; `None` while the segment's existence is
+    /// not durable (created and never synced).
+    durable: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Default)]
+struct Faults {
+    ops: u64,
+    ops_of_kind: BTreeMap<&'static str, u64>,
+    planned: Vec<Fault>,
+    crashed: bool,
+    segments: BTreeMap<SegmentId, Segment>,
+    /// The last append attempted: `(segment, offset, bytes)`.
+    last_append: Option<(SegmentId, u64, Vec<u8>)>,
+}
+
+/// The fault-injecting wrapper. `Clone` shares the wrapped storage and the
+/// fault state, so a test keeps a handle while the store owns another.
+#[derive(Debug, Clone)]
+pub struct FaultyStorage<S: Storage = MemStorage> {
+    inner: Arc<S>,
+    faults: Arc<Mutex<Faults>>,
+}
+
+impl<S: Storage> FaultyStorage<S> {
+    /// Wraps `inner`. Segments already in it count as durable.
+    pub fn new(inner: S) -> io::Result<Self> {
+        let mut faults = Faults::default();
+        for id in inner.list()? {
+            let bytes = read_all(&inner, id)?;
+            faults.segments.insert(
+                id,
+                Segment {
+                    durable: Some(bytes),
+                },
+            );
+        }
+        Ok(FaultyStorage {
+            inner: Arc::new(inner),
+            faults: Arc::new(Mutex::new(faults)),
+        })
+    }
+
+    /// Plans a fault; several may be planned at once.
+    pub fn inject(&self, fault: Fault) {
+        self.lock().planned.push(fault);
+    }
+
+    /// Forgets planned faults (a crash that already happened stays).
+    pub fn clear_faults(&self) {
+        self.lock().planned.clear();
+    }
+
+    /// Operations seen so far, failed ones included.
+    pub fn ops(&self) -> u64 {
+        self.lock().ops
+    }
+
+    /// Whether a [`Fault::CrashAt`] has struck.
+    pub fn has_crashed(&self) -> bool {
+        self.lock().crashed
+    }
+
+    /// The wrapped storage.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// The disk a crash now would leave behind, as a fresh [`MemStorage`].
+    pub fn crash_image(&self, mode: CrashMode) -> io::Result<MemStorage> {
+        let faults = self.lock();
+        let image = MemStorage::new();
+        let torn = match mode {
+            CrashMode::TearLastAppend { keep } => faults
+                .last_append
+                .as_ref()
+                .map(|(id, offset, bytes)| (*id, *offset, &bytes[..keep.min(bytes.len())])),
+            _ => None,
+        };
+        let current: Vec<SegmentId> = self.inner.list()?;
+        for (id, segment) in &faults.segments {
+            let exists_now = current.contains(id);
+            let bytes = match (mode, torn) {
+                (CrashMode::KeepUnsynced, _) if exists_now => Some(read_all(&*self.inner, *id)?),
+                (CrashMode::KeepUnsynced, _) => None,
+                (_, Some((torn_id, offset, kept))) if torn_id == *id && exists_now => {
+                    let mut bytes = read_all(&*self.inner, *id)?;
+                    bytes.truncate(offset as usize);
+                    let synced_len = segment.durable.as_ref().map_or(0, Vec::len);
+                    if bytes.len() == offset as usize && offset as usize + kept.len() > synced_len {
+                        bytes.extend_from_slice(kept);
+                        Some(bytes)
+                    } else {
+                        // The append was synced (a crash cannot tear it any
+                        // more), or its place is gone (the segment was cut
+                        // since): the synced bytes are what survives.
+                        segment.durable.clone()
+                    }
+                }
+                _ => segment.durable.clone(),
+            };
+            if let Some(bytes) = bytes {
+                image.put_segment_bytes(*id, bytes);
+            }
+        }
+        Ok(image)
+    }
+
+    /// Flips one bit of a segment, in what reads see and in what survives a
+    /// crash alike.
+    pub fn flip_bit(&self, id: SegmentId, offset: u64, bit: u8) -> io::Result<()> {
+        let mut bytes = read_all(&*self.inner, id)?;
+        let byte = bytes.get_mut(offset as usize).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "offset beyond the segment")
+        })?;
+        *byte ^= 1 << (bit % 8);
+        self.inner.remove(id)?;
+        self.inner.create(id)?;
+        self.inner.append(id, &bytes)?;
+        self.inner.sync(id)?;
+        let mut faults = self.lock();
+        let segment = faults.segments.entry(id).or_default();
+        if let Some(b) = segment
+            .durable
+            .as_mut()
+            .and_then(|durable| durable.get_mut(offset as usize))
+        {
+            *b ^= 1 << (bit % 8);
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Faults> {
+        // Test support: a panic elsewhere must not hide the fault state.
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts the operation and decides whether it fails.
+    fn enter(&self, kind: OpKind) -> io::Result<()> {
+        let mut faults = self.lock();
+        let nth = faults.ops;
+        faults.ops += 1;
+        let kind_name = kind_name(kind);
+        let nth_of_kind = *faults.ops_of_kind.get(kind_name).unwrap_or(&0);
+        faults.ops_of_kind.insert(kind_name, nth_of_kind + 1);
+        if faults.crashed {
+            return Err(io::Error::other("injected crash: the storage is gone"));
+        }
+        for fault in &faults.planned {
+            match *fault {
+                Fault::CrashAt { nth: at } if at == nth => {
+                    faults.crashed = true;
+                    return Err(io::Error::other(format!(
+                        "injected crash at operation {nth} ({kind_name})"
+                    )));
+                }
+                Fault::FailOnce {
+                    nth: at,
+                    kind: None,
+                } if at == nth => {
+                    return Err(io::Error::other(format!(
+                        "injected failure of operation {nth} ({kind_name})"
+                    )));
+                }
+                Fault::FailOnce {
+                    nth: at,
+                    kind: Some(k),
+                } if k == kind && at == nth_of_kind => {
+                    return Err(io::Error::other(format!(
+                        "injected failure of {kind_name} number {nth_of_kind}"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn kind_name(kind: OpKind) -> &'static str {
+    match kind {
+        OpKind::List => "list",
+        OpKind::Create => "create",
+        OpKind::Append => "append",
+        OpKind::ReadAt => "read_at",
+        OpKind::Len => "len",
+        OpKind::Truncate => "truncate",
+        OpKind::Sync => "sync",
+        OpKind::Remove => "remove",
+    }
+}
+
+fn read_all(storage: &dyn Storage, id: SegmentId) -> io::Result<Vec<u8>> {
+    let len = storage.len(id)?;
+    let mut bytes = vec![0u8; len as usize];
+    storage.read_at(id, 0, &mut bytes)?;
+    Ok(bytes)
+}
+
+impl<S: Storage> Storage for FaultyStorage<S> {
+    fn list(&self) -> io::Result<Vec<SegmentId>> {
+        self.enter(OpKind::List)?;
+        self.inner.list()
+    }
+
+    fn create(&self, id: SegmentId) -> io::Result<()> {
+        self.enter(OpKind::Create)?;
+        self.inner.create(id)?;
+        self.lock().segments.insert(id, Segment { durable: None });
+        Ok(())
+    }
+
+    fn append(&self, id: SegmentId, bytes: &[u8]) -> io::Result<u64> {
+        // Remember the attempt even if it fails: a crash "during" this append
+        // may leave part of it on disk.
+        let offset = self.inner.len(id)?;
+        self.lock().last_append = Some((id, offset, bytes.to_vec()));
+        self.enter(OpKind::Append)?;
+        self.inner.append(id, bytes)
+    }
+
+    fn read_at(&self, id: SegmentId, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.enter(OpKind::ReadAt)?;
+        self.inner.read_at(id, offset, buf)
+    }
+
+    fn len(&self, id: SegmentId) -> io::Result<u64> {
+        self.enter(OpKind::Len)?;
+        self.inner.len(id)
+    }
+
+    fn truncate(&self, id: SegmentId, len: u64) -> io::Result<()> {
+        self.enter(OpKind::Truncate)?;
+        self.inner.truncate(id, len)
+    }
+
+    fn sync(&self, id: SegmentId) -> io::Result<()> {
+        self.enter(OpKind::Sync)?;
+        self.inner.sync(id)?;
+        let bytes = read_all(&*self.inner, id)?;
+        self.lock().segments.entry(id).or_default().durable = Some(bytes);
+        Ok(())
+    }
+
+    fn remove(&self, id: SegmentId) -> io::Result<()> {
+        self.enter(OpKind::Remove)?;
+        self.inner.remove(id)?;
+        // Removal is durable on return (the contract), so the segment is
+        // gone from every crash image too.
+        self.lock().segments.remove(&id);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn crash_images_follow_the_contract() -> TestResult {
+        let storage = FaultyStorage::new(MemStorage::new())?;
+        let (a, b) = (SegmentId(1), SegmentId(2));
+        storage.create(a)?;
+        storage.append(a, b"synced")?;
+        storage.sync(a)?;
+        storage.append(a, b"+later")?;
+        storage.create(b)?;
+        storage.append(b, b"never synced")?;
+        storage.append(a, b"+torn")?;
+
+        let dropped = storage.crash_image(CrashMode::DropUnsynced)?;
+        assert_eq!(dropped.list()?, vec![a]);
+        assert_eq!(dropped.segment_bytes(a), Some(b"synced".to_vec()));
+
+        let kept = storage.crash_image(CrashMode::KeepUnsynced)?;
+        assert_eq!(kept.segment_bytes(a), Some(b"synced+later+torn".to_vec()));
+        assert_eq!(kept.segment_bytes(b), Some(b"never synced".to_vec()));
+
+        let torn = storage.crash_image(CrashMode::TearLastAppend { keep: 2 })?;
+        assert_eq!(torn.segment_bytes(a), Some(b"synced+later+t".to_vec()));
+        assert_eq!(torn.list()?, vec![a]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_synced_append_is_never_torn() -> TestResult {
+        let storage = FaultyStorage::new(MemStorage::new())?;
+        storage.create(SegmentId(1))?;
+        storage.append(SegmentId(1), b"header")?;
+        storage.append(SegmentId(1), b"record")?;
+        storage.sync(SegmentId(1))?;
+        let torn = storage.crash_image(CrashMode::TearLastAppend { keep: 2 })?;
+        assert_eq!(
+            torn.segment_bytes(SegmentId(1)),
+            Some(b"headerrecord".to_vec())
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn crash_at_stops_everything_after_it() -> TestResult {
+        let storage = FaultyStorage::new(MemStorage::new())?;
+        storage.inject(Fault::CrashAt { nth: 2 });
+        storage.create(SegmentId(1))?;
+        storage.append(SegmentId(1), b"x")?;
+        assert!(storage.sync(SegmentId(1)).is_err());
+        assert!(storage.has_crashed());
+        assert!(storage.list().is_err());
+        assert_eq!(storage.ops(), 4);
+        Ok(())
+    }
+
+    #[test]
+    fn fail_once_by_kind() -> TestResult {
+        let storage = FaultyStorage::new(MemStorage::new())?;
+        storage.inject(Fault::FailOnce {
+            nth: 1,
+            kind: Some(OpKind::Append),
+        });
+        storage.create(SegmentId(1))?;
+        storage.append(SegmentId(1), b"a")?;
+        assert!(storage.append(SegmentId(1), b"b").is_err());
+        storage.append(SegmentId(1), b"c")?;
+        assert_eq!(
+            storage.inner().segment_bytes(SegmentId(1)),
+            Some(b"ac".to_vec())
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn flipped_bits_survive_crashes() -> TestResult {
+        let storage = FaultyStorage::new(MemStorage::new())?;
+        storage.create(SegmentId(1))?;
+        storage.append(SegmentId(1), &[0u8; 4])?;
+        storage.sync(SegmentId(1))?;
+        storage.flip_bit(SegmentId(1), 2, 3)?;
+        let image = storage.crash_image(CrashMode::DropUnsynced)?;
+        assert_eq!(image.segment_bytes(SegmentId(1)), Some(vec![0, 0, 8, 0]));
+        Ok(())
+    }
+}

@@ -1,0 +1,364 @@
+//! Crashes a fixed workload at every single storage operation, in turn, and
+//! checks the durability promise on what the crash left behind.
+//!
+//! The workload mixes sets, overwrites, deletes, segment rotations (segments
+//! are 256 bytes), a reopen and two compactions, under `SyncPolicy::Always`.
+//! For crash point `n`, operation `n` and everything after it fail, and the
+//! disk is rebuilt three ways (only synced bytes; every written byte; the
+//! last append torn in half). Each image must open, and then:
+//! - every acknowledged write reads back exactly, every acknowledged delete
+//!   stays deleted, and a write that failed reads as either its old or its
+//!   new value — never anything else;
+//! - `verify` finds nothing wrong (recovery repaired the torn tail);
+//! - the store takes a new write that survives another reopen.
+//!
+//! A second test injects a single failed operation at every point instead
+//! (no crash): the store must report the error or poison itself, and its
+//! state — live, after a clean reopen, and after a crash — must still keep
+//! the promise. Both print how many points they explored.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mini_kvstore::storage::{CrashMode, Fault, FaultyStorage};
+use mini_kvstore::{KvStore, MemStorage, Options, Storage, SyncPolicy};
+
+#[derive(Debug, Clone)]
+enum Step {
+    Set(String, Vec<u8>),
+    Delete(String),
+    Compact,
+    Reopen,
+    Sync,
+    /// Read every key back while the store runs.
+    Check,
+}
+
+fn key(i: usize) -> String {
+    format!("key-{i:02}")
+}
+
+/// The fixed workload: deterministic, about 110 steps, every kind of operation.
+fn workload() -> Vec<Step> {
+    let mut steps = Vec::new();
+    for i in 0..12 {
+        steps.push(Step::Set(key(i), format!("first {i}").into_bytes()));
+    }
+    for round in 0..3 {
+        for i in (0..12).step_by(2) {
+            // Values of different sizes, one larger than a segment.
+            let len = if i == 4 && round == 1 {
+                300
+            } else {
+                10 + 7 * i + round
+            };
+            steps.push(Step::Set(key(i), vec![b'a' + round as u8; len]));
+        }
+        steps.push(Step::Delete(key(3 + round)));
+        steps.push(Step::Check);
+    }
+    steps.push(Step::Delete(key(99))); // absent: writes nothing
+    steps.push(Step::Compact);
+    steps.push(Step::Check);
+    for i in 0..6 {
+        steps.push(Step::Set(
+            key(i),
+            format!("after compaction {i}").into_bytes(),
+        ));
+    }
+    steps.push(Step::Delete(key(0)));
+    steps.push(Step::Reopen);
+    steps.push(Step::Check);
+    steps.push(Step::Set(key(3), b"resurrected on purpose".to_vec()));
+    steps.push(Step::Delete(key(5)));
+    steps.push(Step::Sync);
+    steps.push(Step::Compact);
+    for i in 6..12 {
+        steps.push(Step::Set(key(i), format!("last {i}").into_bytes()));
+    }
+    steps.push(Step::Delete(key(7)));
+    steps.push(Step::Check);
+    for i in 0..KEYS {
+        steps.push(Step::Set(key(i), format!("final {i}").into_bytes()));
+    }
+    steps.push(Step::Delete(key(8)));
+    steps.push(Step::Check);
+    steps
+}
+
+const KEYS: usize = 12;
+
+fn options() -> Options {
+    Options::default()
+        .max_segment_size(256)
+        .sync_policy(SyncPolicy::Always)
+}
+
+/// What the store may hold for each key: the last acknowledged value (or
+/// absence), plus the outcomes of writes that failed after it.
+#[derive(Debug, Default, Clone)]
+struct Model {
+    acked: BTreeMap<String, Vec<u8>>,
+    uncertain: BTreeMap<String, Vec<Option<Vec<u8>>>>,
+}
+
+impl Model {
+    fn acked_set(&mut self, key: &str, value: &[u8]) {
+        self.acked.insert(key.to_string(), value.to_vec());
+        self.uncertain.remove(key);
+    }
+
+    fn acked_delete(&mut self, key: &str) {
+        self.acked.remove(key);
+        self.uncertain.remove(key);
+    }
+
+    fn failed(&mut self, key: &str, outcome: Option<Vec<u8>>) {
+        self.uncertain
+            .entry(key.to_string())
+            .or_default()
+            .push(outcome);
+    }
+
+    fn allowed(&self, key: &str) -> BTreeSet<Option<Vec<u8>>> {
+        let mut allowed: BTreeSet<_> = self
+            .uncertain
+            .get(key)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        allowed.insert(self.acked.get(key).cloned());
+        allowed
+    }
+
+    /// Every key reads as allowed. `Err` describes the first that does not.
+    fn check(&self, store: &KvStore, context: &str) -> Result<(), String> {
+        for i in (0..KEYS).chain([99]) {
+            let key = key(i);
+            let actual = store
+                .get(&key)
+                .map_err(|e| format!("{context}: get({key}) failed: {e}"))?;
+            if !self.allowed(&key).contains(&actual) {
+                return Err(format!(
+                    "{context}: {key} reads {:?}, allowed {:?}",
+                    actual.as_deref().map(String::from_utf8_lossy),
+                    self.allowed(&key)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the workload over `storage`, recording outcomes in a model. Stops at
+/// a crash; after a mere failure it goes on, as an application would.
+fn run(storage: &FaultyStorage) -> Result<Model, String> {
+    let mut model = Model::default();
+    let mut store = match KvStore::open_with(storage.clone(), options()) {
+        Ok(store) => Some(store),
+        Err(_) if storage.has_crashed() => return Ok(model),
+        // A failed operation during open: try once more, as a person would.
+        Err(_) => KvStore::open_with(storage.clone(), options()).ok(),
+    };
+    for step in workload() {
+        if storage.has_crashed() {
+            break;
+        }
+        let Some(current) = store.as_ref() else {
+            store = KvStore::open_with(storage.clone(), options()).ok();
+            continue;
+        };
+        match step {
+            Step::Set(k, v) => match current.set(&k, &v) {
+                Ok(()) => model.acked_set(&k, &v),
+                Err(_) => model.failed(&k, Some(v)),
+            },
+            Step::Delete(k) => match current.delete(&k) {
+                Ok(existed) => {
+                    if existed && model.allowed(&k).iter().all(Option::is_none) {
+                        return Err(format!("delete({k}) found a key the model says is absent"));
+                    }
+                    model.acked_delete(&k);
+                }
+                Err(_) => model.failed(&k, None),
+            },
+            Step::Compact => {
+                let _ = current.compact();
+            }
+            Step::Sync => {
+                let _ = current.sync();
+            }
+            Step::Reopen => {
+                // The old handle must close (and release the storage) first.
+                drop(store.take());
+                store = KvStore::open_with(storage.clone(), options()).ok();
+            }
+            Step::Check => {
+                // Reads may fail (injected), but never return wrong bytes.
+                for i in 0..KEYS {
+                    if let Ok(actual) = current.get(key(i))
+                        && !model.allowed(&key(i)).contains(&actual)
+                    {
+                        return Err(format!("live read of {} returned {actual:?}", key(i)));
+                    }
+                }
+            }
+        }
+    }
+    Ok(model)
+}
+
+/// Opens `image`, checks the model, then checks the store still works.
+fn check_image(image: MemStorage, model: &Model, context: &str) -> Result<(), String> {
+    let store = KvStore::open_with(image.clone(), options())
+        .map_err(|e| format!("{context}: open failed: {e}"))?;
+    model.check(&store, context)?;
+    let verify = store
+        .verify()
+        .map_err(|e| format!("{context}: verify failed: {e}"))?;
+    if !verify.is_clean() {
+        return Err(format!("{context}: verify found {:?}", verify.corrupt));
+    }
+    store
+        .set("after-crash", b"kept")
+        .map_err(|e| format!("{context}: write after recovery failed: {e}"))?;
+    drop(store);
+    let store = KvStore::open_with(image, options())
+        .map_err(|e| format!("{context}: second open failed: {e}"))?;
+    match store.get("after-crash") {
+        Ok(Some(v)) if v == b"kept" => {}
+        other => {
+            return Err(format!(
+                "{context}: the write after recovery was lost: {other:?}"
+            ));
+        }
+    }
+    model.check(&store, &format!("{context}, second open"))
+}
+
+fn assert_no_failures(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn total_ops() -> u64 {
+    let storage = FaultyStorage::new(MemStorage::new()).expect("empty storage");
+    let model = run(&storage).expect("the workload runs cleanly without faults");
+    // Sanity: the fault-free run really did what the workload says.
+    assert_eq!(
+        model.acked.get(&key(3)).map(Vec::as_slice),
+        Some(&b"final 3"[..])
+    );
+    assert!(!model.acked.contains_key(&key(8)));
+    assert_eq!(model.acked.len(), KEYS - 1);
+    storage.ops()
+}
+
+#[test]
+fn crash_at_every_storage_operation() {
+    let total = total_ops();
+    let mut failures = Vec::new();
+    let mut images = 0;
+    for nth in 0..total {
+        let storage = FaultyStorage::new(MemStorage::new()).expect("empty storage");
+        storage.inject(Fault::CrashAt { nth });
+        let model = match run(&storage) {
+            Ok(model) => model,
+            Err(e) => {
+                failures.push(format!("crash at {nth}: {e}"));
+                continue;
+            }
+        };
+        assert!(
+            storage.has_crashed(),
+            "operation {nth} of {total} was never reached"
+        );
+        let torn_keep = 11; // cuts a record header, or any header, in two
+        for mode in [
+            CrashMode::DropUnsynced,
+            CrashMode::KeepUnsynced,
+            CrashMode::TearLastAppend { keep: torn_keep },
+        ] {
+            images += 1;
+            let image = storage.crash_image(mode).expect("crash image");
+            if let Err(e) = check_image(image, &model, &format!("crash at {nth}, {mode:?}")) {
+                failures.push(e);
+            }
+        }
+    }
+    println!("crash points explored: {total} (crash images checked: {images})");
+    assert!(
+        total >= 300,
+        "the workload should reach hundreds of operations, got {total}"
+    );
+    assert_no_failures(&failures);
+}
+
+#[test]
+fn a_failed_operation_at_every_point() {
+    let total = total_ops();
+    let mut failures = Vec::new();
+    for nth in 0..total {
+        let storage = FaultyStorage::new(MemStorage::new()).expect("empty storage");
+        storage.inject(Fault::FailOnce { nth, kind: None });
+        let model = match run(&storage) {
+            Ok(model) => model,
+            Err(e) => {
+                failures.push(format!("failure at {nth}: {e}"));
+                continue;
+            }
+        };
+        // The state on storage now, after a clean close …
+        let live = MemStorage::new();
+        for id in storage.inner().list().expect("list") {
+            live.put_segment_bytes(id, storage.inner().segment_bytes(id).unwrap_or_default());
+        }
+        if let Err(e) = check_image(live, &model, &format!("failure at {nth}, reopened")) {
+            failures.push(e);
+        }
+        // … and after a crash on top of it.
+        let crashed = storage
+            .crash_image(CrashMode::DropUnsynced)
+            .expect("crash image");
+        if let Err(e) = check_image(crashed, &model, &format!("failure at {nth}, then a crash")) {
+            failures.push(e);
+        }
+    }
+    println!("failure points explored: {total}");
+    assert_no_failures(&failures);
+}
+
+#[test]
+fn a_poisoned_store_refuses_writes_until_reopened() {
+    let storage = FaultyStorage::new(MemStorage::new()).expect("empty storage");
+    let store = KvStore::open_with(storage.clone(), options()).expect("open");
+    store.set("a", b"1").expect("first write");
+    storage.inject(Fault::FailOnce {
+        nth: 1,
+        kind: Some(mini_kvstore::storage::OpKind::Sync),
+    });
+    assert!(
+        store.set("b", b"2").is_err(),
+        "the failed fsync is reported"
+    );
+    assert!(matches!(
+        store.set("c", b"3"),
+        Err(mini_kvstore::Error::Poisoned)
+    ));
+    assert!(matches!(
+        store.delete("a"),
+        Err(mini_kvstore::Error::Poisoned)
+    ));
+    assert_eq!(
+        store.get("a").expect("reads still work"),
+        Some(b"1".to_vec())
+    );
+    drop(store);
+    let store = KvStore::open_with(storage, options()).expect("reopen");
+    store.set("c", b"3").expect("writes work after reopening");
+    assert_eq!(store.get("a").expect("read"), Some(b"1".to_vec()));
+}
