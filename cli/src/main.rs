@@ -178,11 +178,12 @@ fn help(topic: Option<&str>, painter: &Painter) -> anyhow::Result<ExitCode> {
 fn server_requested(matches: &ArgMatches) -> bool {
     let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
     let starts = given("volume") || given("id");
-    if !starts && (given("port") || given("bind") || given("token")) {
+    let configures = ["port", "bind", "token", "max_body", "playground"];
+    if !starts && configures.into_iter().any(given) {
         Cli::command()
             .error(
                 clap::error::ErrorKind::MissingRequiredArgument,
-                "--port, --bind and --token configure the server: give --volume DIR and --id ID too",
+                "--port, --bind, --token, --max-body and --playground configure the server: give --volume DIR and --id ID too",
             )
             .exit();
     }

@@ -1,18 +1,21 @@
 //! The server entry: `kvstore --volume DIR --id ID [--port N] [--bind ADDR]
 //! [--token T]`, or the same flags after `kvstore serve`.
 //!
-//! The REST server itself belongs to the `mini-kvstore-server` crate, which
-//! is not built yet. Until it is, [`run`] says so and exits with status 2,
-//! so a script cannot mistake the placeholder for a running server. The
-//! flags, their environment fallbacks and [`ServerConfig`] are final: the
-//! server issue only has to replace the body of `run` with a call into that
-//! crate.
+//! The server itself is the `mini-kvstore-server` library; this module only
+//! turns flags into its [`Config`](mini_kvstore_server::Config), opens the
+//! store, binds, prints the URL and runs it until Ctrl-C or SIGTERM. The
+//! store is opened with the engine's default [`SyncPolicy::Always`]
+//! (`mini_kvstore::SyncPolicy`), so a PUT that got its 2xx answer is on disk
+//! even if the process is killed the next instant.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::{Context, anyhow};
 use clap::{Args, CommandFactory};
+use mini_kvstore::{KvStore, Options};
+use mini_kvstore_server::{DEFAULT_MAX_BODY_BYTES, DEFAULT_PLAYGROUND_DIR};
 
 /// The server's flags. All optional here, because at the top level they
 /// share the command line with the store commands; [`ServerArgs::resolve`]
@@ -35,6 +38,12 @@ pub(crate) struct ServerArgs {
     /// Require `Authorization: Bearer T` on every write
     #[arg(long, env = "KVSTORE_TOKEN", value_name = "T", hide_env_values = true)]
     token: Option<String>,
+    /// Refuse bodies (values) over BYTES with 413 [default: 67108864, 64 MiB]
+    #[arg(long, env = "KVSTORE_MAX_BODY", value_name = "BYTES")]
+    max_body: Option<usize>,
+    /// Serve the built browser playground from DIR at / [default: dist]
+    #[arg(long, env = "KVSTORE_PLAYGROUND", value_name = "DIR")]
+    playground: Option<PathBuf>,
 }
 
 /// Everything the server needs to start.
@@ -45,6 +54,8 @@ pub(crate) struct ServerConfig {
     port: u16,
     bind: IpAddr,
     token: Option<String>,
+    max_body: usize,
+    playground: PathBuf,
 }
 
 /// Where the server listens unless told otherwise (the original README's port).
@@ -70,11 +81,16 @@ impl ServerArgs {
             port: self.port.unwrap_or(DEFAULT_PORT),
             bind: self.bind.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
             token: self.token,
+            max_body: self.max_body.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            playground: self
+                .playground
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_PLAYGROUND_DIR)),
         }
     }
 }
 
-/// Starts the server — for now, explains that it does not exist yet.
+/// Opens the store, serves it until Ctrl-C or SIGTERM, and exits 0 once
+/// the requests in flight are answered and the store is synced.
 pub(crate) fn run(config: ServerConfig) -> anyhow::Result<ExitCode> {
     let ServerConfig {
         volume,
@@ -82,16 +98,43 @@ pub(crate) fn run(config: ServerConfig) -> anyhow::Result<ExitCode> {
         port,
         bind,
         token,
+        max_body,
+        playground,
     } = config;
-    eprintln!(
-        "kvstore: the REST server is not built yet (see the REST server issue); \
-         it would serve volume '{id}' from {} on {bind}:{port}{}",
-        volume.display(),
-        if token.is_some() {
-            " with a bearer token"
-        } else {
-            ""
-        }
-    );
-    Ok(ExitCode::from(2))
+    // The value limit follows the body limit, so a body the server accepts
+    // is one the store accepts; everything else is the engine's default.
+    let options = Options::default().max_value_size(max_body as u64);
+    let store = KvStore::open_with_options(&volume, options)
+        // As in `main::open`: the engine's message names the cause already.
+        .map_err(|e| anyhow!("cannot open the store in {}: {e}", volume.display()))?;
+    let mut server = mini_kvstore_server::Config::new(id)
+        .max_body_bytes(max_body)
+        .playground_dir(playground);
+    if let Some(token) = token {
+        server = server.token(token);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind((bind, port))
+            .await
+            .with_context(|| format!("cannot listen on {bind}:{port}"))?;
+        let address = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        // One line on stdout, flushed by its newline: people read it, and
+        // scripts and tests started with `--port 0` take the port from it.
+        println!("listening on http://{address}");
+        mini_kvstore_server::run(
+            listener,
+            store,
+            server,
+            mini_kvstore_server::shutdown_signal(),
+        )
+        .await
+        .context("the server failed")
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

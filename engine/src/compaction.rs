@@ -179,7 +179,6 @@ mod tests {
 
     fn loc(segment: u32, offset: u64, len: u32) -> Location {
         Location {
-            seq: offset,
             offset,
             segment: SegmentId(segment),
             len,

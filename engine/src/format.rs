@@ -137,6 +137,50 @@ impl RecordKind {
     }
 }
 
+/// Kind-byte flag: the record belongs to a write batch of two or more records.
+pub const BATCH_MEMBER: u8 = 0x80;
+/// Kind-byte flag, with [`BATCH_MEMBER`]: the batch's first record.
+pub const BATCH_FIRST: u8 = 0x40;
+/// Kind-byte flag, with [`BATCH_MEMBER`]: the batch's last record.
+pub const BATCH_LAST: u8 = 0x20;
+const BATCH_FLAGS: u8 = BATCH_MEMBER | BATCH_FIRST | BATCH_LAST;
+
+/// A record's place in a write batch of two or more records. A batch counts
+/// only when all of it is there: first, middles, last, with consecutive
+/// sequence numbers, back to back in one segment (see `scan`). A write that
+/// is not part of a batch is a batch of one and carries no flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchPart {
+    /// Opens a batch.
+    First,
+    /// Inside a batch.
+    Middle,
+    /// Closes a batch.
+    Last,
+}
+
+impl BatchPart {
+    fn flags(part: Option<BatchPart>) -> u8 {
+        match part {
+            None => 0,
+            Some(BatchPart::First) => BATCH_MEMBER | BATCH_FIRST,
+            Some(BatchPart::Middle) => BATCH_MEMBER,
+            Some(BatchPart::Last) => BATCH_MEMBER | BATCH_LAST,
+        }
+    }
+
+    fn from_flags(flags: u8) -> Result<Option<BatchPart>, RecordError> {
+        match flags {
+            0 => Ok(None),
+            f if f == BATCH_MEMBER | BATCH_FIRST => Ok(Some(BatchPart::First)),
+            BATCH_MEMBER => Ok(Some(BatchPart::Middle)),
+            f if f == BATCH_MEMBER | BATCH_LAST => Ok(Some(BatchPart::Last)),
+            _ => Err(RecordError::Invalid("impossible batch flags")),
+        }
+    }
+}
+
 /// Length of the record holding a key and value of these sizes.
 pub fn record_len(key_len: usize, value_len: usize) -> usize {
     RECORD_HEADER_LEN + key_len + value_len
@@ -146,10 +190,22 @@ pub fn record_len(key_len: usize, value_len: usize) -> usize {
 ///
 /// Callers check key and value limits first; lengths here must fit in `u32`.
 pub fn encode_record(out: &mut Vec<u8>, kind: RecordKind, seq: u64, key: &[u8], value: &[u8]) {
+    encode_batch_record(out, kind, None, seq, key, value);
+}
+
+/// Appends one record to `out`, flagged with its place in a write batch.
+pub fn encode_batch_record(
+    out: &mut Vec<u8>,
+    kind: RecordKind,
+    batch: Option<BatchPart>,
+    seq: u64,
+    key: &[u8],
+    value: &[u8],
+) {
     let start = out.len();
     out.reserve(record_len(key.len(), value.len()));
     out.extend_from_slice(&[0; 4]);
-    out.push(kind.to_byte());
+    out.push(kind.to_byte() | BatchPart::flags(batch));
     out.extend_from_slice(&seq.to_le_bytes());
     out.extend_from_slice(&(key.len() as u32).to_le_bytes());
     out.extend_from_slice(&(value.len() as u32).to_le_bytes());
@@ -210,6 +266,8 @@ pub struct RecordRef<'a> {
     pub crc: u32,
     /// Total bytes, header included.
     pub len: usize,
+    /// Its place in a write batch of two or more records.
+    pub batch: Option<BatchPart>,
 }
 
 impl RecordRef<'_> {
@@ -245,7 +303,14 @@ pub fn decode_record(buf: &[u8]) -> Result<RecordRef<'_>, RecordError> {
         return Err(RecordError::Incomplete);
     };
     let crc = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
-    let kind = RecordKind::from_byte(header[4]).ok_or(RecordError::Invalid("unknown kind"))?;
+    let batch = BatchPart::from_flags(header[4] & BATCH_FLAGS)?;
+    let kind = RecordKind::from_byte(header[4] & !BATCH_FLAGS)
+        .ok_or(RecordError::Invalid("unknown kind"))?;
+    if batch.is_some() && !matches!(kind, RecordKind::Put | RecordKind::Tombstone) {
+        return Err(RecordError::Invalid(
+            "only puts and tombstones belong to batches",
+        ));
+    }
     let seq = u64::from_le_bytes(header[5..13].try_into().unwrap_or([0; 8]));
     let key_len = u32::from_le_bytes([header[13], header[14], header[15], header[16]]) as usize;
     let value_len = u32::from_le_bytes([header[17], header[18], header[19], header[20]]) as usize;
@@ -277,6 +342,7 @@ pub fn decode_record(buf: &[u8]) -> Result<RecordRef<'_>, RecordError> {
         value,
         crc,
         len,
+        batch,
     };
     if kind == RecordKind::CompactionCommit && decoded.commit().is_none() {
         return Err(RecordError::Invalid("malformed compaction commit"));
@@ -284,10 +350,63 @@ pub fn decode_record(buf: &[u8]) -> Result<RecordRef<'_>, RecordError> {
     Ok(decoded)
 }
 
+/// Turns a batch member's bytes into a plain record (clears the batch flags
+/// and recomputes the CRC): compaction copies the live members of committed
+/// batches one by one, and a copy must not wait for the rest of its batch.
+pub(crate) fn clear_batch_flags(record: &mut [u8]) {
+    if record.len() >= RECORD_HEADER_LEN && record[4] & BATCH_FLAGS != 0 {
+        record[4] &= !BATCH_FLAGS;
+        let crc = crc32fast::hash(&record[4..]);
+        record[..4].copy_from_slice(&crc.to_le_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::storage::SegmentId;
+
+    #[test]
+    fn batch_members_carry_the_continued_bit() {
+        let mut out = Vec::new();
+        encode_batch_record(
+            &mut out,
+            RecordKind::Tombstone,
+            Some(BatchPart::Middle),
+            3,
+            b"k",
+            b"",
+        );
+        let record = decode_record(&out).expect("valid");
+        assert_eq!(record.batch, Some(BatchPart::Middle));
+        assert_eq!(record.kind, RecordKind::Tombstone);
+        clear_batch_flags(&mut out);
+        let record = decode_record(&out).expect("still valid");
+        assert_eq!(record.batch, None);
+        assert_eq!(
+            (record.kind, record.seq, record.key),
+            (RecordKind::Tombstone, 3, &b"k"[..])
+        );
+
+        let mut seal = Vec::new();
+        encode_batch_record(
+            &mut seal,
+            RecordKind::Seal,
+            Some(BatchPart::First),
+            0,
+            b"",
+            &1u64.to_le_bytes(),
+        );
+        assert!(
+            decode_record(&seal).is_err(),
+            "a seal is never part of a batch"
+        );
+        for part in [BatchPart::First, BatchPart::Middle, BatchPart::Last] {
+            let mut out = Vec::new();
+            encode_batch_record(&mut out, RecordKind::Put, Some(part), 1, b"k", b"v");
+            assert_eq!(decode_record(&out).map(|r| r.batch), Ok(Some(part)));
+        }
+    }
 
     fn put(seq: u64, key: &[u8], value: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();

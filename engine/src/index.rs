@@ -14,11 +14,10 @@ use crate::format::SegmentKind;
 use crate::report::CorruptRange;
 use crate::storage::SegmentId;
 
-/// Where a key's latest record lives.
+/// Where a key's latest record lives. Kept small — there is one per key in
+/// memory — so the record's sequence number stays on disk, in the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Location {
-    /// The record's sequence number (its version).
-    pub seq: u64,
     /// Byte offset of the record in its segment.
     pub offset: u64,
     /// The segment.
@@ -136,9 +135,8 @@ impl State {
 mod tests {
     use super::*;
 
-    fn loc(segment: u32, offset: u64, len: u32, seq: u64) -> Location {
+    fn loc(segment: u32, offset: u64, len: u32, _seq: u64) -> Location {
         Location {
-            seq,
             offset,
             segment: SegmentId(segment),
             len,

@@ -63,6 +63,7 @@
 //! A write is visible to readers as soon as it is appended, slightly before
 //! it is durable; the writer itself gets `Ok` only once it is durable.
 
+mod batch;
 pub mod compaction;
 mod error;
 pub mod format;
@@ -77,11 +78,12 @@ mod scan;
 pub mod storage;
 mod store;
 
+pub use batch::WriteBatch;
 pub use compaction::CompactionPlan;
 pub use error::{Error, Result};
 pub use format::{
-    FORMAT_VERSION, MAGIC, MAX_KEY_LEN, RECORD_HEADER_LEN, RecordKind, SEGMENT_HEADER_LEN,
-    SegmentKind,
+    BatchPart, FORMAT_VERSION, MAGIC, MAX_KEY_LEN, RECORD_HEADER_LEN, RecordKind,
+    SEGMENT_HEADER_LEN, SegmentKind,
 };
 pub use index::Location;
 pub use layout::{Layout, RecordLayout, RecordState, SegmentLayout};

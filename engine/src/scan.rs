@@ -2,7 +2,7 @@
 //! view, so all three agree on what is a record, what is corrupt and what is
 //! a torn tail.
 
-use crate::format::{self, RecordKind, RecordRef, SEGMENT_HEADER_LEN};
+use crate::format::{self, BatchPart, RecordKind, RecordRef, SEGMENT_HEADER_LEN};
 
 /// What a walk over one segment found, besides the records it handed out.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -22,33 +22,91 @@ pub(crate) struct SegmentScan {
 /// Walks the records of a whole segment (`bytes` includes the 16-byte header,
 /// which the caller has checked), calling `on_record(offset, record)` for each
 /// valid one in order.
-pub(crate) fn scan_segment(
-    bytes: &[u8],
-    mut on_record: impl FnMut(u64, &RecordRef<'_>),
+///
+/// Write batches are all or nothing. A batch's records are held back until
+/// its last one arrives (first, middles, last: consecutive sequence numbers,
+/// back to back). A batch cut off by the end of the segment belongs to the
+/// torn tail — cut with it, so no later write can ever seem to complete it.
+/// A batch interrupted any other way, and batch records without their
+/// first, are corrupt: never half applied.
+pub(crate) fn scan_segment<'a>(
+    bytes: &'a [u8],
+    mut on_record: impl FnMut(u64, &RecordRef<'a>),
 ) -> SegmentScan {
     let mut scan = SegmentScan::default();
     let mut pos = SEGMENT_HEADER_LEN as usize;
+    let mut batch: Vec<(usize, RecordRef<'a>)> = Vec::new();
     while pos < bytes.len() {
-        match format::decode_record(&bytes[pos..]) {
-            Ok(record) => {
-                on_record(pos as u64, &record);
-                scan.records += 1;
-                scan.sealed = record.kind == RecordKind::Seal;
-                pos += record.len;
+        let record = match format::decode_record(&bytes[pos..]) {
+            Ok(record) => record,
+            Err(_) => {
+                let start = batch.first().map_or(pos, |(offset, _)| *offset);
+                batch.clear();
+                match next_valid_record(bytes, pos + 1) {
+                    Some(next) => {
+                        scan.add_corrupt(start, next);
+                        pos = next;
+                        continue;
+                    }
+                    None => {
+                        scan.torn_tail = Some(start as u64);
+                        return scan;
+                    }
+                }
             }
-            Err(_) => match next_valid_record(bytes, pos + 1) {
-                Some(next) => {
-                    scan.corrupt.push((pos as u64, (next - pos) as u64));
-                    pos = next;
+        };
+        let end = pos + record.len;
+        let follows_batch = batch
+            .last()
+            .is_some_and(|(_, last)| record.seq == last.seq.wrapping_add(1));
+        match record.batch {
+            Some(BatchPart::Middle | BatchPart::Last) if follows_batch => {
+                batch.push((pos, record));
+                if record.batch == Some(BatchPart::Last) {
+                    for (offset, member) in batch.drain(..) {
+                        on_record(offset as u64, &member);
+                        scan.records += 1;
+                    }
+                    scan.sealed = false;
                 }
-                None => {
-                    scan.torn_tail = Some(pos as u64);
-                    break;
+            }
+            Some(BatchPart::Middle | BatchPart::Last) => {
+                // Its batch's beginning is missing: never apply part of it.
+                let start = batch.first().map_or(pos, |(offset, _)| *offset);
+                batch.clear();
+                scan.add_corrupt(start, end);
+            }
+            part => {
+                if let Some(&(start, _)) = batch.first() {
+                    scan.add_corrupt(start, pos);
+                    batch.clear();
                 }
-            },
+                if part == Some(BatchPart::First) {
+                    batch.push((pos, record));
+                } else {
+                    on_record(pos as u64, &record);
+                    scan.records += 1;
+                    scan.sealed = record.kind == RecordKind::Seal;
+                }
+            }
         }
+        pos = end;
+    }
+    if let Some(&(start, _)) = batch.first() {
+        scan.torn_tail = Some(start as u64);
     }
     scan
+}
+
+impl SegmentScan {
+    /// Records `start..end` as corrupt, merged with a range that ends there.
+    fn add_corrupt(&mut self, start: usize, end: usize) {
+        let (start, end) = (start as u64, end as u64);
+        match self.corrupt.last_mut() {
+            Some((offset, len)) if *offset + *len == start => *len = end - *offset,
+            _ => self.corrupt.push((start, end - start)),
+        }
+    }
 }
 
 /// The first offset at or after `from` where a valid record starts.
@@ -114,6 +172,86 @@ mod tests {
             vec![(offsets[1] as u64, (offsets[2] - offsets[1]) as u64)]
         );
         assert_eq!(scan.torn_tail, None);
+    }
+
+    fn batch(bytes: &mut Vec<u8>, first_seq: u64, keys: &[&[u8]]) -> Vec<usize> {
+        let mut offsets = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            offsets.push(bytes.len());
+            let part = match i {
+                0 => BatchPart::First,
+                i if i + 1 == keys.len() => BatchPart::Last,
+                _ => BatchPart::Middle,
+            };
+            format::encode_batch_record(
+                bytes,
+                RecordKind::Put,
+                Some(part),
+                first_seq + i as u64,
+                key,
+                b"v",
+            );
+        }
+        offsets
+    }
+
+    #[test]
+    fn a_complete_batch_counts() {
+        let (mut bytes, _) = segment(&[(b"a", b"1")]);
+        batch(&mut bytes, 2, &[b"x", b"y", b"z"]);
+        let (keys, scan) = keys_of(&bytes);
+        assert_eq!(
+            keys,
+            vec![b"a".to_vec(), b"x".to_vec(), b"y".to_vec(), b"z".to_vec()]
+        );
+        assert_eq!((scan.torn_tail, scan.corrupt.len()), (None, 0));
+    }
+
+    #[test]
+    fn a_batch_cut_anywhere_is_dropped_whole_as_a_torn_tail() {
+        let (mut bytes, _) = segment(&[(b"a", b"1")]);
+        let offsets = batch(&mut bytes, 2, &[b"x", b"y", b"z"]);
+        for cut in offsets[0] + 1..bytes.len() {
+            let (keys, scan) = keys_of(&bytes[..cut]);
+            assert_eq!(keys, vec![b"a".to_vec()], "cut at {cut}");
+            assert_eq!(scan.torn_tail, Some(offsets[0] as u64), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn a_batch_missing_a_member_is_corrupt_not_half_applied() {
+        let (mut bytes, _) = segment(&[(b"a", b"1")]);
+        let offsets = batch(&mut bytes, 2, &[b"x", b"y", b"z"]);
+        bytes[offsets[1] + 22] ^= 1; // damage y
+        let end = bytes.len();
+        let (mut tail, _) = segment(&[]);
+        encode_record(&mut tail, RecordKind::Put, 9, b"after", b"v");
+        bytes.extend_from_slice(&tail[16..]);
+        let (keys, scan) = keys_of(&bytes);
+        assert_eq!(
+            keys,
+            vec![b"a".to_vec(), b"after".to_vec()],
+            "x and z are never applied without y"
+        );
+        assert_eq!(
+            scan.corrupt,
+            vec![(offsets[0] as u64, (end - offsets[0]) as u64)]
+        );
+    }
+
+    #[test]
+    fn a_batch_interrupted_by_a_plain_record_is_corrupt() {
+        let (mut bytes, _) = segment(&[]);
+        let offsets = batch(&mut bytes, 1, &[b"x", b"y", b"z"]);
+        // Drop z's bytes and put an unrelated write where it was.
+        bytes.truncate(offsets[2]);
+        encode_record(&mut bytes, RecordKind::Put, 3, b"plain", b"v");
+        let (keys, scan) = keys_of(&bytes);
+        assert_eq!(keys, vec![b"plain".to_vec()]);
+        assert_eq!(
+            scan.corrupt,
+            vec![(offsets[0] as u64, (offsets[2] - offsets[0]) as u64)]
+        );
     }
 
     #[test]

@@ -13,17 +13,18 @@
 //! record, and if compaction removed the segment meanwhile, looks the key up
 //! again (it has moved) and retries.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tracing::warn;
 
+use crate::batch::{BatchOp, WriteBatch};
 use crate::compaction::{self, CompactionPlan, LayoutSnapshot, OutputPacker, SEAL_LEN};
 use crate::error::{Error, Result};
 use crate::format::{
-    self, CommitPayload, MAX_KEY_LEN, RecordKind, SEGMENT_HEADER_LEN, SegmentKind, encode_record,
-    encode_segment_header,
+    self, BatchPart, CommitPayload, MAX_KEY_LEN, RecordKind, SEGMENT_HEADER_LEN, SegmentKind,
+    encode_record, encode_segment_header,
 };
 use crate::index::{Location, SegmentInfo, State};
 use crate::layout::{Layout, RecordLayout, RecordState, SegmentLayout};
@@ -260,12 +261,7 @@ impl KvStore {
                 return Ok(None);
             };
             match self.inner.read_record(key, location) {
-                Ok(value) => {
-                    return Ok(Some(Versioned {
-                        seq: location.seq,
-                        value,
-                    }));
-                }
+                Ok((seq, value)) => return Ok(Some(Versioned { seq, value })),
                 // Compaction may have moved the record and removed its old
                 // segment between the lookup and the read.
                 Err(e) => {
@@ -277,6 +273,76 @@ impl KvStore {
                 }
             }
         }
+    }
+
+    /// Applies every change in `batch` together: readers see all of it at
+    /// once, and a crash leaves all of it or none of it. The batch is one
+    /// append and, under [`SyncPolicy::Always`], one fsync — the fast way to
+    /// load many keys. Nothing is written if any key or value breaks a limit.
+    pub fn apply(&self, batch: WriteBatch) -> Result<()> {
+        let max = self.inner.options.get_max_value_size();
+        for op in &batch.ops {
+            match op {
+                BatchOp::Set(key, value) => {
+                    check_key(key)?;
+                    if value.len() as u64 > max {
+                        return Err(Error::ValueTooLarge {
+                            len: value.len() as u64,
+                            max,
+                        });
+                    }
+                }
+                BatchOp::Delete(key) => check_key(key)?,
+            }
+        }
+        let last_seq = {
+            let mut writer = self.inner.lock_writer();
+            // Under the writer lock no other write can change which deletes
+            // find their key: those that do not write nothing.
+            let ops: Vec<&BatchOp> = {
+                let state = self.inner.read_state();
+                let mut present: HashMap<&[u8], bool> = HashMap::new();
+                batch
+                    .ops
+                    .iter()
+                    .filter(|op| match op {
+                        BatchOp::Set(key, _) => {
+                            present.insert(key, true);
+                            true
+                        }
+                        BatchOp::Delete(key) => {
+                            // A delete writes a tombstone only if the key
+                            // exists now or is set earlier in the batch.
+                            present
+                                .insert(key, false)
+                                .unwrap_or_else(|| state.index.contains_key(key.as_slice()))
+                        }
+                    })
+                    .collect()
+            };
+            if ops.is_empty() {
+                return Ok(());
+            }
+            let (last_seq, locations) = self.inner.append_batch(&mut writer, &ops)?;
+            let mut state = self.inner.write_state();
+            let active_len = writer.active_len;
+            state
+                .segments
+                .entry(writer.active)
+                .and_modify(|s| s.len = active_len);
+            for (op, location) in ops.iter().zip(locations) {
+                match op {
+                    BatchOp::Set(key, _) => {
+                        state.insert(key, location);
+                    }
+                    BatchOp::Delete(key) => {
+                        state.remove(key);
+                    }
+                }
+            }
+            last_seq
+        };
+        self.inner.after_write(last_seq)
     }
 
     /// Deletes `key`. Returns whether it existed; when it did not, nothing is
@@ -352,10 +418,12 @@ impl KvStore {
         }
     }
 
-    /// Makes every write so far durable.
+    /// Makes every write so far durable. Always reaches the storage (even
+    /// when every write is already durable), so the active segment's own
+    /// bookkeeping — a fresh segment's header — is flushed too.
     pub fn sync(&self) -> Result<()> {
         let target = self.inner.lock_writer().last_written;
-        self.inner.wait_durable(target)
+        self.inner.wait_durable(target, true)
     }
 
     /// Numbers about the store right now.
@@ -687,12 +755,65 @@ impl Inner {
         Ok((
             seq,
             Location {
-                seq,
                 offset,
                 segment: writer.active,
                 len: record_len as u32,
             },
         ))
+    }
+
+    /// Appends a batch's records in one write, flagged first / middle / last
+    /// (a batch of one is a plain record), rotating first if the batch would
+    /// overflow the active segment: a batch never spans segments. Returns the
+    /// last seq and each record's location.
+    fn append_batch(&self, writer: &mut Writer, ops: &[&BatchOp]) -> Result<(u64, Vec<Location>)> {
+        self.check_poisoned()?;
+        let record_len = |op: &BatchOp| match op {
+            BatchOp::Set(key, value) => format::record_len(key.len(), value.len()),
+            BatchOp::Delete(key) => format::record_len(key.len(), 0),
+        } as u64;
+        let total: u64 = ops.iter().map(|op| record_len(op)).sum();
+        if writer.active_len > SEGMENT_HEADER_LEN
+            && writer.active_len + total > self.options.get_max_segment_size()
+        {
+            self.rotate(writer)?;
+        }
+        let first_seq = writer.next_seq;
+        let mut scratch = std::mem::take(&mut writer.scratch);
+        scratch.clear();
+        let mut locations = Vec::with_capacity(ops.len());
+        let mut offset = writer.active_len;
+        for (i, op) in ops.iter().enumerate() {
+            let part = match i {
+                _ if ops.len() == 1 => None,
+                0 => Some(BatchPart::First),
+                i if i + 1 == ops.len() => Some(BatchPart::Last),
+                _ => Some(BatchPart::Middle),
+            };
+            let seq = first_seq + i as u64;
+            let (kind, key, value) = match op {
+                BatchOp::Set(key, value) => (RecordKind::Put, key, value.as_slice()),
+                BatchOp::Delete(key) => (RecordKind::Tombstone, key, &b""[..]),
+            };
+            format::encode_batch_record(&mut scratch, kind, part, seq, key, value);
+            let len = record_len(op);
+            locations.push(Location {
+                offset,
+                segment: writer.active,
+                len: len as u32,
+            });
+            offset += len;
+        }
+        let result = self.append_raw(writer, &scratch);
+        if scratch.capacity() <= 1 << 20 {
+            writer.scratch = scratch;
+        }
+        let start = result?;
+        debug_assert_eq!(start, locations[0].offset);
+        let last_seq = first_seq + ops.len() as u64 - 1;
+        writer.next_seq = last_seq + 1;
+        writer.last_written = last_seq;
+        Ok((last_seq, locations))
     }
 
     /// Appends bytes to the active segment. If the append fails, cuts the
@@ -757,19 +878,21 @@ impl Inner {
     /// Applies the sync policy after a write with sequence number `seq`.
     fn after_write(&self, seq: u64) -> Result<()> {
         match self.options.get_sync_policy() {
-            SyncPolicy::Always => self.wait_durable(seq),
+            SyncPolicy::Always => self.wait_durable(seq, false),
             SyncPolicy::EveryMillis(_) | SyncPolicy::Never => Ok(()),
         }
     }
 
     /// Returns once every record up to `seq` is durable. Group commit: one
     /// thread syncs for everyone waiting; the others sleep until it is done,
-    /// and records appended meanwhile are covered by the next sync.
-    fn wait_durable(&self, seq: u64) -> Result<()> {
+    /// and records appended meanwhile are covered by the next sync. With
+    /// `force`, this thread syncs the storage itself even if nothing is
+    /// pending.
+    fn wait_durable(&self, seq: u64, force: bool) -> Result<()> {
         let mut durability = self.lock_durability();
         loop {
             self.check_poisoned()?;
-            if durability.synced >= seq {
+            if durability.synced >= seq && !force {
                 return Ok(());
             }
             if durability.syncing {
@@ -789,6 +912,11 @@ impl Inner {
             durability = self.lock_durability();
             durability.syncing = false;
             match result {
+                Ok(()) if force => {
+                    durability.synced = durability.synced.max(target);
+                    self.durability_changed.notify_all();
+                    return Ok(());
+                }
                 Ok(()) => durability.synced = durability.synced.max(target),
                 Err(e) => {
                     drop(durability);
@@ -800,9 +928,9 @@ impl Inner {
         }
     }
 
-    /// Reads the record at `location` and returns its value after checking
-    /// that it is the record the index expects.
-    fn read_record(&self, key: &[u8], location: Location) -> Result<Vec<u8>> {
+    /// Reads the record at `location` and returns its seq and value after
+    /// checking that it is the record the index expects.
+    fn read_record(&self, key: &[u8], location: Location) -> Result<(u64, Vec<u8>)> {
         let corrupt = |detail: &str| Error::Corruption {
             segment: location.segment,
             offset: location.offset,
@@ -825,18 +953,15 @@ impl Inner {
             format::RecordError::Incomplete => corrupt("record is cut short"),
             format::RecordError::Invalid(why) => corrupt(why),
         })?;
-        if record.kind != RecordKind::Put
-            || record.key != key
-            || record.seq != location.seq
-            || record.len != buf.len()
-        {
+        if record.kind != RecordKind::Put || record.key != key || record.len != buf.len() {
             return Err(corrupt(
                 "the record there is not the one the index points at",
             ));
         }
+        let seq = record.seq;
         let value_start = buf.len() - record.value.len();
         buf.drain(..value_start);
-        Ok(buf)
+        Ok((seq, buf))
     }
 
     /// A whole segment's bytes up to `len`, or `None` if it no longer exists.
@@ -897,10 +1022,7 @@ impl Inner {
                     detail: "record lies beyond the end of its segment".into(),
                 })?;
             match format::decode_record(record_bytes) {
-                Ok(r)
-                    if r.key == survivor.key.as_slice()
-                        && r.seq == from.seq
-                        && r.kind == RecordKind::Put => {}
+                Ok(r) if r.key == survivor.key.as_slice() && r.kind == RecordKind::Put => {}
                 _ => {
                     return Err(Error::Corruption {
                         segment: from.segment,
@@ -926,12 +1048,15 @@ impl Inner {
                 unreachable!("a placement always has an output segment");
             };
             debug_assert_eq!(*len, placement.offset);
+            let copied = pending.len();
             pending.extend_from_slice(record_bytes);
+            // Its batch is committed; alone in the output it must not wait
+            // for the rest of it.
+            format::clear_batch_flags(&mut pending[copied..]);
             moved.records.push((
                 survivor.key.clone(),
                 from,
                 Location {
-                    seq: from.seq,
                     offset: placement.offset,
                     segment: *id,
                     len: from.len,
@@ -1050,7 +1175,7 @@ impl Drop for Inner {
             return;
         }
         let target = self.lock_writer().last_written;
-        if let Err(e) = self.wait_durable(target) {
+        if let Err(e) = self.wait_durable(target, true) {
             warn!(error = %e, "could not sync the store while closing it");
         }
     }
@@ -1104,7 +1229,7 @@ fn background_sync(store: std::sync::Weak<Inner>, period: u64) {
                     break;
                 }
                 let target = inner.lock_writer().last_written;
-                if let Err(e) = inner.wait_durable(target) {
+                if let Err(e) = inner.wait_durable(target, false) {
                     warn!(error = %e, "background sync failed; the store refuses further writes");
                 }
             }

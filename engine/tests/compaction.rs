@@ -52,6 +52,9 @@ fn compaction_reclaims_overwritten_records() -> Result<()> {
         );
 
         let report = store.compact()?;
+        // Unsynced appends (here the fresh active segment's header) may sit
+        // in the storage's write buffer; after a sync the files are complete.
+        store.sync()?;
         let after = store.stats();
         let on_disk = segment_bytes_on_disk(dir.path())?;
 

@@ -1,5 +1,5 @@
 //! A model-based state-machine test with crashes: random sequences of set,
-//! delete, compact, sync, clean reopen and crash (three kinds), under
+//! delete, write batch, compact, sync, clean reopen and crash (three kinds), under
 //! `SyncPolicy::Always` and `SyncPolicy::Never`, checked against a
 //! `BTreeMap` model that knows what is durable.
 //!
@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use mini_kvstore::storage::{CrashMode, FaultyStorage};
-use mini_kvstore::{KvStore, MemStorage, Options, SyncPolicy};
+use mini_kvstore::{KvStore, MemStorage, Options, SyncPolicy, WriteBatch};
 use proptest::prelude::*;
 
 type State = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -22,6 +22,8 @@ type State = BTreeMap<Vec<u8>, Vec<u8>>;
 enum Op {
     Set(u8, Vec<u8>),
     Delete(u8),
+    /// A `WriteBatch`: `Some(value)` sets, `None` deletes.
+    Batch(Vec<(u8, Option<Vec<u8>>)>),
     Compact,
     Sync,
     Reopen,
@@ -38,6 +40,11 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         10 => (0..KEYS, prop::collection::vec(any::<u8>(), 0..40)).prop_map(|(k, v)| Op::Set(k, v)),
         4 => (0..KEYS).prop_map(Op::Delete),
+        3 => prop::collection::vec(
+            (0..KEYS, prop::option::weighted(0.7, prop::collection::vec(any::<u8>(), 0..40))),
+            1..6
+        )
+        .prop_map(Op::Batch),
         1 => Just(Op::Compact),
         1 => Just(Op::Sync),
         1 => Just(Op::Reopen),
@@ -129,6 +136,30 @@ fn run(ops: Vec<Op>, policy: SyncPolicy) -> Result<(), TestCaseError> {
                 if existed {
                     model.apply(|s| drop(s.remove(&key(k))), always);
                 }
+            }
+            Op::Batch(changes) => {
+                let mut batch = WriteBatch::new();
+                for (k, v) in &changes {
+                    match v {
+                        Some(v) => batch.set(key(*k), v),
+                        None => batch.delete(key(*k)),
+                    };
+                }
+                store
+                    .apply(batch)
+                    .map_err(|e| TestCaseError::fail(format!("apply: {e}")))?;
+                // One step of the history: a crash may keep all of it or none.
+                model.apply(
+                    |s| {
+                        for (k, v) in changes {
+                            match v {
+                                Some(v) => drop(s.insert(key(k), v)),
+                                None => drop(s.remove(&key(k))),
+                            }
+                        }
+                    },
+                    always,
+                );
             }
             Op::Compact => {
                 store

@@ -1,11 +1,11 @@
 //! Crashes a fixed workload at every single storage operation, in turn, and
 //! checks the durability promise on what the crash left behind.
 //!
-//! The workload mixes sets, overwrites, deletes, segment rotations (segments
-//! are 256 bytes), a reopen and two compactions, under `SyncPolicy::Always`.
+//! The workload mixes sets, overwrites, deletes, write batches, segment
+//! rotations (segments are 256 bytes), a reopen and two compactions, under `SyncPolicy::Always`.
 //! For crash point `n`, operation `n` and everything after it fail, and the
-//! disk is rebuilt three ways (only synced bytes; every written byte; the
-//! last append torn in half). Each image must open, and then:
+//! disk is rebuilt four ways (only synced bytes; every written byte; the
+//! last append torn inside a header, and torn in half). Each image must open, and then:
 //! - every acknowledged write reads back exactly, every acknowledged delete
 //!   stays deleted, and a write that failed reads as either its old or its
 //!   new value — never anything else;
@@ -20,12 +20,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use mini_kvstore::storage::{CrashMode, Fault, FaultyStorage};
-use mini_kvstore::{KvStore, MemStorage, Options, Storage, SyncPolicy};
+use mini_kvstore::{KvStore, MemStorage, Options, Storage, SyncPolicy, WriteBatch};
 
 #[derive(Debug, Clone)]
 enum Step {
     Set(String, Vec<u8>),
     Delete(String),
+    /// A `WriteBatch`: `Some(value)` sets, `None` deletes.
+    Batch(Vec<(String, Option<Vec<u8>>)>),
     Compact,
     Reopen,
     Sync,
@@ -57,6 +59,12 @@ fn workload() -> Vec<Step> {
         steps.push(Step::Check);
     }
     steps.push(Step::Delete(key(99))); // absent: writes nothing
+    steps.push(Step::Batch(vec![
+        (key(1), Some(b"batch one".to_vec())),
+        (key(2), None),
+        (key(9), Some(vec![b'b'; 40])),
+        (key(10), Some(b"batch one".to_vec())),
+    ]));
     steps.push(Step::Compact);
     steps.push(Step::Check);
     for i in 0..6 {
@@ -66,6 +74,11 @@ fn workload() -> Vec<Step> {
         ));
     }
     steps.push(Step::Delete(key(0)));
+    steps.push(Step::Batch(
+        (0..KEYS)
+            .map(|i| (key(i), Some(format!("big batch {i}").into_bytes())))
+            .collect(),
+    ));
     steps.push(Step::Reopen);
     steps.push(Step::Check);
     steps.push(Step::Set(key(3), b"resurrected on purpose".to_vec()));
@@ -81,6 +94,10 @@ fn workload() -> Vec<Step> {
         steps.push(Step::Set(key(i), format!("final {i}").into_bytes()));
     }
     steps.push(Step::Delete(key(8)));
+    steps.push(Step::Batch(vec![
+        (key(11), None),
+        (key(0), Some(b"last batch".to_vec())),
+    ]));
     steps.push(Step::Check);
     steps
 }
@@ -93,21 +110,35 @@ fn options() -> Options {
         .sync_policy(SyncPolicy::Always)
 }
 
+#[derive(Debug, Clone)]
+struct FailedBatch {
+    /// Each key's final value in the batch.
+    new: BTreeMap<String, Option<Vec<u8>>>,
+    /// Each key's allowed values before the batch.
+    before: BTreeMap<String, BTreeSet<Option<Vec<u8>>>>,
+}
+
 /// What the store may hold for each key: the last acknowledged value (or
 /// absence), plus the outcomes of writes that failed after it.
 #[derive(Debug, Default, Clone)]
 struct Model {
     acked: BTreeMap<String, Vec<u8>>,
     uncertain: BTreeMap<String, Vec<Option<Vec<u8>>>>,
+    /// A batch that failed with nothing acknowledged after it, with what
+    /// each of its keys could read before it: it must be there whole, or
+    /// not at all.
+    failed_batch: Option<FailedBatch>,
 }
 
 impl Model {
     fn acked_set(&mut self, key: &str, value: &[u8]) {
+        self.failed_batch = None;
         self.acked.insert(key.to_string(), value.to_vec());
         self.uncertain.remove(key);
     }
 
     fn acked_delete(&mut self, key: &str) {
+        self.failed_batch = None;
         self.acked.remove(key);
         self.uncertain.remove(key);
     }
@@ -131,8 +162,26 @@ impl Model {
         allowed
     }
 
-    /// Every key reads as allowed. `Err` describes the first that does not.
+    /// Every key reads as allowed, and a failed batch is all there or not at
+    /// all. `Err` describes the first thing that is wrong.
     fn check(&self, store: &KvStore, context: &str) -> Result<(), String> {
+        if let Some(batch) = &self.failed_batch {
+            let (mut all_new, mut all_before) = (true, true);
+            let mut seen = Vec::new();
+            for (key, new) in &batch.new {
+                let actual = store
+                    .get(key)
+                    .map_err(|e| format!("{context}: get({key}): {e}"))?;
+                all_new &= actual == *new;
+                all_before &= batch.before[key].contains(&actual);
+                seen.push((key.clone(), actual));
+            }
+            if !all_new && !all_before {
+                return Err(format!(
+                    "{context}: a failed batch is half applied: {batch:?}, reads {seen:?}"
+                ));
+            }
+        }
         for i in (0..KEYS).chain([99]) {
             let key = key(i);
             let actual = store
@@ -182,6 +231,33 @@ fn run(storage: &FaultyStorage) -> Result<Model, String> {
                 }
                 Err(_) => model.failed(&k, None),
             },
+            Step::Batch(changes) => {
+                let mut batch = WriteBatch::new();
+                for (k, v) in &changes {
+                    match v {
+                        Some(v) => batch.set(k, v),
+                        None => batch.delete(k),
+                    };
+                }
+                match current.apply(batch) {
+                    Ok(()) => {
+                        for (k, v) in &changes {
+                            match v {
+                                Some(v) => model.acked_set(k, v),
+                                None => model.acked_delete(k),
+                            }
+                        }
+                    }
+                    Err(_) => {
+                        let new: BTreeMap<_, _> = changes.iter().cloned().collect();
+                        let before = new.keys().map(|k| (k.clone(), model.allowed(k))).collect();
+                        for (k, v) in changes {
+                            model.failed(&k, v);
+                        }
+                        model.failed_batch = Some(FailedBatch { new, before });
+                    }
+                }
+            }
             Step::Compact => {
                 let _ = current.compact();
             }
@@ -253,8 +329,12 @@ fn total_ops() -> u64 {
         model.acked.get(&key(3)).map(Vec::as_slice),
         Some(&b"final 3"[..])
     );
-    assert!(!model.acked.contains_key(&key(8)));
-    assert_eq!(model.acked.len(), KEYS - 1);
+    assert_eq!(
+        model.acked.get(&key(0)).map(Vec::as_slice),
+        Some(&b"last batch"[..])
+    );
+    assert!(!model.acked.contains_key(&key(8)) && !model.acked.contains_key(&key(11)));
+    assert_eq!(model.acked.len(), KEYS - 2);
     storage.ops()
 }
 
@@ -277,11 +357,14 @@ fn crash_at_every_storage_operation() {
             storage.has_crashed(),
             "operation {nth} of {total} was never reached"
         );
-        let torn_keep = 11; // cuts a record header, or any header, in two
+        // Tear the last write inside a record header, and in its middle (for
+        // a batch, between its records).
+        let half = storage.last_append_len().unwrap_or(0) / 2;
         for mode in [
             CrashMode::DropUnsynced,
             CrashMode::KeepUnsynced,
-            CrashMode::TearLastAppend { keep: torn_keep },
+            CrashMode::TearLastAppend { keep: 11 },
+            CrashMode::TearLastAppend { keep: half },
         ] {
             images += 1;
             let image = storage.crash_image(mode).expect("crash image");

@@ -1,6 +1,6 @@
 //! Proves that `stats()` describes the store truthfully: `total_bytes` is
-//! `live_bytes + dead_bytes` and equals the sum of the segment files' sizes on
-//! disk; `segments` counts those files and `active_segment` is one of them;
+//! `live_bytes + dead_bytes` and, after a sync, equals the sum of the segment
+//! files' sizes on disk; `segments` counts those files and `active_segment` is one of them;
 //! `keys` is `len()`; `dead_ratio` is `dead / total` (0.0 when empty); and
 //! segments rotate at `max_segment_size` into `segment-XXXXXXXX.dat` files.
 
@@ -18,6 +18,9 @@ fn check_invariants(stats: &Stats, dir: &std::path::Path, store: &KvStore) -> Re
         stats.total_bytes,
         "{stats:?}"
     );
+    // Appends may wait in the storage's write buffer until a sync; after
+    // one, the files hold exactly what the stats count.
+    store.sync()?;
     assert_eq!(
         stats.total_bytes,
         segment_bytes_on_disk(dir)?,

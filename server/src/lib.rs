@@ -1,16 +1,84 @@
-//! The REST server for mini-kvstore — not built yet.
+//! # mini-kvstore-server
 //!
-//! This crate will hold the Axum 0.8 server that `kvstore --volume DIR --id ID`
-//! starts: the `/health`, `/blobs/{*key}`, `/stats`, `/segments` and
-//! `/compact` routes, one `IntoResponse` for errors, engine calls kept off the
-//! async runtime, and graceful shutdown that syncs the store. Its entry point
-//! will take the listener and a shutdown future as parameters so tests can bind
-//! port 0. The REST server issue builds it; until then the crate exists only so
-//! the workspace layout is complete.
+//! The REST server over a [`KvStore`](mini_kvstore::KvStore): the original
+//! project's API (`/health`, `/blobs/{key}`) done with proper HTTP — status
+//! codes, `ETag`s, conditional GETs, paging, limits, an optional bearer
+//! token — plus the engine's own views (`/stats`, `/segments`, `/compact`)
+//! and the browser playground's files at `/`.
+//!
+//! The crate is a library so that tests drive the very router the binary
+//! serves. [`router`] builds it (tests send it requests with
+//! `tower::ServiceExt::oneshot`, no socket needed); [`run`] serves it on a
+//! listener the caller bound — port 0 in tests — until a shutdown future
+//! resolves, then syncs the store. The `kvstore` binary is a thin shell that
+//! opens the store, binds, prints the URL and calls [`run`] with
+//! [`shutdown_signal`].
 //!
 //! ```
-//! assert!(mini_kvstore_server::STATUS.starts_with("placeholder"));
+//! use axum::body::Body;
+//! use axum::http::{Request, StatusCode};
+//! use mini_kvstore::KvStore;
+//! use mini_kvstore_server::{Config, router};
+//! use tower::ServiceExt;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! let store = KvStore::open(dir.path())?;
+//! let app = router(store, Config::new("vol-1"));
+//!
+//! let put = Request::put("/blobs/user").body(Body::from("Alice"))?;
+//! let response = app.clone().oneshot(put).await?;
+//! assert_eq!(response.status(), StatusCode::CREATED);
+//! assert_eq!(response.headers()["location"], "/blobs/user");
+//!
+//! let get = Request::get("/blobs/user").body(Body::empty())?;
+//! let response = app.oneshot(get).await?;
+//! assert_eq!(response.status(), StatusCode::OK);
+//! let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+//! assert_eq!(&body[..], b"Alice");
+//! # Ok(())
+//! # }
 //! ```
+//!
+//! ## Where things live
+//!
+//! | module | what |
+//! |---|---|
+//! | `config` | [`Config`]: volume id, token, body limit, playground directory |
+//! | `server` | [`router`], [`run`], [`shutdown_signal`]; the blocking-call bridge |
+//! | `blobs` | `/blobs` and `/blobs/{*key}`: store, read, delete, list |
+//! | `introspection` | `/health`, `/stats`, `/segments`, `/compact` |
+//! | `keys` | keys in URLs (percent-decoding, limits) and in JSON (UTF-8 or hex) |
+//! | `auth` | the bearer-token check on mutating routes |
+//! | `playground` | `/` and static files: the built playground, or how to build it |
+//! | `error` | [`ApiError`], the one place errors become HTTP answers; [`ServerError`] |
+//!
+//! ## Choices worth knowing
+//!
+//! - Every engine call runs on tokio's blocking pool: with
+//!   [`SyncPolicy::Always`](mini_kvstore::SyncPolicy::Always) a write waits
+//!   for an fsync, and even a read may wait on the writer's lock, so none of
+//!   them may run on a runtime worker.
+//! - A 2xx answer to a write is sent only after the engine returned, that is
+//!   after the write is as durable as the store's sync policy makes it. The
+//!   binary opens stores with the default policy, so an acknowledged write
+//!   survives `kill -9` (`cli/tests/server_kill9.rs` proves it).
+//! - Keys arrive percent-encoded in the path and are decoded once, by this
+//!   crate, to bytes that must be UTF-8: `a%2Fb` and `a/b` name the same key.
 
-/// What this crate provides today: nothing yet, and where that will change.
-pub const STATUS: &str = "placeholder: the REST server issue builds this crate";
+mod auth;
+mod blobs;
+mod config;
+mod error;
+mod introspection;
+mod keys;
+mod playground;
+mod server;
+
+pub use config::{
+    Config, DEFAULT_LIST_LIMIT, DEFAULT_MAX_BODY_BYTES, DEFAULT_PLAYGROUND_DIR, MAX_LIST_LIMIT,
+    MAX_URL_KEY_LEN,
+};
+pub use error::{ApiError, ServerError};
+pub use server::{router, run, shutdown_signal};

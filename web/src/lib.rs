@@ -1,16 +1,79 @@
-//! The browser playground for mini-kvstore — not built yet.
+//! # mini-kvstore-web — the browser playground
 //!
-//! This crate will compile the engine to wasm over an IndexedDB-backed
-//! storage (`IdbStorage`) and drive the playground page that trunk builds from
-//! `index.html`: a console speaking the REPL's grammar, a segment map drawn
-//! from a plain-Rust layout model (testable natively), compaction shown as a
-//! plan and then applied, and fault buttons followed by a recovery report. The
-//! playground issue builds it (and adds wasm-bindgen then); until then it is a
-//! plain library so the workspace layout is complete.
+//! The same engine as the CLI and the server, compiled to wasm and running
+//! over IndexedDB, with a page that shows what a log-structured store does:
+//! a console that speaks the REPL's grammar (through `mini-kvstore-commands`),
+//! a segment map where every record is a cell coloured live / overwritten /
+//! tombstone, the index, stats, compaction as a plan and a step-by-step walk,
+//! and fault buttons followed by a recovery report. Trunk builds it from
+//! `index.html` at the repository root into `dist/`.
+//!
+//! ## Where things live
+//!
+//! | module | what | runs |
+//! |---|---|---|
+//! | [`working_set`] | segment bytes in memory and what IndexedDB holds: the flush plan | native + wasm |
+//! | [`storage`] | [`IdbStorage`], the engine's `Storage` over the working set | native + wasm |
+//! | [`view`] | the segment map as data: cells, states, aggregation, plan overlay, walk | native + wasm |
+//! | [`render`] | the view model as HTML strings, with the test hooks | native + wasm |
+//! | [`faults`] | "tear the last write" and "flip a bit" as bytes → bytes | native + wasm |
+//! | [`recovery`] | what a reload repaired and which keys it changed | native + wasm |
+//! | [`sample`] | sample data and the random write generator | native + wasm |
+//! | `idb` | IndexedDB: open, load, flush (one transaction), wipe | wasm only |
+//! | `app` | the page: state, events, drawing, flush scheduling | wasm only |
+//!
+//! Everything but `idb` and `app` is plain Rust, so `cargo test -p
+//! mini-kvstore-web` runs its tests natively; the IndexedDB code is tested in
+//! headless Chromium (`tests/idb.rs`) and the page end to end by the
+//! Playwright suite in `tests/e2e/` at the repository root.
+//!
+//! ## Why an in-memory working set
+//! The engine's storage trait is synchronous and IndexedDB is not. Rather than
+//! spread `async` through the engine, `IdbStorage` keeps every segment in
+//! memory, loaded before the store opens, and the page flushes the changes to
+//! IndexedDB in one transaction per flush. The price is a window in which
+//! acknowledged writes are only in memory; the page shows it as the
+//! *unflushed bytes* count.
 //!
 //! ```
-//! assert!(mini_kvstore_web::STATUS.starts_with("placeholder"));
+//! use mini_kvstore::{KvStore, Options, SyncPolicy};
+//! use mini_kvstore_web::IdbStorage;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let storage = IdbStorage::new();
+//! // No threads in the browser: the page flushes on its own schedule.
+//! let options = Options::default().max_segment_size(256).sync_policy(SyncPolicy::Never);
+//! let store = KvStore::open_with(storage.clone(), options)?;
+//! store.set("hello", "world")?;
+//! assert!(storage.unflushed_bytes() > 0);
+//!
+//! // What the page does after a write: take the plan, write it in one
+//! // IndexedDB transaction, report the outcome.
+//! let plan = storage.begin_flush().expect("something to flush");
+//! assert!(!plan.ops.is_empty());
+//! storage.finish_flush(&plan, true);
+//! assert_eq!(storage.unflushed_bytes(), 0);
+//! # Ok(())
+//! # }
 //! ```
 
-/// What this crate provides today: nothing yet, and where that will change.
-pub const STATUS: &str = "placeholder: the playground issue builds this crate";
+pub mod faults;
+pub mod recovery;
+pub mod render;
+pub mod sample;
+pub mod storage;
+pub mod view;
+pub mod working_set;
+
+#[cfg(target_arch = "wasm32")]
+mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod idb;
+
+/// The page's entry point (run when the module loads) and a state snapshot
+/// for the browser's developer console.
+#[cfg(target_arch = "wasm32")]
+pub use app::{playground_state, start};
+
+pub use storage::IdbStorage;
+pub use working_set::{FlushOp, FlushPlan, LoadReport, StoredChunk};

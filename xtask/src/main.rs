@@ -8,11 +8,13 @@
 //! - [`ci`] — the ordered list of checks a reviewer would run.
 //! - [`setup`] — installs the tools the checks need, skipping what is present.
 //! - [`process`] — runs child commands and turns a failed one into an error.
+//! - [`load`] — the REST server under wrk (`cargo xtask load`).
 //!
 //! It depends on `std` and `anyhow` only, so it builds in seconds, before
 //! anything else in the workspace.
 
 mod ci;
+mod load;
 mod process;
 mod setup;
 
@@ -30,6 +32,10 @@ Tasks:
                 docs with warnings denied, and the engine's wasm32 build
   setup         install what is missing (the wasm32-unknown-unknown target)
   start [ARGS]  run setup, then `cargo run --release -p kvstore -- ARGS`
+  load [--duration SECS] [--connections N] [--threads N]
+                the REST server under wrk: a GET-heavy and a PUT-heavy mix
+                (30 s each by default) against a release build on loopback;
+                installs wrk with apt-get if missing
   help          print this text
 ";
 
@@ -46,6 +52,7 @@ fn main() -> ExitCode {
         Some(Some("ci")) => no_arguments("ci", &rest).and_then(|()| ci::run()),
         Some(Some("setup")) => no_arguments("setup", &rest).and_then(|()| setup::run()),
         Some(Some("start")) => start(&rest),
+        Some(Some("load")) => load::run(&rest),
         Some(_) => {
             let shown = task.unwrap_or_default();
             eprint!("xtask: unknown task {shown:?}\n\n{USAGE}");

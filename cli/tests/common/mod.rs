@@ -90,6 +90,8 @@ pub(crate) fn kvstore() -> Command {
         "VOLUME_ID",
         "PORT",
         "KVSTORE_TOKEN",
+        "KVSTORE_MAX_BODY",
+        "KVSTORE_PLAYGROUND",
         "NO_COLOR",
         "RUST_LOG",
     ] {

@@ -146,6 +146,14 @@ impl<S: Storage> FaultyStorage<S> {
         self.lock().crashed
     }
 
+    /// Length of the last append attempted, to aim a torn write at its middle.
+    pub fn last_append_len(&self) -> Option<usize> {
+        self.lock()
+            .last_append
+            .as_ref()
+            .map(|(_, _, bytes)| bytes.len())
+    }
+
     /// The wrapped storage.
     pub fn inner(&self) -> &S {
         &self.inner

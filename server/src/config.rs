@@ -1,0 +1,114 @@
+//! What a server is told at start-up, and the limits it enforces.
+//!
+//! Built by value like the engine's `Options`, so new settings can be added
+//! without breaking callers.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use mini_kvstore::DEFAULT_MAX_VALUE_SIZE;
+
+/// The largest request body accepted by default: the engine's default value
+/// limit, so that a body the server takes is one the store takes.
+pub const DEFAULT_MAX_BODY_BYTES: usize = DEFAULT_MAX_VALUE_SIZE as usize;
+
+/// The longest key, in bytes after percent-decoding, that a URL may carry.
+///
+/// Far below the engine's own key limit: keys travel in request lines, which
+/// proxies and clients cap at a few KiB, and a key this long is a mistake
+/// more often than a name.
+pub const MAX_URL_KEY_LEN: usize = 1024;
+
+/// Keys per `GET /blobs` page when `limit` is not given.
+pub const DEFAULT_LIST_LIMIT: usize = 1000;
+
+/// The largest `limit` a `GET /blobs` page may ask for.
+pub const MAX_LIST_LIMIT: usize = 10_000;
+
+/// Where the built playground is looked for unless told otherwise (what
+/// `trunk build` writes, relative to the working directory).
+pub const DEFAULT_PLAYGROUND_DIR: &str = "dist";
+
+/// Server settings.
+///
+/// ```
+/// use mini_kvstore_server::Config;
+/// let config = Config::new("vol-1").token("s3cret").max_body_bytes(1 << 20);
+/// assert_eq!(config.volume_id(), "vol-1");
+/// assert_eq!(config.get_max_body_bytes(), 1 << 20);
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    volume_id: String,
+    token: Option<String>,
+    max_body_bytes: usize,
+    playground_dir: PathBuf,
+}
+
+// By hand, so that the token never reaches a log line.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("volume_id", &self.volume_id)
+            .field("token", &self.token.as_ref().map(|_| "<hidden>"))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("playground_dir", &self.playground_dir)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Defaults for volume `volume_id`: no token, a 64 MiB body limit, the
+    /// playground in `./dist`.
+    pub fn new(volume_id: impl Into<String>) -> Self {
+        Config {
+            volume_id: volume_id.into(),
+            token: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            playground_dir: PathBuf::from(DEFAULT_PLAYGROUND_DIR),
+        }
+    }
+
+    /// Requires `Authorization: Bearer <token>` on every request that
+    /// changes the store (PUT, POST, DELETE, `/compact`). Reads stay open.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Refuses request bodies longer than `bytes` with 413.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Serves the built playground from `dir`.
+    pub fn playground_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.playground_dir = dir.into();
+        self
+    }
+
+    /// The volume's name, as `/health` reports it.
+    pub fn volume_id(&self) -> &str {
+        &self.volume_id
+    }
+
+    /// Whether writes need a bearer token.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    pub(crate) fn get_token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// The body limit.
+    pub fn get_max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// Where the playground is looked for.
+    pub fn get_playground_dir(&self) -> &Path {
+        &self.playground_dir
+    }
+}

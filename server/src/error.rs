@@ -1,0 +1,176 @@
+//! Errors: [`ApiError`], the one place a failure becomes an HTTP answer, and
+//! [`ServerError`] for the server as a whole.
+//!
+//! Every failed request gets a JSON body `{"error": "…"}`. For client errors
+//! (4xx) the message says what to fix. For server errors (5xx) it is a fixed
+//! sentence: the engine's message (segment numbers, offsets, file paths, OS
+//! errors) goes to the log through `tracing`, never to the client.
+
+use axum::Json;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// No value under the key.
+    #[error("key not found")]
+    KeyNotFound,
+
+    /// No route matches the path.
+    #[error("no route for {method} {path}")]
+    NoRoute {
+        /// The request's method.
+        method: Method,
+        /// The request's path.
+        path: String,
+    },
+
+    /// The path exists, the method does not.
+    #[error("{method} is not allowed on {path}")]
+    MethodNotAllowed {
+        /// The request's method.
+        method: Method,
+        /// The request's path.
+        path: String,
+    },
+
+    /// The request is malformed: an empty or non-UTF-8 key, a bad query.
+    #[error("{0}")]
+    BadRequest(String),
+
+    /// The key in the URL is longer than [`MAX_URL_KEY_LEN`](crate::MAX_URL_KEY_LEN).
+    #[error("key is {len} bytes; a key in a URL may have at most {max}")]
+    KeyTooLong {
+        /// The decoded key's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+
+    /// The body is longer than the configured limit (or the store's value limit).
+    #[error("request body is larger than the limit of {max} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        max: u64,
+    },
+
+    /// A mutating request without the right bearer token.
+    #[error(
+        "this request needs the header 'Authorization: Bearer <token>' with the server's token"
+    )]
+    Unauthorized,
+
+    /// The engine failed.
+    #[error(transparent)]
+    Store(#[from] mini_kvstore::Error),
+
+    /// An engine call on the blocking pool panicked or was cancelled.
+    #[error("a store task did not finish")]
+    TaskFailed(#[source] tokio::task::JoinError),
+}
+
+/// What a failed request's body holds.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+}
+
+/// The 5xx messages; fixed, so they cannot carry internals.
+const INTERNAL: &str = "internal error; the server log has the details";
+const REFUSING_WRITES: &str =
+    "the store refuses writes after a storage failure; restart the server once storage is healthy";
+
+impl ApiError {
+    /// The status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        use mini_kvstore::Error as E;
+        match self {
+            ApiError::KeyNotFound | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::KeyTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Store(error) => match error {
+                E::EmptyKey => StatusCode::BAD_REQUEST,
+                // Only reachable if the engine's key limit drops below the
+                // URL limit; the same answer as a long URL key either way.
+                E::KeyTooLarge { .. } => StatusCode::URI_TOO_LONG,
+                E::ValueTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                // The store is fine for reads and will be again for writes
+                // after a restart: "unavailable", not "broken".
+                E::Poisoned => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            ApiError::TaskFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let public;
+        let message = if status.is_server_error() {
+            tracing::error!(error = %DisplayChain(&self), "request failed");
+            if matches!(self, ApiError::Store(mini_kvstore::Error::Poisoned)) {
+                REFUSING_WRITES
+            } else {
+                INTERNAL
+            }
+        } else {
+            public = self.to_string();
+            &public
+        };
+        let mut response = (status, Json(ErrorBody { error: message })).into_response();
+        if let ApiError::Unauthorized = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"kvstore\""),
+            );
+        }
+        response
+    }
+}
+
+/// An error with its `source()` chain, `: `-separated, for the log. A cause
+/// whose text the message already holds (the engine's I/O errors quote
+/// theirs) is not repeated.
+struct DisplayChain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for DisplayChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = self.0.to_string();
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            if !text.contains(&cause_text) {
+                text.push_str(": ");
+                text.push_str(&cause_text);
+            }
+            source = cause.source();
+        }
+        f.write_str(&text)
+    }
+}
+
+/// Why [`run`](crate::run) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// Serving connections failed.
+    #[error("serving failed: {0}")]
+    Serve(#[source] std::io::Error),
+
+    /// The final sync after shutdown failed: writes acknowledged under a
+    /// weaker sync policy than `Always` may not be durable.
+    #[error("syncing the store at shutdown failed: {0}")]
+    Sync(#[source] mini_kvstore::Error),
+
+    /// The final sync could not run.
+    #[error("the shutdown sync did not finish: {0}")]
+    SyncTask(#[source] tokio::task::JoinError),
+}

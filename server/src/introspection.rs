@@ -1,0 +1,211 @@
+//! The store looking at itself: `/health`, `/stats`, `/segments` and
+//! `POST /compact`.
+//!
+//! Stats and reports are the engine's own serialisable types, sent as they
+//! are with a few derived numbers added, so the server, the CLI and the
+//! playground agree. The layout is the exception: its keys and value
+//! previews are bytes, which serde would write as arrays of numbers, so it
+//! is copied into a mirror here whose keys are text (see [`KeyJson`]).
+
+use axum::Json;
+use axum::extract::State;
+use mini_kvstore::compaction::Survivor;
+use mini_kvstore::{
+    CompactionPlan, CompactionReport, CorruptRange, Layout, Location, RecordKind, RecordLayout,
+    RecordState, SegmentId, SegmentKind, SegmentLayout, Stats,
+};
+use serde::Serialize;
+
+use crate::auth::WriteAccess;
+use crate::error::ApiError;
+use crate::keys::KeyJson;
+use crate::server::AppState;
+
+/// `GET /health`.
+#[derive(Serialize)]
+pub(crate) struct Health {
+    status: &'static str,
+    volume_id: String,
+    keys: usize,
+    segments: usize,
+    total_bytes: u64,
+    live_bytes: u64,
+    dead_bytes: u64,
+}
+
+/// `GET /health`: the original API's answer (`status`, `volume_id`) and the
+/// numbers a dashboard wants first.
+pub(crate) async fn health(State(app): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let stats = app.engine(|store| Ok(store.stats())).await?;
+    Ok(Json(Health {
+        status: "healthy",
+        volume_id: app.config.volume_id().to_owned(),
+        keys: stats.keys,
+        segments: stats.segments,
+        total_bytes: stats.total_bytes,
+        live_bytes: stats.live_bytes,
+        dead_bytes: stats.dead_bytes,
+    }))
+}
+
+/// `GET /stats`.
+#[derive(Serialize)]
+pub(crate) struct StatsReply {
+    volume_id: String,
+    #[serde(flatten)]
+    stats: Stats,
+    /// Share of the bytes on disk that compaction would reclaim, 0 to 1.
+    dead_ratio: f64,
+}
+
+/// `GET /stats`: every number the engine keeps.
+pub(crate) async fn stats(State(app): State<AppState>) -> Result<Json<StatsReply>, ApiError> {
+    let stats = app.engine(|store| Ok(store.stats())).await?;
+    Ok(Json(StatsReply {
+        volume_id: app.config.volume_id().to_owned(),
+        dead_ratio: stats.dead_ratio(),
+        stats,
+    }))
+}
+
+/// `POST /compact`.
+#[derive(Serialize)]
+pub(crate) struct CompactReply {
+    #[serde(flatten)]
+    report: CompactionReport,
+    bytes_reclaimed: u64,
+}
+
+/// `POST /compact`: compacts now (reads and writes go on meanwhile) and
+/// answers with what was done.
+pub(crate) async fn compact(
+    State(app): State<AppState>,
+    _access: WriteAccess,
+) -> Result<Json<CompactReply>, ApiError> {
+    let report = app.engine(|store| store.compact()).await?;
+    Ok(Json(CompactReply {
+        bytes_reclaimed: report.bytes_reclaimed(),
+        report,
+    }))
+}
+
+/// `GET /segments`: every segment and record with its state, and the plan
+/// compaction would follow now.
+///
+/// The engine reads every segment to build this, so it costs as much as
+/// the store is large: meant for the playground and for looking, not for
+/// polling a big store.
+pub(crate) async fn segments(State(app): State<AppState>) -> Result<Json<LayoutJson>, ApiError> {
+    let layout = app.engine(|store| store.layout()).await?;
+    Ok(Json(LayoutJson::from(&layout)))
+}
+
+/// [`Layout`] with text keys.
+#[derive(Serialize)]
+pub(crate) struct LayoutJson {
+    segments: Vec<SegmentJson>,
+    plan: PlanJson,
+}
+
+#[derive(Serialize)]
+struct SegmentJson {
+    id: SegmentId,
+    kind: SegmentKind,
+    len: u64,
+    active: bool,
+    sealed: bool,
+    live_bytes: u64,
+    records: Vec<RecordJson>,
+    corrupt: Vec<CorruptRange>,
+}
+
+#[derive(Serialize)]
+struct RecordJson {
+    offset: u64,
+    len: u64,
+    kind: RecordKind,
+    seq: u64,
+    key: KeyJson,
+    value_len: u64,
+    value_preview: KeyJson,
+    crc: u32,
+    state: RecordState,
+}
+
+#[derive(Serialize)]
+struct PlanJson {
+    inputs: Vec<SegmentId>,
+    survivors: Vec<SurvivorJson>,
+    bytes_before: u64,
+    bytes_after: u64,
+    bytes_reclaimed: u64,
+    output_segments: usize,
+}
+
+#[derive(Serialize)]
+struct SurvivorJson {
+    key: KeyJson,
+    from: Location,
+}
+
+impl From<&Layout> for LayoutJson {
+    fn from(layout: &Layout) -> Self {
+        LayoutJson {
+            segments: layout.segments.iter().map(SegmentJson::from).collect(),
+            plan: PlanJson::from(&layout.plan),
+        }
+    }
+}
+
+impl From<&SegmentLayout> for SegmentJson {
+    fn from(segment: &SegmentLayout) -> Self {
+        SegmentJson {
+            id: segment.id,
+            kind: segment.kind,
+            len: segment.len,
+            active: segment.active,
+            sealed: segment.sealed,
+            live_bytes: segment.live_bytes(),
+            records: segment.records.iter().map(RecordJson::from).collect(),
+            corrupt: segment.corrupt.clone(),
+        }
+    }
+}
+
+impl From<&RecordLayout> for RecordJson {
+    fn from(record: &RecordLayout) -> Self {
+        RecordJson {
+            offset: record.offset,
+            len: record.len,
+            kind: record.kind,
+            seq: record.seq,
+            key: KeyJson::new(&record.key),
+            value_len: record.value_len,
+            value_preview: KeyJson::preview(&record.value_preview),
+            crc: record.crc,
+            state: record.state,
+        }
+    }
+}
+
+impl From<&CompactionPlan> for PlanJson {
+    fn from(plan: &CompactionPlan) -> Self {
+        PlanJson {
+            inputs: plan.inputs.clone(),
+            survivors: plan.survivors.iter().map(SurvivorJson::from).collect(),
+            bytes_before: plan.bytes_before,
+            bytes_after: plan.bytes_after,
+            bytes_reclaimed: plan.bytes_reclaimed(),
+            output_segments: plan.output_segments,
+        }
+    }
+}
+
+impl From<&Survivor> for SurvivorJson {
+    fn from(survivor: &Survivor) -> Self {
+        SurvivorJson {
+            key: KeyJson::new(&survivor.key),
+            from: survivor.from,
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Putting it together: the shared state, the route table, serving with
+//! graceful shutdown, and the bridge that keeps engine calls off the async
+//! runtime.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::routing::{get, post};
+use mini_kvstore::KvStore;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::error::{ApiError, ServerError};
+use crate::{blobs, introspection, playground};
+
+/// What every handler can reach. Cheap to clone: a store handle and an `Arc`.
+#[derive(Debug, Clone)]
+pub(crate) struct AppState {
+    pub(crate) store: KvStore,
+    pub(crate) config: Arc<Config>,
+}
+
+impl AppState {
+    /// Runs `call` against the store on tokio's blocking pool.
+    ///
+    /// Engine calls block: a write waits for its fsync (or for the group
+    /// commit it joined), a read may wait for the writer's lock or for a
+    /// disk read, compaction rewrites whole segments. On a runtime worker any
+    /// of these would stall every other connection on that worker.
+    pub(crate) async fn engine<T, F>(&self, call: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&KvStore) -> Result<T, mini_kvstore::Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || call(&store))
+            .await
+            .map_err(ApiError::TaskFailed)?
+            .map_err(ApiError::from)
+    }
+}
+
+/// The server's routes over `store`:
+///
+/// | route | does |
+/// |---|---|
+/// | `GET /health` | liveness and the headline numbers |
+/// | `GET /blobs?prefix=&after=&limit=` | a page of keys |
+/// | `PUT`/`POST /blobs/{*key}` | store the body (201 new, 200 replaced) |
+/// | `GET`/`HEAD /blobs/{*key}` | the value (`If-None-Match` → 304) |
+/// | `DELETE /blobs/{*key}` | delete (204, or 404) |
+/// | `GET /stats` | the engine's stats |
+/// | `GET /segments` | the segment layout, as the playground draws it |
+/// | `POST /compact` | compact now, answer with the report |
+/// | anything else | the playground's files, or a 404 |
+///
+/// Every failure is answered with a JSON `{"error": …}` body, 405 and
+/// unknown paths included.
+pub fn router(store: KvStore, config: Config) -> Router {
+    let body_limit = config.get_max_body_bytes();
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+    };
+    let blob = get(blobs::get)
+        .put(blobs::put)
+        .post(blobs::put)
+        .delete(blobs::delete);
+    Router::new()
+        .route("/health", get(introspection::health))
+        .route("/stats", get(introspection::stats))
+        .route("/segments", get(introspection::segments))
+        .route("/compact", post(introspection::compact))
+        .route("/blobs", get(blobs::list))
+        // `{*key}` needs at least one character, so `/blobs/` is routed on
+        // its own, to the same handlers: their key extractor answers 400,
+        // after the token check as for any other key.
+        .route("/blobs/", blob.clone())
+        .route("/blobs/{*key}", blob)
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(playground::serve)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// axum's own 405 has an empty body; this one says what was wrong.
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method,
+        path: uri.path().to_owned(),
+    }
+}
+
+/// Serves [`router`] on `listener` until `shutdown` resolves, then stops
+/// accepting, lets the requests in flight finish, and syncs the store.
+///
+/// Returns once all of that is done, so a caller that exits afterwards has
+/// every acknowledged write on disk, whatever the store's sync policy.
+pub async fn run(
+    listener: TcpListener,
+    store: KvStore,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let app = router(store.clone(), config);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServerError::Serve)?;
+    tracing::info!("connections drained; syncing the store");
+    tokio::task::spawn_blocking(move || store.sync())
+        .await
+        .map_err(ServerError::SyncTask)?
+        .map_err(ServerError::Sync)
+}
+
+/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM: what a terminal, a
+/// service manager or `docker stop` sends to ask a server to stop.
+///
+/// If a handler cannot be installed the failure is logged and that signal
+/// is not waited for: the process then dies by the default action, which
+/// is what it would have done without this function.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}

@@ -1,0 +1,137 @@
+//! Helpers shared by the server's integration tests: a router over a store
+//! in a temporary directory, and a way to send it one request and read the
+//! whole answer.
+//!
+//! Each test file is its own crate and uses only some of these, hence the
+//! `dead_code` allowance.
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use mini_kvstore::KvStore;
+use mini_kvstore_server::{Config, router};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+/// A router over a fresh store on disk (default options, so writes fsync as
+/// the real server's do), and the store itself for checking behind its back.
+pub(crate) struct TestApp {
+    pub(crate) app: Router,
+    pub(crate) store: KvStore,
+    pub(crate) dir: TempDir,
+}
+
+/// The volume id every test server reports.
+pub(crate) const VOLUME: &str = "test-vol";
+
+/// A server with the default configuration, except that the playground is
+/// looked for in a directory that does not exist, whatever the working
+/// directory holds.
+pub(crate) fn app() -> TestApp {
+    app_with(|config| config)
+}
+
+/// A server whose configuration `tweak` adjusts.
+pub(crate) fn app_with(tweak: impl FnOnce(Config) -> Config) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = KvStore::open(dir.path().join("data")).expect("open the store");
+    let config = tweak(Config::new(VOLUME).playground_dir(dir.path().join("no-playground")));
+    TestApp {
+        app: router(store.clone(), config),
+        store,
+        dir,
+    }
+}
+
+/// A whole answer.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Reply {
+    /// The body as JSON; panics with the body shown if it is not.
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// A header as text ("" when absent).
+    pub(crate) fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// Asserts a failure: `status`, a JSON content type and an `error`
+    /// message containing `needle`.
+    pub(crate) fn assert_error(&self, status: StatusCode, needle: &str) {
+        assert_eq!(
+            self.status,
+            status,
+            "body: {:?}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(self.header("content-type"), "application/json");
+        let message = self.json()["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error message in {:?}", self.json()))
+            .to_owned();
+        assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+    }
+}
+
+/// Builds a request; `headers` are `(name, value)` pairs.
+pub(crate) fn request(
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Body>,
+) -> Request<Body> {
+    let mut builder = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(body.into()).expect("a valid request")
+}
+
+/// Sends `request` through the router (no socket) and reads the answer.
+pub(crate) async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("routers do not fail");
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .expect("read the body");
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// `GET uri`.
+pub(crate) async fn get(app: &Router, uri: &str) -> Reply {
+    send(app, request(Method::GET, uri, &[], Body::empty())).await
+}
+
+/// `PUT uri` with `body`.
+pub(crate) async fn put(app: &Router, uri: &str, body: impl Into<Body>) -> Reply {
+    send(app, request(Method::PUT, uri, &[], body)).await
+}
+
+/// `DELETE uri`.
+pub(crate) async fn delete(app: &Router, uri: &str) -> Reply {
+    send(app, request(Method::DELETE, uri, &[], Body::empty())).await
+}

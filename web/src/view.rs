@@ -1,0 +1,643 @@
+//! The segment map as data: which cell goes where, how wide, in which state,
+//! and what the compaction plan or its step-by-step walk adds to the picture.
+//!
+//! Everything here is a pure function of the engine's [`Layout`] and a few
+//! view settings, so it is tested natively and the DOM code (`app`) only turns
+//! the result into elements (through `render`). Widths are in bytes; the
+//! renderer turns them into percentages of the strip, and the one place pixels
+//! matter — aggregating cells narrower than a pixel, so 10,000 records stay
+//! cheap to draw — takes the strip's width as an input.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mini_kvstore::{
+    CompactionPlan, Layout, RecordKind, RecordLayout, RecordState, SEGMENT_HEADER_LEN,
+    SegmentLayout,
+};
+
+/// Cells narrower than this many pixels are merged with their neighbours.
+pub const MIN_CELL_PX: f64 = 1.0;
+
+/// What the compaction panel is showing on top of the map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlanOverlay {
+    /// Nothing: the map as it is.
+    #[default]
+    Off,
+    /// The plan: survivors and doomed segments marked.
+    Plan,
+    /// The walk-through: the first `step` survivors have been copied.
+    Walk {
+        /// Survivors copied so far.
+        step: usize,
+    },
+}
+
+/// How to draw the map.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MapSettings {
+    /// Bytes a full strip stands for (the store's segment size).
+    pub segment_size: u64,
+    /// Width of a strip in pixels (for aggregation only).
+    pub strip_px: u32,
+    /// The key whose records are highlighted.
+    pub selected_key: Option<Vec<u8>>,
+    /// The compaction overlay.
+    pub overlay: PlanOverlay,
+    /// A record damaged by a fault button: `(segment, offset)`.
+    pub damaged: Option<(u32, u64)>,
+}
+
+/// Extra marks on a record cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Marks {
+    /// Its key is the selected one.
+    pub selected: bool,
+    /// The index entry of the selected key points here.
+    pub index_target: bool,
+    /// The plan copies it.
+    pub survives: bool,
+    /// The plan drops it (overwritten, tombstone, bookkeeping).
+    pub dropped: bool,
+    /// The walk has copied it.
+    pub copied: bool,
+    /// The walk copies it next.
+    pub next: bool,
+    /// A fault button damaged it.
+    pub damaged: bool,
+}
+
+/// What a cell shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellKind {
+    /// The segment header (magic, version, kind).
+    Header,
+    /// One record; `index` is its position in the segment's record list.
+    Record {
+        /// Position in [`SegmentLayout::records`].
+        index: usize,
+        /// Its state.
+        state: RecordState,
+        /// Its kind.
+        kind: RecordKind,
+    },
+    /// Consecutive records too narrow to draw one by one.
+    Aggregate {
+        /// How many.
+        count: usize,
+        /// Their common state.
+        state: RecordState,
+    },
+    /// Bytes holding no valid record.
+    Corrupt,
+}
+
+/// One cell of a strip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    /// What it shows.
+    pub kind: CellKind,
+    /// Byte offset in the segment.
+    pub start: u64,
+    /// Bytes it covers.
+    pub len: u64,
+    /// Highlights.
+    pub marks: Marks,
+}
+
+/// One segment's strip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripView {
+    /// The segment's number.
+    pub id: u32,
+    /// New writes go here.
+    pub active: bool,
+    /// Ends with a seal record.
+    pub sealed: bool,
+    /// Written by compaction.
+    pub compacted: bool,
+    /// Bytes in the segment.
+    pub len: u64,
+    /// Live bytes (records the index points at).
+    pub live_bytes: u64,
+    /// The compaction overlay says this segment will be removed.
+    pub doomed: bool,
+    /// The cells, left to right.
+    pub cells: Vec<Cell>,
+}
+
+/// The whole map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapView {
+    /// Bytes a full strip stands for: the segment size, or the largest
+    /// segment if one is bigger (a record larger than a segment).
+    pub scale: u64,
+    /// One strip per segment, oldest first.
+    pub strips: Vec<StripView>,
+}
+
+/// Builds the map for `layout`.
+pub fn map_view(layout: &Layout, settings: &MapSettings) -> MapView {
+    let scale = layout
+        .segments
+        .iter()
+        .map(|s| s.len)
+        .chain([settings.segment_size, 1])
+        .max()
+        .unwrap_or(1);
+    let px_per_byte = f64::from(settings.strip_px) / scale as f64;
+    let survivors: BTreeSet<(u32, u64)> = layout
+        .plan
+        .survivors
+        .iter()
+        .map(|s| (s.from.segment.0, s.from.offset))
+        .collect();
+    let walk_order: BTreeMap<(u32, u64), usize> = layout
+        .plan
+        .survivors
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.from.segment.0, s.from.offset), i))
+        .collect();
+    let strips = layout
+        .segments
+        .iter()
+        .map(|segment| {
+            let cells = segment_cells(segment, settings, &survivors, &walk_order);
+            StripView {
+                id: segment.id.0,
+                active: segment.active,
+                sealed: segment.sealed,
+                compacted: segment.is_compacted(),
+                len: segment.len,
+                live_bytes: segment.live_bytes(),
+                doomed: settings.overlay != PlanOverlay::Off
+                    && layout.plan.inputs.contains(&segment.id),
+                cells: aggregate(cells, px_per_byte),
+            }
+        })
+        .collect();
+    MapView { scale, strips }
+}
+
+fn segment_cells(
+    segment: &SegmentLayout,
+    settings: &MapSettings,
+    survivors: &BTreeSet<(u32, u64)>,
+    walk_order: &BTreeMap<(u32, u64), usize>,
+) -> Vec<Cell> {
+    let id = segment.id.0;
+    let mut cells = vec![Cell {
+        kind: CellKind::Header,
+        start: 0,
+        len: SEGMENT_HEADER_LEN.min(segment.len),
+        marks: Marks::default(),
+    }];
+    for (index, record) in segment.records.iter().enumerate() {
+        let place = (id, record.offset);
+        let selected = is_data(record)
+            && settings
+                .selected_key
+                .as_deref()
+                .is_some_and(|key| key == record.key.as_slice());
+        let mut marks = Marks {
+            selected,
+            index_target: selected && record.state == RecordState::Live,
+            damaged: settings.damaged == Some(place),
+            ..Marks::default()
+        };
+        match settings.overlay {
+            PlanOverlay::Off => {}
+            PlanOverlay::Plan => {
+                marks.survives = survivors.contains(&place);
+                marks.dropped = !marks.survives;
+            }
+            PlanOverlay::Walk { step } => {
+                marks.survives = survivors.contains(&place);
+                marks.dropped = !marks.survives;
+                if let Some(&order) = walk_order.get(&place) {
+                    marks.copied = order < step;
+                    marks.next = order == step;
+                }
+            }
+        }
+        cells.push(Cell {
+            kind: CellKind::Record {
+                index,
+                state: record.state,
+                kind: record.kind,
+            },
+            start: record.offset,
+            len: record.len,
+            marks,
+        });
+    }
+    for range in &segment.corrupt {
+        cells.push(Cell {
+            kind: CellKind::Corrupt,
+            start: range.offset,
+            len: range.len,
+            marks: Marks::default(),
+        });
+    }
+    cells.sort_by_key(|c| c.start);
+    cells
+}
+
+/// Whether a record holds a key (a put or a tombstone), as opposed to a seal
+/// or compaction commit.
+pub fn is_data(record: &RecordLayout) -> bool {
+    matches!(record.kind, RecordKind::Put | RecordKind::Tombstone)
+}
+
+/// Merges runs of unmarked record cells narrower than [`MIN_CELL_PX`] into
+/// aggregates at least that wide, coloured by the state holding most of
+/// their bytes. A strip then never has many more cells than pixels, however
+/// many records it holds. Marked cells (selected, planned, damaged) are always
+/// drawn alone so highlights stay exact.
+fn aggregate(cells: Vec<Cell>, px_per_byte: f64) -> Vec<Cell> {
+    let narrow = |cell: &Cell| (cell.len as f64) * px_per_byte < MIN_CELL_PX;
+    if !cells.iter().any(narrow) {
+        return cells;
+    }
+    let mut out: Vec<Cell> = Vec::with_capacity(cells.len());
+    let mut run: Vec<Cell> = Vec::new();
+    for cell in cells {
+        let mergeable = matches!(cell.kind, CellKind::Record { .. })
+            && cell.marks == Marks::default()
+            && narrow(&cell);
+        if mergeable {
+            run.push(cell);
+            let run_len: u64 = run.iter().map(|c| c.len).sum();
+            if run_len as f64 * px_per_byte >= MIN_CELL_PX {
+                close_run(&mut run, &mut out);
+            }
+        } else {
+            close_run(&mut run, &mut out);
+            out.push(cell);
+        }
+    }
+    close_run(&mut run, &mut out);
+    out
+}
+
+/// Emits `run` as one aggregate cell (or as is, when it is a single cell).
+fn close_run(run: &mut Vec<Cell>, out: &mut Vec<Cell>) {
+    if run.len() < 2 {
+        out.append(run);
+        return;
+    }
+    let mut bytes_by_state: Vec<(RecordState, u64)> = Vec::new();
+    for cell in run.iter() {
+        if let CellKind::Record { state, .. } = cell.kind {
+            match bytes_by_state.iter_mut().find(|(s, _)| *s == state) {
+                Some((_, bytes)) => *bytes += cell.len,
+                None => bytes_by_state.push((state, cell.len)),
+            }
+        }
+    }
+    let state = bytes_by_state
+        .iter()
+        .max_by_key(|(_, bytes)| *bytes)
+        .map_or(RecordState::Meta, |(state, _)| *state);
+    let start = run[0].start;
+    let end = run.iter().map(|c| c.start + c.len).max().unwrap_or(start);
+    out.push(Cell {
+        kind: CellKind::Aggregate {
+            count: run.len(),
+            state,
+        },
+        start,
+        len: end - start,
+        marks: Marks::default(),
+    });
+    run.clear();
+}
+
+/// A segment the compaction walk is filling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewSegment {
+    /// Bytes so far (header included).
+    pub len: u64,
+    /// `(survivor index, offset, length)` of each record copied into it.
+    pub records: Vec<(usize, u64, u64)>,
+}
+
+/// The output segments after the walk has copied `step` survivors, packed
+/// the way compaction packs them: a new segment when the next record would
+/// pass the segment size (a record bigger than that gets its own).
+pub fn walk_outputs(plan: &CompactionPlan, step: usize, segment_size: u64) -> Vec<PreviewSegment> {
+    let mut outputs: Vec<PreviewSegment> = Vec::new();
+    for (i, survivor) in plan.survivors.iter().take(step).enumerate() {
+        let len = u64::from(survivor.from.len);
+        let start_new = match outputs.last() {
+            None => true,
+            Some(last) => last.len > SEGMENT_HEADER_LEN && last.len + len > segment_size,
+        };
+        if start_new {
+            outputs.push(PreviewSegment {
+                len: SEGMENT_HEADER_LEN,
+                records: Vec::new(),
+            });
+        }
+        if let Some(current) = outputs.last_mut() {
+            current.records.push((i, current.len, len));
+            current.len += len;
+        }
+    }
+    outputs
+}
+
+/// A key or value for display on one line: text as is when it is printable
+/// UTF-8, escaped otherwise, cut to `max` characters with `…`.
+pub fn show_bytes(bytes: &[u8], max: usize) -> String {
+    let shown = match std::str::from_utf8(bytes) {
+        Ok(text) if !text.chars().any(char::is_control) => text.to_owned(),
+        Ok(text) => text.escape_debug().to_string(),
+        Err(_) => bytes.escape_ascii().to_string(),
+    };
+    if shown.chars().count() > max {
+        let mut cut: String = shown.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    } else {
+        shown
+    }
+}
+
+/// One row of the index panel: a live key and where its record is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexRow {
+    /// The key.
+    pub key: Vec<u8>,
+    /// The segment holding its live record.
+    pub segment: u32,
+    /// The record's offset.
+    pub offset: u64,
+    /// The record's length.
+    pub len: u64,
+    /// The record's sequence number.
+    pub seq: u64,
+}
+
+/// Every live key in key order, with where the index points, read from the
+/// layout (whose live records are exactly the index's targets).
+pub fn index_rows(layout: &Layout) -> Vec<IndexRow> {
+    let mut rows: Vec<IndexRow> = layout
+        .segments
+        .iter()
+        .flat_map(|segment| {
+            segment
+                .records
+                .iter()
+                .filter(|r| r.state == RecordState::Live)
+                .map(move |r| IndexRow {
+                    key: r.key.clone(),
+                    segment: segment.id.0,
+                    offset: r.offset,
+                    len: r.len,
+                    seq: r.seq,
+                })
+        })
+        .collect();
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    rows
+}
+
+/// The record at `(segment, index)` of the layout.
+pub fn record_at(layout: &Layout, segment: u32, index: usize) -> Option<&RecordLayout> {
+    layout
+        .segments
+        .iter()
+        .find(|s| s.id.0 == segment)
+        .and_then(|s| s.records.get(index))
+}
+
+/// For an overwritten record: the seq of the key's live record, if any.
+pub fn newer_seq(layout: &Layout, key: &[u8]) -> Option<u64> {
+    layout
+        .segments
+        .iter()
+        .flat_map(|s| &s.records)
+        .filter(|r| is_data(r) && r.key == key)
+        .map(|r| r.seq)
+        .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mini_kvstore::{KvStore, MemStorage, Options, SyncPolicy};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn store(segment_size: u64) -> Result<KvStore, mini_kvstore::Error> {
+        KvStore::open_with(
+            MemStorage::new(),
+            Options::default()
+                .max_segment_size(segment_size)
+                .sync_policy(SyncPolicy::Never),
+        )
+    }
+
+    fn settings(strip_px: u32) -> MapSettings {
+        MapSettings {
+            segment_size: 256,
+            strip_px,
+            ..MapSettings::default()
+        }
+    }
+
+    fn records(view: &MapView) -> Vec<(u32, RecordState)> {
+        view.strips
+            .iter()
+            .flat_map(|s| {
+                s.cells.iter().filter_map(move |c| match c.kind {
+                    CellKind::Record { state, kind, .. } if kind != RecordKind::Seal => {
+                        Some((s.id, state))
+                    }
+                    _ => None,
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn states_follow_overwrites_and_deletes() -> TestResult {
+        let store = store(4096)?;
+        store.set("a", "1")?;
+        store.set("a", "2")?;
+        store.set("b", "3")?;
+        store.delete("b")?;
+        let view = map_view(&store.layout()?, &settings(800));
+        let states: Vec<RecordState> = records(&view).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(
+            states,
+            vec![
+                RecordState::Overwritten,
+                RecordState::Live,
+                RecordState::Overwritten,
+                RecordState::Tombstone
+            ]
+        );
+        assert!(view.strips[0].active);
+        Ok(())
+    }
+
+    #[test]
+    fn cells_tile_the_segment_in_order() -> TestResult {
+        let store = store(256)?;
+        for i in 0..30 {
+            store.set(format!("key{}", i % 4), format!("value {i}"))?;
+        }
+        let view = map_view(&store.layout()?, &settings(800));
+        assert!(view.strips.len() > 2, "small segments rotate");
+        for strip in &view.strips {
+            let mut end = 0;
+            for cell in &strip.cells {
+                assert_eq!(cell.start, end, "segment {}", strip.id);
+                end = cell.start + cell.len;
+            }
+            assert_eq!(end, strip.len);
+            assert!(strip.len <= view.scale);
+        }
+        let sealed = view.strips.iter().filter(|s| s.sealed).count();
+        assert_eq!(sealed, view.strips.len() - 1, "all but the active one");
+        Ok(())
+    }
+
+    #[test]
+    fn selecting_a_key_marks_its_records_and_the_index_target() -> TestResult {
+        let store = store(4096)?;
+        store.set("a", "1")?;
+        store.set("b", "x")?;
+        store.set("a", "2")?;
+        let mut settings = settings(800);
+        settings.selected_key = Some(b"a".to_vec());
+        let view = map_view(&store.layout()?, &settings);
+        let marks: Vec<Marks> = view.strips[0]
+            .cells
+            .iter()
+            .filter(|c| matches!(c.kind, CellKind::Record { .. }))
+            .map(|c| c.marks)
+            .collect();
+        assert!(marks[0].selected && !marks[0].index_target);
+        assert!(!marks[1].selected);
+        assert!(marks[2].selected && marks[2].index_target);
+        Ok(())
+    }
+
+    #[test]
+    fn narrow_cells_are_aggregated_and_marked_ones_kept() -> TestResult {
+        let store = store(4096)?;
+        for i in 0..2000 {
+            store.set(format!("k{}", i % 50), "v")?;
+        }
+        let layout = store.layout()?;
+        let total: usize = layout.segments.iter().map(|s| s.records.len()).sum();
+        let mut settings = settings(40);
+        settings.segment_size = 4096;
+        settings.selected_key = Some(b"k7".to_vec());
+        let view = map_view(&layout, &settings);
+        let drawn: usize = view.strips.iter().map(|s| s.cells.len()).sum();
+        assert!(drawn < total / 2, "{drawn} cells for {total} records");
+        for strip in &view.strips {
+            let marked = strip.cells.iter().filter(|c| c.marks.selected).count();
+            // At least a pixel each, plus the marked cells and the header
+            // (each of which can cut one run short).
+            assert!(
+                strip.cells.len() <= 40 + 2 * (marked + 1),
+                "segment {}",
+                strip.id
+            );
+        }
+        let aggregated: usize = view
+            .strips
+            .iter()
+            .flat_map(|s| &s.cells)
+            .map(|c| match c.kind {
+                CellKind::Aggregate { count, .. } => count,
+                CellKind::Record { .. } => 1,
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(aggregated, total, "every record is in exactly one cell");
+        let selected = view
+            .strips
+            .iter()
+            .flat_map(|s| &s.cells)
+            .filter(|c| c.marks.selected)
+            .count();
+        assert_eq!(selected, 40, "k7 was written 40 times, each drawn alone");
+        Ok(())
+    }
+
+    #[test]
+    fn the_plan_marks_survivors_and_doomed_segments() -> TestResult {
+        let store = store(256)?;
+        for i in 0..20 {
+            store.set(format!("k{}", i % 3), format!("v{i}"))?;
+        }
+        let layout = store.layout()?;
+        let mut settings = settings(800);
+        settings.overlay = PlanOverlay::Plan;
+        let view = map_view(&layout, &settings);
+        assert!(view.strips.iter().all(|s| s.doomed));
+        let survivors = view
+            .strips
+            .iter()
+            .flat_map(|s| &s.cells)
+            .filter(|c| c.marks.survives)
+            .count();
+        assert_eq!(survivors, 3);
+        Ok(())
+    }
+
+    #[test]
+    fn the_walk_packs_outputs_like_compaction_does() -> TestResult {
+        let store = store(256)?;
+        for i in 0..40 {
+            store.set(format!("key{i:02}"), format!("value {i}"))?;
+        }
+        let layout = store.layout()?;
+        let plan = &layout.plan;
+        let outputs = walk_outputs(plan, plan.survivors.len(), 256);
+        assert_eq!(outputs.len(), plan.output_segments);
+        assert!(outputs.iter().all(|o| o.len <= 256));
+        let copied: usize = outputs.iter().map(|o| o.records.len()).sum();
+        assert_eq!(copied, 40);
+        assert!(walk_outputs(plan, 0, 256).is_empty());
+
+        let mut settings = settings(800);
+        settings.overlay = PlanOverlay::Walk { step: 2 };
+        let view = map_view(&layout, &settings);
+        let cells: Vec<&Cell> = view.strips.iter().flat_map(|s| &s.cells).collect();
+        assert_eq!(cells.iter().filter(|c| c.marks.copied).count(), 2);
+        assert_eq!(cells.iter().filter(|c| c.marks.next).count(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn index_rows_are_the_live_keys_in_order() -> TestResult {
+        let store = store(256)?;
+        store.set("b", "1")?;
+        store.set("a", "1")?;
+        store.set("b", "2")?;
+        store.set("c", "1")?;
+        store.delete("c")?;
+        let rows = index_rows(&store.layout()?);
+        let keys: Vec<&[u8]> = rows.iter().map(|r| r.key.as_slice()).collect();
+        assert_eq!(keys, vec![&b"a"[..], b"b"]);
+        let b = store.get_versioned("b")?.ok_or("b is set")?;
+        assert_eq!(rows[1].seq, b.seq);
+        Ok(())
+    }
+
+    #[test]
+    fn bytes_are_shown_safely() {
+        assert_eq!(show_bytes(b"hello", 10), "hello");
+        assert_eq!(show_bytes(b"a\nb", 10), "a\\nb");
+        assert_eq!(show_bytes(&[0xff, b'a'], 10), "\\xffa");
+        assert_eq!(show_bytes(b"abcdefghij", 5), "abcd…");
+    }
+}

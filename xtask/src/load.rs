@@ -1,0 +1,443 @@
+//! `cargo xtask load [--duration SECS] [--connections N] [--threads N]`:
+//! the REST server under wrk.
+//!
+//! Builds the release `kvstore`, installs wrk (Debian's `wrk` package) if it
+//! is missing, starts the server on a free loopback port over a fresh data
+//! directory, stores the key set, then runs two mixes of `tests/load/mix.lua`
+//! — GET-heavy (90 % GET) and PUT-heavy (90 % PUT) — for `--duration`
+//! seconds each (30 by default), and prints requests/s, latency p50/p99/max,
+//! socket errors and non-2xx answers per mix. It stops the server with
+//! SIGTERM and expects exit status 0, so a run also shows that a loaded
+//! server shuts down cleanly.
+//!
+//! Not a test with a time limit: a command a person runs, whose figures go
+//! into `docs/BENCHMARKS.md`. It fails (after printing everything) if any
+//! request failed or was answered with an error status, since the server
+//! must take this load without either. Only loopback is ever targeted.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+
+use crate::process;
+
+/// Keys in the working set: small enough to store up front in a second or
+/// two, large enough that PUTs rarely queue behind each other on one key.
+const KEYS: u32 = 1000;
+/// Bytes per value written.
+const VALUE_BYTES: u32 = 256;
+
+/// The two mixes: name and share of PUTs in percent.
+const MIXES: &[(&str, u32)] = &[
+    ("GET-heavy (90% GET, 10% PUT)", 10),
+    ("PUT-heavy (10% GET, 90% PUT)", 90),
+];
+
+/// The run's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Settings {
+    duration_secs: u32,
+    connections: u32,
+    threads: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        // Two wrk threads on the 2-core machines this project runs on; 32
+        // connections keep the server's group commit busy without turning
+        // the run into a measurement of queueing.
+        Settings {
+            duration_secs: 30,
+            connections: 32,
+            threads: 2,
+        }
+    }
+}
+
+fn parse(args: &[OsString]) -> Result<Settings> {
+    let mut settings = Settings::default();
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let flag = flag.to_str().unwrap_or_default();
+        let mut number = |name: &str| -> Result<u32> {
+            let value = args
+                .next()
+                .and_then(|v| v.to_str())
+                .with_context(|| format!("{name} needs a number"))?;
+            let value = value
+                .strip_suffix('s')
+                .filter(|_| name == "--duration")
+                .unwrap_or(value);
+            let n: u32 = value
+                .parse()
+                .with_context(|| format!("{name} {value:?} is not a whole number"))?;
+            ensure!(n > 0, "{name} must be at least 1");
+            Ok(n)
+        };
+        match flag {
+            "--duration" => settings.duration_secs = number("--duration")?,
+            "--connections" => settings.connections = number("--connections")?,
+            "--threads" => settings.threads = number("--threads")?,
+            other => bail!(
+                "unknown argument {other:?}; `cargo xtask load` takes --duration SECS, --connections N, --threads N"
+            ),
+        }
+    }
+    ensure!(
+        settings.connections >= settings.threads,
+        "wrk needs at least one connection per thread"
+    );
+    Ok(settings)
+}
+
+/// What wrk reported for one mix (from the script's `RESULT` line).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Figures {
+    requests: u64,
+    duration_us: u64,
+    p50_us: u64,
+    p99_us: u64,
+    max_us: u64,
+    socket_errors: u64,
+    non_2xx: u64,
+}
+
+impl Figures {
+    fn from_output(output: &str) -> Result<Figures> {
+        let line = output
+            .lines()
+            .find_map(|line| line.strip_prefix("RESULT "))
+            .context("wrk printed no RESULT line (is tests/load/mix.lua the script?)")?;
+        let field = |name: &str| -> Result<u64> {
+            line.split_whitespace()
+                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+                .with_context(|| format!("no {name} in {line:?}"))?
+                .parse()
+                .with_context(|| format!("{name} in {line:?}"))
+        };
+        Ok(Figures {
+            requests: field("requests")?,
+            duration_us: field("duration_us")?,
+            p50_us: field("p50_us")?,
+            p99_us: field("p99_us")?,
+            max_us: field("max_us")?,
+            socket_errors: field("connect")? + field("read")? + field("write")? + field("timeout")?,
+            non_2xx: field("non2xx")?,
+        })
+    }
+
+    fn requests_per_sec(&self) -> f64 {
+        self.requests as f64 / (self.duration_us.max(1) as f64 / 1e6)
+    }
+}
+
+/// Runs the task.
+pub(crate) fn run(args: &[OsString]) -> Result<()> {
+    let settings = parse(args)?;
+    let mut build = process::cargo();
+    build.args(["build", "--release", "-p", "kvstore"]);
+    eprintln!("==> load: {}", process::shown(&build));
+    process::run(&mut build)?;
+    ensure_wrk()?;
+
+    let scratch = Scratch::new()?;
+    let mut server = Server::start(&release_binary(), &scratch.0.join("data"))?;
+    eprintln!("==> load: server at http://{}", server.address);
+    prefill(server.address)?;
+
+    let script = process::workspace_root().join("tests/load/mix.lua");
+    let mut results = Vec::new();
+    for &(name, put_percent) in MIXES {
+        let mut wrk = process::command("wrk");
+        wrk.arg(format!("-t{}", settings.threads))
+            .arg(format!("-c{}", settings.connections))
+            .arg(format!("-d{}s", settings.duration_secs))
+            .args(["--timeout", "10s", "--latency", "-s"])
+            .arg(&script)
+            .arg(format!("http://{}", server.address))
+            .arg("--")
+            .args([put_percent, KEYS, VALUE_BYTES].map(|n| n.to_string()));
+        eprintln!("==> load: {name}: {}", process::shown(&wrk));
+        let output = process::output(&mut wrk)?;
+        print!("{output}");
+        results.push((name, Figures::from_output(&output)?));
+    }
+
+    let status = server.terminate()?;
+    println!();
+    println!("{}", machine());
+    println!(
+        "wrk: {} threads, {} connections, {} s per mix, {KEYS} keys, {VALUE_BYTES}-byte values, loopback",
+        settings.threads, settings.connections, settings.duration_secs
+    );
+    println!(
+        "| mix | requests/s | p50 | p99 | max | socket errors | non-2xx |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for (name, f) in &results {
+        println!(
+            "| {name} | {:.0} | {} | {} | {} | {} | {} |",
+            f.requests_per_sec(),
+            millis(f.p50_us),
+            millis(f.p99_us),
+            millis(f.max_us),
+            f.socket_errors,
+            f.non_2xx
+        );
+    }
+    println!("server stopped with SIGTERM: {status}");
+
+    let failed: u64 = results
+        .iter()
+        .map(|(_, f)| f.socket_errors + f.non_2xx)
+        .sum();
+    ensure!(
+        failed == 0,
+        "{failed} requests failed or got an error status"
+    );
+    ensure!(
+        status.success(),
+        "the server exited with {status} after SIGTERM"
+    );
+    Ok(())
+}
+
+fn millis(micros: u64) -> String {
+    format!("{:.2} ms", micros as f64 / 1000.0)
+}
+
+/// Where `cargo build --release` put the binary.
+fn release_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| process::workspace_root().join("target"));
+    target.join("release").join("kvstore")
+}
+
+/// Installs wrk with apt-get unless it is on the PATH already.
+fn ensure_wrk() -> Result<()> {
+    // `wrk --version` exits 1 after printing; only "not found" matters here.
+    match Command::new("wrk")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).context("could not run wrk"),
+    }
+    eprintln!("==> load: wrk is missing; apt-get install -y wrk");
+    let install = || process::run(process::command("apt-get").args(["install", "-y", "wrk"]));
+    if install().is_err() {
+        // A fresh machine's package lists may be empty or stale.
+        process::run(process::command("apt-get").arg("update"))?;
+        install().context("could not install wrk (Debian package `wrk`); install it and retry")?;
+    }
+    Ok(())
+}
+
+/// A scratch directory for the run's data, removed afterwards.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Scratch> {
+        let dir = std::env::temp_dir().join(format!("kvstore-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The server under test.
+struct Server {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Server {
+    /// Starts `kvstore --volume DIR --id load --port 0`, takes the address
+    /// from its `listening on http://…` line, and waits for `/health`.
+    fn start(binary: &Path, data: &Path) -> Result<Server> {
+        let mut child = Command::new(binary)
+            .arg("--volume")
+            .arg(data)
+            .args(["--id", "load", "--port", "0", "--bind", "127.0.0.1"])
+            .env_remove("KVSTORE_TOKEN")
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("start {}", binary.display()))?;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            BufReader::new(stdout).read_line(&mut line)?;
+        }
+        let address = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .and_then(|a| a.parse().ok());
+        let Some(address) = address else {
+            let _ = child.kill();
+            bail!("the server did not start (it printed {line:?})");
+        };
+        let server = Server { child, address };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !matches!(http(address, "GET", "/health", b""), Ok(200)) {
+            ensure!(Instant::now() < deadline, "/health did not answer 200");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(server)
+    }
+
+    /// SIGTERM through `kill(1)`, then the exit status.
+    fn terminate(&mut self) -> Result<std::process::ExitStatus> {
+        process::run(Command::new("kill").args(["-TERM", &self.child.id().to_string()]))?;
+        Ok(self.child.wait()?)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Stores every key of the working set, so GETs find values.
+fn prefill(address: SocketAddr) -> Result<()> {
+    let value = vec![b'v'; VALUE_BYTES as usize];
+    for key in 0..KEYS {
+        let status = http(address, "PUT", &format!("/blobs/load/{key}"), &value)?;
+        ensure!((200..300).contains(&status), "prefill PUT {key}: {status}");
+    }
+    Ok(())
+}
+
+/// One request on its own connection; returns the status code.
+fn http(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> Result<u16> {
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(body)?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .with_context(|| format!("not an HTTP answer: {answer:?}"))
+}
+
+/// The machine, as `docs/BENCHMARKS.md` describes it.
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().find_map(|l| {
+                l.strip_prefix("model name")?
+                    .split_once(':')
+                    .map(|(_, m)| m.trim().to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|k| k.trim().to_owned())
+        .unwrap_or_else(|_| "unknown kernel".into());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let kib: u64 = info
+                .lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))?
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()?;
+            Some(format!("{:.1} GiB", kib as f64 / (1024.0 * 1024.0)))
+        })
+        .unwrap_or_else(|| "unknown memory".into());
+    let rustc = process::output(&mut process::command("rustc").arg("--version"))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|_| "unknown rustc".into());
+    format!("machine: {cpus} CPUs ({model}), {memory} RAM, Linux {kernel}, {rustc}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn flags_parse_with_defaults() {
+        assert_eq!(parse(&[]).ok(), Some(Settings::default()));
+        let s = parse(&args(&[
+            "--duration",
+            "5s",
+            "--connections",
+            "8",
+            "--threads",
+            "1",
+        ]))
+        .ok();
+        assert_eq!(
+            s,
+            Some(Settings {
+                duration_secs: 5,
+                connections: 8,
+                threads: 1
+            })
+        );
+        assert!(parse(&args(&["--duration"])).is_err());
+        assert!(parse(&args(&["--duration", "0"])).is_err());
+        assert!(parse(&args(&["--connections", "1", "--threads", "2"])).is_err());
+        assert!(parse(&args(&["--fast"])).is_err());
+    }
+
+    #[test]
+    fn the_script_result_line_is_parsed() {
+        let output = "Running 1s test\nRESULT requests=2000 duration_us=1000000 p50_us=800 p99_us=3000 max_us=9000 connect=0 read=1 write=0 timeout=2 non2xx=4\n";
+        let f = Figures::from_output(output).ok();
+        assert_eq!(
+            f,
+            Some(Figures {
+                requests: 2000,
+                duration_us: 1_000_000,
+                p50_us: 800,
+                p99_us: 3000,
+                max_us: 9000,
+                socket_errors: 3,
+                non_2xx: 4
+            })
+        );
+        assert_eq!(f.map(|f| f.requests_per_sec().round()), Some(2000.0));
+        assert!(Figures::from_output("no result").is_err());
+    }
+
+    #[test]
+    fn the_load_script_exists() {
+        assert!(
+            process::workspace_root()
+                .join("tests/load/mix.lua")
+                .is_file()
+        );
+    }
+}
