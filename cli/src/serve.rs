@@ -1,12 +1,14 @@
 //! The server entry: `kvstore --volume DIR --id ID [--port N] [--bind ADDR]
-//! [--token T]`, or the same flags after `kvstore serve`.
+//! [--token T] [--max-body BYTES] [--playground DIR]`, or the same flags
+//! after `kvstore serve`.
 //!
 //! The server itself is the `mini-kvstore-server` library; this module only
 //! turns flags into its [`Config`](mini_kvstore_server::Config), opens the
 //! store, binds, prints the URL and runs it until Ctrl-C or SIGTERM. The
-//! store is opened with the engine's default [`SyncPolicy::Always`]
-//! (`mini_kvstore::SyncPolicy`), so a PUT that got its 2xx answer is on disk
-//! even if the process is killed the next instant.
+//! store is opened with the engine's default
+//! [`SyncPolicy::Always`](mini_kvstore::SyncPolicy::Always), so a PUT that
+//! got its 2xx answer is on disk even if the process is killed the next
+//! instant.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;

@@ -41,10 +41,159 @@ pub(crate) struct SegmentInfo {
     pub sealed: bool,
 }
 
+/// Keys up to this many bytes live inside the index entry itself.
+const INLINE_KEY: usize = 22;
+
+/// A key as the index stores it. Short keys (the common case) are kept inline
+/// in the map's nodes: a lookup compares keys without following a pointer to
+/// a separate allocation for every comparison — which profiling showed was
+/// most of the cost of a `get` — and a short key costs no allocation at all.
+#[derive(Clone)]
+pub(crate) enum IndexKey {
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Heap(Box<[u8]>),
+}
+
+impl From<&[u8]> for IndexKey {
+    fn from(key: &[u8]) -> Self {
+        if key.len() <= INLINE_KEY {
+            let mut bytes = [0u8; INLINE_KEY];
+            bytes[..key.len()].copy_from_slice(key);
+            IndexKey::Inline {
+                len: key.len() as u8,
+                bytes,
+            }
+        } else {
+            IndexKey::Heap(key.into())
+        }
+    }
+}
+
+impl std::ops::Deref for IndexKey {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            IndexKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            IndexKey::Heap(bytes) => bytes,
+        }
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for IndexKey {
+    fn borrow(&self) -> &[u8] {
+        self
+    }
+}
+
+// Order, equality and hashing are those of the bytes, as `Borrow` requires.
+impl PartialEq for IndexKey {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for IndexKey {}
+
+impl PartialOrd for IndexKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for IndexKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl std::fmt::Debug for IndexKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", &**self)
+    }
+}
+
+/// A Bloom filter over the keys ever inserted since it was last built: a
+/// lookup of a key that is not in the store usually ends here, after a few
+/// probes into a bit array small enough to stay in the CPU cache, instead of
+/// walking the ordered map. Deleted keys stay in it (a filter cannot forget);
+/// they only cost that walk. It is rebuilt from the index, twice as large,
+/// when more keys went in than it was sized for.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyFilter {
+    bits: Vec<u64>,
+    /// Number of bits − 1 (a power of two − 1).
+    mask: u64,
+    inserted: usize,
+    capacity: usize,
+}
+
+/// About 1 % false positives at capacity.
+const FILTER_BITS_PER_KEY: usize = 10;
+const FILTER_PROBES: u64 = 4;
+
+impl KeyFilter {
+    pub(crate) fn with_capacity(keys: usize) -> Self {
+        let capacity = keys.max(1024);
+        let bits = (capacity * FILTER_BITS_PER_KEY).next_power_of_two();
+        KeyFilter {
+            bits: vec![0; bits / 64],
+            mask: bits as u64 - 1,
+            inserted: 0,
+            capacity,
+        }
+    }
+
+    fn probes(&self, key: &[u8]) -> impl Iterator<Item = u64> + use<> {
+        let hash = hash64(key);
+        let (h1, h2) = (hash, (hash >> 32) | 1);
+        let mask = self.mask;
+        (0..FILTER_PROBES).map(move |i| h1.wrapping_add(i.wrapping_mul(h2)) & mask)
+    }
+
+    pub(crate) fn insert(&mut self, key: &[u8]) {
+        for bit in self.probes(key) {
+            self.bits[(bit / 64) as usize] |= 1 << (bit % 64);
+        }
+        self.inserted += 1;
+    }
+
+    /// `false` means the key is certainly absent.
+    pub(crate) fn may_contain(&self, key: &[u8]) -> bool {
+        self.probes(key)
+            .all(|bit| self.bits[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
+    }
+
+    fn is_full(&self) -> bool {
+        self.inserted > self.capacity
+    }
+}
+
+impl Default for KeyFilter {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
+/// A fast 64-bit hash for the filter (not for anything adversarial: a
+/// crafted collision only costs a map lookup).
+fn hash64(key: &[u8]) -> u64 {
+    let mut h = 0x9E37_79B9_7F4A_7C15 ^ key.len() as u64;
+    for chunk in key.chunks(8) {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^= h >> 29;
+    }
+    h = (h ^ (h >> 32)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^ (h >> 29)
+}
+
 /// Index plus per-segment accounting, kept consistent with each other.
 #[derive(Debug, Default)]
 pub(crate) struct State {
-    pub index: BTreeMap<Box<[u8]>, Location>,
+    pub index: BTreeMap<IndexKey, Location>,
+    pub filter: KeyFilter,
     pub segments: BTreeMap<SegmentId, SegmentInfo>,
     pub corrupt: Vec<CorruptRange>,
 }
@@ -57,6 +206,10 @@ impl State {
             Some(slot) => Some(std::mem::replace(slot, location)),
             None => {
                 self.index.insert(key.into(), location);
+                self.filter.insert(key);
+                if self.filter.is_full() {
+                    self.rebuild_filter();
+                }
                 None
             }
         };
@@ -64,6 +217,28 @@ impl State {
             self.sub_live(old.segment, u64::from(old.len));
         }
         previous
+    }
+
+    /// Where `key`'s record is, if it has one.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<Location> {
+        if !self.filter.may_contain(key) {
+            return None;
+        }
+        self.index.get(key).copied()
+    }
+
+    /// Whether `key` has a value.
+    pub(crate) fn contains(&self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Builds the filter anew from the index, with room to grow.
+    pub(crate) fn rebuild_filter(&mut self) {
+        let mut filter = KeyFilter::with_capacity(self.index.len() * 2);
+        for key in self.index.keys() {
+            filter.insert(key);
+        }
+        self.filter = filter;
     }
 
     /// Forgets `key`; returns where it was.
@@ -158,6 +333,49 @@ mod tests {
             );
         }
         state
+    }
+
+    #[test]
+    fn keys_order_like_their_bytes_inline_or_not() {
+        let long = vec![b'z'; INLINE_KEY + 1];
+        let keys: Vec<&[u8]> = vec![b"", b"a", b"ab", &long, b"\xff", &[0u8; INLINE_KEY]];
+        for a in &keys {
+            for b in &keys {
+                let (ka, kb) = (IndexKey::from(*a), IndexKey::from(*b));
+                assert_eq!(ka.cmp(&kb), a.cmp(b), "{a:?} vs {b:?}");
+                assert_eq!(&*ka, *a);
+            }
+        }
+        assert!(matches!(IndexKey::from(&long[..]), IndexKey::Heap(_)));
+        assert!(matches!(
+            IndexKey::from(&b"short"[..]),
+            IndexKey::Inline { .. }
+        ));
+        assert_eq!(std::mem::size_of::<IndexKey>(), 24);
+    }
+
+    #[test]
+    fn the_filter_never_forgets_a_key_and_rejects_most_others() {
+        let mut state = state_with_segments(&[1]);
+        for i in 0..5000u32 {
+            state.insert(format!("key-{i}").as_bytes(), loc(1, u64::from(i), 1, 0));
+        }
+        assert!(state.filter.capacity >= 5000, "rebuilt as it filled");
+        for i in 0..5000u32 {
+            assert!(state.contains(format!("key-{i}").as_bytes()));
+        }
+        let false_positives = (0..10_000u32)
+            .filter(|i| state.filter.may_contain(format!("absent-{i}").as_bytes()))
+            .count();
+        assert!(
+            false_positives < 500,
+            "{false_positives} of 10000 absent keys passed the filter"
+        );
+        state.remove(b"key-7");
+        assert!(
+            !state.contains(b"key-7"),
+            "removed keys are gone from lookups"
+        );
     }
 
     #[test]

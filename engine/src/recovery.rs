@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 use crate::error::{Error, Result};
 use crate::format::{self, HeaderError, RecordKind, SEGMENT_HEADER_LEN, SegmentKind};
-use crate::index::{Location, SegmentInfo, State};
+use crate::index::{IndexKey, Location, SegmentInfo, State};
 use crate::report::{CorruptRange, RecoveryReport, TruncatedTail};
 use crate::scan::scan_segment;
 use crate::storage::{SegmentId, Storage};
@@ -35,7 +35,7 @@ pub(crate) struct Recovered {
 #[derive(Default)]
 struct Candidates {
     /// `(key, seq, location)`; `None` location for a tombstone.
-    entries: Vec<(Box<[u8]>, u64, Option<Location>)>,
+    entries: Vec<(IndexKey, u64, Option<Location>)>,
     /// Length after the last reduction; reduce again when it has doubled, so
     /// memory follows the number of keys, not of records.
     reduced_len: usize,
@@ -51,8 +51,11 @@ impl Candidates {
 
     /// Keeps only the highest-seq entry per key, sorted by key.
     fn reduce(&mut self) {
+        // Stable sort: it finds the runs already there (a segment written
+        // in key order, a compaction output) and merges them, which is much
+        // faster than sorting from scratch.
         self.entries
-            .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+            .sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         self.entries.dedup_by(|later, kept| later.0 == kept.0);
         self.reduced_len = self.entries.len();
     }
@@ -197,7 +200,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
     }
 
     candidates.reduce();
-    let live: Vec<(Box<[u8]>, Location)> = candidates
+    let live: Vec<(IndexKey, Location)> = candidates
         .entries
         .into_iter()
         .filter_map(|(key, _, location)| location.map(|location| (key, location)))
@@ -209,6 +212,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
     }
     // Sorted and unique: the map is built in one pass, not key by key.
     state.index = live.into_iter().collect();
+    state.rebuild_filter();
     // Segments were read newest first; report in the order a reader expects.
     report.removed_segments.sort_unstable();
     report.corrupt.sort_by_key(|r| (r.segment, r.offset));

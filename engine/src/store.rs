@@ -257,7 +257,7 @@ impl KvStore {
         let key = key.as_ref();
         let mut attempts = 0;
         loop {
-            let Some(location) = self.inner.read_state().index.get(key).copied() else {
+            let Some(location) = self.inner.read_state().get(key) else {
                 return Ok(None);
             };
             match self.inner.read_record(key, location) {
@@ -266,7 +266,7 @@ impl KvStore {
                 // segment between the lookup and the read.
                 Err(e) => {
                     attempts += 1;
-                    let moved = self.inner.read_state().index.get(key).copied() != Some(location);
+                    let moved = self.inner.read_state().get(key) != Some(location);
                     if !moved || attempts >= 8 {
                         return Err(e);
                     }
@@ -315,7 +315,7 @@ impl KvStore {
                             // exists now or is set earlier in the batch.
                             present
                                 .insert(key, false)
-                                .unwrap_or_else(|| state.index.contains_key(key.as_slice()))
+                                .unwrap_or_else(|| state.contains(key))
                         }
                     })
                     .collect()
@@ -353,7 +353,7 @@ impl KvStore {
         let seq = {
             let mut writer = self.inner.lock_writer();
             // Under the writer lock no other write can change the answer.
-            if !self.inner.read_state().index.contains_key(key) {
+            if !self.inner.read_state().contains(key) {
                 return Ok(false);
             }
             let (seq, location) =
@@ -373,7 +373,7 @@ impl KvStore {
 
     /// Whether `key` has a value.
     pub fn contains_key(&self, key: impl AsRef<[u8]>) -> bool {
-        self.inner.read_state().index.contains_key(key.as_ref())
+        self.inner.read_state().contains(key.as_ref())
     }
 
     /// Number of live keys.

@@ -61,12 +61,17 @@ pub(crate) fn decode_key(encoded: &str) -> Result<String, ApiError> {
 }
 
 /// What stays literal in a `Location` path: RFC 3986 unreserved characters,
-/// and `/` since keys use it as a separator and the path carries it as is.
+/// `:` and `@` (path characters that keys like `user:1` use), and `/`, which
+/// keys use as a separator and the path carries as is. The other
+/// sub-delimiters are legal in a path too but are escaped, since `+`, `;`
+/// and `=` mean something to some decoders.
 const PATH_KEEP: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
     .remove(b'~')
+    .remove(b':')
+    .remove(b'@')
     .remove(b'/');
 
 /// The path of `key`'s blob, percent-encoded: `/blobs/caf%C3%A9/menu`.
@@ -96,15 +101,26 @@ impl KeyJson {
         }
     }
 
-    /// For the first bytes of a value: the cut may split a UTF-8 character,
-    /// which only shortens the text, unlike bytes that are not UTF-8 at all.
+    /// For the first bytes of a value, to look at rather than to use: text
+    /// when it reads as text, hex otherwise. The cut may split a UTF-8
+    /// character, which only shortens the text; control characters other
+    /// than white space (the binary payloads of seal and commit records are
+    /// valid UTF-8 full of NULs) make it hex.
     pub(crate) fn preview(bytes: &[u8]) -> Self {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => KeyJson::Text(text.to_owned()),
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
             Err(e) if e.error_len().is_none() => {
-                KeyJson::Text(String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned())
+                std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default()
             }
-            Err(_) => KeyJson::Hex { hex: hex(bytes) },
+            Err(_) => return KeyJson::Hex { hex: hex(bytes) },
+        };
+        if text
+            .chars()
+            .any(|c| c.is_control() && !c.is_ascii_whitespace())
+        {
+            KeyJson::Hex { hex: hex(bytes) }
+        } else {
+            KeyJson::Text(text.to_owned())
         }
     }
 }
@@ -163,12 +179,19 @@ mod tests {
 
     #[test]
     fn paths_round_trip_through_decoding() {
-        for key in ["user", "a/b", "café/menu", "sp ace?&#%", "~x_y-z.w"] {
+        for key in [
+            "user:1",
+            "a/b",
+            "café/menu",
+            "sp ace?&#%+;=",
+            "~x_y-z.w@host",
+        ] {
             let path = blob_path(key);
             let encoded = path.strip_prefix(BLOBS_PREFIX).unwrap_or_default();
             assert_eq!(decode_key(encoded).ok().as_deref(), Some(key), "{path}");
         }
         assert_eq!(blob_path("café/menu"), "/blobs/caf%C3%A9/menu");
+        assert_eq!(blob_path("user:1 a+b"), "/blobs/user:1%20a%2Bb");
     }
 
     #[test]
@@ -181,6 +204,12 @@ mod tests {
         // "é" is C3 A9: a preview cut after C3 keeps the text before it.
         assert_eq!(KeyJson::preview(b"caf\xc3"), KeyJson::Text("caf".into()));
         assert_eq!(KeyJson::preview(b"\xff"), KeyJson::Hex { hex: "ff".into() });
+        // Valid UTF-8, but not text: a seal record's payload.
+        assert_eq!(
+            KeyJson::preview(b"\x07\x00"),
+            KeyJson::Hex { hex: "0700".into() }
+        );
+        assert_eq!(KeyJson::preview(b"a\tb\n"), KeyJson::Text("a\tb\n".into()));
     }
 
     #[test]

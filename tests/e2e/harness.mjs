@@ -7,7 +7,7 @@
 // never downloads a browser.
 
 import { createServer } from 'node:http';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat as fileStat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,7 @@ const TYPES = {
 /** Serves dist/ on a free loopback port; resolves to { url, close }. */
 export async function serveDist() {
   try {
-    await stat(join(DIST, 'index.html'));
+    await fileStat(join(DIST, 'index.html'));
   } catch {
     throw new Error(`${DIST}/index.html is missing: run \`trunk build --release\` at the repository root first`);
   }

@@ -183,6 +183,30 @@ describe('a learner session', () => {
     assert.match(await output(page), /Key not found/);
   });
 
+  test('a second tab is refused instead of overwriting the first', async () => {
+    const second = await browser.context.newPage();
+    try {
+      await second.goto(server.url);
+      await second.waitForSelector('body[data-ready="error"]', { timeout: 15_000 });
+      assert.match(await second.textContent('#banner'), /already open in another tab/);
+    } finally {
+      await second.close();
+    }
+  });
+
+  test('reset wipes the database', async () => {
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.click('#reset');
+    await waitForStat(page, 'keys', 'v === 0');
+    await ready(page);
+    assert.equal(await stat(page, 'segments'), 1);
+    assert.equal(await page.$('#recovery:not([hidden])'), null);
+    await flushed(page);
+    await page.reload();
+    await ready(page);
+    assert.equal(await stat(page, 'keys'), 0, 'the wipe reached IndexedDB');
+  });
+
   test('the page reported no script errors', () => {
     assert.deepEqual(browser.errors, []);
   });
@@ -221,6 +245,8 @@ describe('the screenshot', () => {
     try {
       const { page } = browser;
       await open(page, server.url);
+      // Small segments, so the picture shows rotation and sealed segments.
+      await page.selectOption('#segment-size', '256');
       await page.click('#sample');
       for (const line of [
         'set user:1:name Alicia',
@@ -235,10 +261,6 @@ describe('the screenshot', () => {
       }
       await flushed(page);
       await page.click('#index [data-index-key="counter"]');
-      await page.click('#compact-plan');
-      await page.click('#compact-step');
-      await page.click('#compact-step');
-      await page.click('#compact-step');
       await page.hover('#map-strips [data-key="counter"][data-state="live"]');
       await mkdir(join(ROOT, 'docs'), { recursive: true });
       await page.screenshot({ path: join(ROOT, 'docs', 'playground.png'), fullPage: true });

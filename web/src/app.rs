@@ -78,6 +78,11 @@ pub(crate) enum PageError {
     /// A browser call failed.
     #[error("the browser refused: {0}")]
     Browser(String),
+    /// Another tab has the playground open.
+    #[error(
+        "the playground is already open in another tab. Two tabs would overwrite each other's segments in IndexedDB, so this one stays stopped: close the other tab and reload this one."
+    )]
+    OtherTab,
 }
 
 fn browser(error: JsValue) -> PageError {
@@ -231,6 +236,9 @@ async fn boot() -> Result<(), PageError> {
     if doc.get_element_by_id("map-strips").is_none() {
         return Ok(());
     }
+    if !claim_tab_lock().await {
+        return Err(PageError::OtherTab);
+    }
     let segment_size = saved_segment_size();
     let db = Database::open(DATABASE_NAME).await?;
     let (storage, loaded) = db.load().await?;
@@ -299,6 +307,63 @@ async fn boot() -> Result<(), PageError> {
         }
     });
     Ok(())
+}
+
+/// Takes the playground's Web Lock for the life of the page, like the
+/// engine's lock file: two tabs flushing their own working sets into one
+/// database would overwrite each other's chunks. `false` when another tab
+/// holds it. Browsers without the Web Locks API get no guard.
+async fn claim_tab_lock() -> bool {
+    use js_sys::{Function, Object, Promise, Reflect};
+    let Some(window) = web_sys::window() else {
+        return true;
+    };
+    let locks = Reflect::get(&window.navigator(), &JsValue::from_str("locks"))
+        .ok()
+        .filter(|locks| locks.is_object());
+    let request = locks.as_ref().and_then(|locks| {
+        Reflect::get(locks, &JsValue::from_str("request"))
+            .ok()?
+            .dyn_into::<Function>()
+            .ok()
+    });
+    let (Some(locks), Some(request)) = (locks, request) else {
+        return true;
+    };
+    // A reload can start before the previous page has let go: ask a few times.
+    for _ in 0..20 {
+        let granted = Promise::new(&mut |resolve, _| {
+            let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+                let held = !lock.is_null();
+                let _ = resolve.call1(&JsValue::NULL, &JsValue::from_bool(held));
+                // Returning a promise that never settles keeps the lock
+                // until the page goes away.
+                if held {
+                    Promise::new(&mut |_, _| {}).into()
+                } else {
+                    JsValue::UNDEFINED
+                }
+            });
+            let options = Object::new();
+            let _ = Reflect::set(&options, &JsValue::from_str("ifAvailable"), &JsValue::TRUE);
+            let _ = request.call3(
+                &locks,
+                &JsValue::from_str(DATABASE_NAME),
+                &options,
+                &callback,
+            );
+        });
+        let held = wasm_bindgen_futures::JsFuture::from(granted)
+            .await
+            .ok()
+            .and_then(|held| held.as_bool())
+            .unwrap_or(true);
+        if held {
+            return true;
+        }
+        sleep(100).await;
+    }
+    false
 }
 
 fn saved_segment_size() -> u64 {
@@ -664,10 +729,12 @@ impl Page {
             .iter()
             .zip(&self.layout.segments)
             .map(|(strip, segment)| {
-                (
-                    strip.id,
-                    render::strip_html(strip, segment, view.scale, self.strip_px),
-                )
+                let scale = render::StripScale {
+                    bytes: view.scale,
+                    segment_size: self.segment_size,
+                    px: self.strip_px,
+                };
+                (strip.id, render::strip_html(strip, segment, scale))
             })
             .collect();
         let same_prefix = self.drawn.len() <= fresh.len()
@@ -1166,10 +1233,14 @@ fn set_busy(busy: bool) {
 /// a page reload would, and report what recovery did.
 async fn reload() {
     let Some(before) = with_page(|page| {
+        if page.busy {
+            return None;
+        }
         page.cancel_flush_timer();
         page.echo("reload");
-        snapshot(&page.layout)
-    }) else {
+        Some(snapshot(&page.layout))
+    })
+    .flatten() else {
         return;
     };
     set_busy(true);
@@ -1230,6 +1301,9 @@ async fn reopen(before: BTreeMap<Vec<u8>, u64>) -> Result<(), PageError> {
 
 /// The Reset button: wipe the database and start an empty store.
 async fn reset() {
+    if with_page(|page| page.busy).unwrap_or(true) {
+        return;
+    }
     let confirmed = web_sys::window()
         .and_then(|w| w.confirm_with_message("Delete every key and segment?").ok())
         .unwrap_or(false);

@@ -48,9 +48,22 @@ fn percent(bytes: u64, scale: u64) -> f64 {
     bytes as f64 * 100.0 / scale.max(1) as f64
 }
 
+/// How a strip is drawn: bytes per full strip, the store's segment size (for
+/// the label; a seal may take a segment a little past it) and the strip's
+/// width in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StripScale {
+    /// Bytes a full strip stands for.
+    pub bytes: u64,
+    /// The store's segment size.
+    pub segment_size: u64,
+    /// The strip's width in CSS pixels.
+    pub px: u32,
+}
+
 /// One segment: its label and its strip of cells. `segment` is the layout
-/// the strip was built from (for keys), `strip_px` the drawn width.
-pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: u64, strip_px: u32) -> String {
+/// the strip was built from (for keys).
+pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: StripScale) -> String {
     let mut classes = vec!["segment"];
     if strip.active {
         classes.push("active");
@@ -73,7 +86,7 @@ pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: u64, strip_
     let mut html = String::with_capacity(128 + strip.cells.len() * 160);
     let _ = write!(
         html,
-        r#"<div class="{}" data-segment="{}" data-active="{}" data-sealed="{}"><div class="seg-label"><b>segment {}</b><span class="role">{}</span><span class="fill">{} of {} · {}% live</span>{}</div><div class="strip">"#,
+        r#"<div class="{}" data-segment="{}" data-active="{}" data-sealed="{}"><div class="seg-label"><b>segment {}</b><span class="role">{}</span><span class="fill">{} / {} · {}% live</span>{}</div><div class="strip">"#,
         classes.join(" "),
         strip.id,
         strip.active,
@@ -81,7 +94,7 @@ pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: u64, strip_
         strip.id,
         role,
         human_bytes(strip.len),
-        human_bytes(scale),
+        human_bytes(scale.segment_size),
         (strip.live_bytes * 100).checked_div(strip.len).unwrap_or(0),
         if strip.doomed {
             r#"<span class="doom">will be removed</span>"#
@@ -89,9 +102,9 @@ pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: u64, strip_
             ""
         },
     );
-    let px_per_byte = f64::from(strip_px) / scale.max(1) as f64;
+    let px_per_byte = f64::from(scale.px) / scale.bytes.max(1) as f64;
     for cell in &strip.cells {
-        cell_html(&mut html, strip.id, cell, segment, scale, px_per_byte);
+        cell_html(&mut html, strip.id, cell, segment, scale.bytes, px_per_byte);
     }
     html.push_str("</div></div>");
     html
@@ -193,10 +206,9 @@ pub fn preview_html(
     for (n, output) in outputs.iter().enumerate() {
         let _ = write!(
             html,
-            r#"<div class="segment preview"><div class="seg-label"><b>new segment {}</b><span class="role">compaction output (not written yet)</span><span class="fill">{} of {}</span></div><div class="strip">"#,
+            r#"<div class="segment preview"><div class="seg-label"><b>new segment {}</b><span class="role">compaction output (not written yet)</span><span class="fill">{} so far</span></div><div class="strip">"#,
             n + 1,
             human_bytes(output.len),
-            human_bytes(scale)
         );
         let _ = write!(
             html,
@@ -239,7 +251,7 @@ fn explain_state(layout: &Layout, record: &RecordLayout) -> String {
             _ => "overwritten — this key was deleted later, so these bytes are dead.".to_owned(),
         },
         RecordState::Tombstone => "tombstone — a deletion marker. It tells recovery that older values of the key are dead; compaction drops it along with them.".to_owned(),
-        RecordState::Meta => "bookkeeping — not data. A seal closes a segment; a commit record tells recovery a compaction finished.".to_owned(),
+        RecordState::Meta => "bookkeeping — not data. A seal closes a full segment (it may run a few bytes past the size limit); a commit record tells recovery that a compaction finished.".to_owned(),
     }
 }
 
@@ -542,7 +554,12 @@ mod tests {
             ..MapSettings::default()
         };
         let view = map_view(&layout, &settings);
-        let html = strip_html(&view.strips[0], &layout.segments[0], view.scale, 600);
+        let scale = StripScale {
+            bytes: view.scale,
+            segment_size: 512,
+            px: 600,
+        };
+        let html = strip_html(&view.strips[0], &layout.segments[0], scale);
         assert!(html.contains(r#"data-segment="1""#), "{html}");
         assert!(html.contains(r#"data-key="a" data-state="overwritten""#));
         assert!(html.contains(r#"data-key="a" data-state="live""#));

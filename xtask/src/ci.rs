@@ -66,15 +66,15 @@ impl Step {
 /// (a test keeps it equal to [`setup::WASM_TARGET`]).
 const STEPS: &[Step] = &[
     Step::task(
-        "wasm-target",
-        "rustup target add wasm32-unknown-unknown (if missing)",
-        setup::ensure_wasm_target,
+        "setup",
+        "cargo xtask setup (installs what is missing: the wasm target, wasm-bindgen-cli, trunk, Chromium, npm packages)",
+        setup::run,
     ),
     Step::cargo("fmt", "fmt --all -- --check"),
     Step::cargo("clippy", "clippy --workspace --all-targets -- -D warnings"),
     Step::cargo(
         "clippy-wasm",
-        "clippy -p mini-kvstore -p mini-kvstore-commands --target wasm32-unknown-unknown -- -D warnings",
+        "clippy -p mini-kvstore -p mini-kvstore-commands -p mini-kvstore-web --target wasm32-unknown-unknown -- -D warnings",
     ),
     Step::cargo("build", "build --workspace --all-targets"),
     // Includes the doc tests.
@@ -90,7 +90,31 @@ const STEPS: &[Step] = &[
         "check-wasm",
         "check -p mini-kvstore -p mini-kvstore-commands --target wasm32-unknown-unknown",
     ),
+    // The playground: its IndexedDB tests in headless Chromium (runner from
+    // .cargo/config.toml, browser from web/webdriver.json), the trunk build,
+    // then the end-to-end suite against that build.
+    Step::cargo(
+        "browser-tests",
+        "test -p mini-kvstore-web --target wasm32-unknown-unknown",
+    )
+    .with_env(&[("CHROMEDRIVER", setup::CHROMEDRIVER)]),
+    Step::task("trunk", "trunk build --release --offline", build_playground),
+    Step::task("e2e", "node --test tests/e2e", run_e2e),
+    // Proves the comparison command works (debug build, shrunk sizes, the
+    // figures mean nothing and are not written anywhere).
+    Step::cargo("bench-quick", "run -p mini-kvstore-bench -- --quick"),
 ];
+
+/// Builds the playground into `dist/` with the installed wasm-bindgen
+/// (`--offline`: trunk must not fetch tools of its own).
+pub(crate) fn build_playground() -> Result<()> {
+    process::run(process::command("trunk").args(["build", "--release", "--offline"]))
+}
+
+/// The Playwright suite (node's test runner) against `dist/`.
+fn run_e2e() -> Result<()> {
+    process::run(process::command("node").args(["--test", setup::E2E_DIR]))
+}
 
 /// How a step ended, for the summary.
 enum Outcome {

@@ -372,7 +372,7 @@ fn machine() -> String {
             Some(format!("{:.1} GiB", kib as f64 / (1024.0 * 1024.0)))
         })
         .unwrap_or_else(|| "unknown memory".into());
-    let rustc = process::output(&mut process::command("rustc").arg("--version"))
+    let rustc = process::output(process::command("rustc").arg("--version"))
         .map(|v| v.trim().to_owned())
         .unwrap_or_else(|_| "unknown rustc".into());
     format!("machine: {cpus} CPUs ({model}), {memory} RAM, Linux {kernel}, {rustc}")

@@ -27,11 +27,19 @@ const USAGE: &str = "\
 Usage: cargo xtask <TASK> [ARGS...]
 
 Tasks:
+  start [ARGS]  install what is missing, build the playground, and start the
+                REST server on ./data serving it at / (prints the URL);
+                ARGS go to `kvstore` (e.g. --port 9000)
   ci            run every check, in order, stopping at the first failure:
                 fmt, clippy (native and wasm32), build, tests and doc tests,
-                docs with warnings denied, and the engine's wasm32 build
-  setup         install what is missing (the wasm32-unknown-unknown target)
-  start [ARGS]  run setup, then `cargo run --release -p kvstore -- ARGS`
+                the crash-point run, docs with warnings denied, the wasm32
+                builds, browser tests, the playground build, the end-to-end
+                suite, and a quick bench-compare
+  setup         install what is missing: the wasm32 target, wasm-bindgen-cli,
+                trunk, Chromium and chromedriver, the e2e suite's npm packages
+  bench-compare [--quick] [--no-write] [--only STORES]
+                mini-kvstore beside sled, redb and fjall; a full run writes
+                docs/BENCHMARKS.md and docs/bench-*.svg
   load [--duration SECS] [--connections N] [--threads N]
                 the REST server under wrk: a GET-heavy and a PUT-heavy mix
                 (30 s each by default) against a release build on loopback;
@@ -53,6 +61,7 @@ fn main() -> ExitCode {
         Some(Some("setup")) => no_arguments("setup", &rest).and_then(|()| setup::run()),
         Some(Some("start")) => start(&rest),
         Some(Some("load")) => load::run(&rest),
+        Some(Some("bench-compare")) => bench_compare(&rest),
         Some(_) => {
             let shown = task.unwrap_or_default();
             eprint!("xtask: unknown task {shown:?}\n\n{USAGE}");
@@ -69,22 +78,33 @@ fn main() -> ExitCode {
     }
 }
 
-/// `cargo xtask start [--] [ARGS...]`: get the machine ready, then run the
-/// `kvstore` binary in release mode with `ARGS`.
-///
-/// Later this also builds the web playground and starts the server in front
-/// of it; today it is setup plus the CLI.
+/// `cargo xtask start [--] [ARGS...]`: get the machine ready, build the
+/// playground into `dist/`, then run the REST server in release mode on
+/// `./data`, serving the playground at `/` beside the API. It prints the URL
+/// to open. `ARGS` go to `kvstore` (for example `--port 9000`).
 fn start(args: &[OsString]) -> Result<()> {
     setup::run()?;
-    // `cargo xtask start -- --help` reads naturally; drop one leading `--`.
+    eprintln!("==> start: building the playground (trunk build --release --offline)");
+    ci::build_playground()?;
+    // `cargo xtask start -- --port 9000` reads naturally; drop one leading `--`.
     let args = match args.split_first() {
         Some((first, rest)) if first == "--" => rest,
         _ => args,
     };
     let mut run = process::cargo();
-    run.args(["run", "--release", "-p", "kvstore", "--"])
+    run.args(["run", "--release", "-p", "kvstore", "--", "--volume", "data", "--id", "local"])
         .args(args);
     eprintln!("==> start: {}", process::shown(&run));
+    process::run(&mut run)
+}
+
+/// `cargo xtask bench-compare [ARGS...]`: mini-kvstore beside sled, redb and
+/// fjall (the `bench` package), in release mode.
+fn bench_compare(args: &[OsString]) -> Result<()> {
+    let mut run = process::cargo();
+    run.args(["run", "--release", "-p", "mini-kvstore-bench", "--"])
+        .args(args);
+    eprintln!("==> bench-compare: {}", process::shown(&run));
     process::run(&mut run)
 }
 

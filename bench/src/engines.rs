@@ -1,0 +1,353 @@
+//! One interface over the four stores, so every workload runs the same code
+//! against each. Each adapter uses its store the way its documentation
+//! recommends for the job: a write batch or transaction for bulk loads, the
+//! store's own durable commit for durable writes, its non-durable mode
+//! otherwise.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// The stores compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    MiniKvstore,
+    Sled,
+    Redb,
+    Fjall,
+}
+
+impl Kind {
+    pub(crate) const ALL: [Kind; 4] = [Kind::MiniKvstore, Kind::Sled, Kind::Redb, Kind::Fjall];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::MiniKvstore => "mini-kvstore",
+            Kind::Sled => "sled",
+            Kind::Redb => "redb",
+            Kind::Fjall => "fjall",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// What a workload needs from a store.
+pub(crate) trait Store: Send + Sync {
+    /// Stores a value: durably (synced before returning) when the store was
+    /// opened durable, otherwise in the store's non-durable mode.
+    fn set(&self, key: &[u8], value: &[u8]) -> Result<()>;
+    /// Stores many values in one batch or transaction.
+    fn set_batch(&self, items: &[(Vec<u8>, Vec<u8>)]) -> Result<()>;
+    /// Reads a value.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Counts the keys under `prefix`, reading their values.
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<usize>;
+    /// Reclaims space if the store has a way to ask for it; `false` if not.
+    fn compact(&self) -> Result<bool>;
+    /// Makes everything durable (before measuring disk usage or closing).
+    fn flush(&self) -> Result<()>;
+    /// Keys in the store (after a reopen, to check it found them all).
+    fn len(&self) -> Result<usize>;
+}
+
+pub(crate) fn open(kind: Kind, dir: &Path, durable: bool) -> Result<Box<dyn Store>> {
+    Ok(match kind {
+        Kind::MiniKvstore => Box::new(Mini::open(dir, durable)?),
+        Kind::Sled => Box::new(Sled::open(dir, durable)?),
+        Kind::Redb => Box::new(Redb::open(dir, durable)?),
+        Kind::Fjall => Box::new(Fjall::open(dir, durable)?),
+    })
+}
+
+struct Mini(mini_kvstore::KvStore);
+
+impl Mini {
+    fn open(dir: &Path, durable: bool) -> Result<Self> {
+        use mini_kvstore::{Options, SyncPolicy};
+        let policy = if durable {
+            SyncPolicy::Always
+        } else {
+            SyncPolicy::Never
+        };
+        let options = Options::default().sync_policy(policy);
+        Ok(Mini(mini_kvstore::KvStore::open_with_options(
+            dir, options,
+        )?))
+    }
+}
+
+impl Store for Mini {
+    fn set(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        Ok(self.0.set(key, value)?)
+    }
+    fn set_batch(&self, items: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+        let mut batch = mini_kvstore::WriteBatch::new();
+        for (k, v) in items {
+            batch.set(k, v);
+        }
+        Ok(self.0.apply(batch)?)
+    }
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.0.get(key)?)
+    }
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<usize> {
+        let mut n = 0;
+        for entry in self.0.scan_prefix(prefix) {
+            entry?;
+            n += 1;
+        }
+        Ok(n)
+    }
+    fn compact(&self) -> Result<bool> {
+        self.0.compact()?;
+        Ok(true)
+    }
+    fn flush(&self) -> Result<()> {
+        Ok(self.0.sync()?)
+    }
+    fn len(&self) -> Result<usize> {
+        Ok(self.0.len())
+    }
+}
+
+struct Sled {
+    db: sled::Db,
+    durable: bool,
+}
+
+impl Sled {
+    fn open(dir: &Path, durable: bool) -> Result<Self> {
+        Ok(Sled {
+            db: sled::open(dir).context("open sled")?,
+            durable,
+        })
+    }
+}
+
+impl Store for Sled {
+    fn set(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.db.insert(key, value)?;
+        if self.durable {
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+    fn set_batch(&self, items: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (k, v) in items {
+            batch.insert(k.as_slice(), v.as_slice());
+        }
+        self.db.apply_batch(batch)?;
+        if self.durable {
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get(key)?.map(|v| v.to_vec()))
+    }
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<usize> {
+        let mut n = 0;
+        for entry in self.db.scan_prefix(prefix) {
+            let (_, v) = entry?;
+            std::hint::black_box(v);
+            n += 1;
+        }
+        Ok(n)
+    }
+    fn compact(&self) -> Result<bool> {
+        Ok(false)
+    }
+    fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+    fn len(&self) -> Result<usize> {
+        Ok(self.db.len())
+    }
+}
+
+const TABLE: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("bench");
+
+struct Redb {
+    db: std::sync::RwLock<redb::Database>,
+    durability: redb::Durability,
+}
+
+impl Redb {
+    fn open(dir: &Path, durable: bool) -> Result<Self> {
+        let db = redb::Database::create(dir.join("redb.db")).context("open redb")?;
+        let txn = db.begin_write()?;
+        txn.open_table(TABLE)?;
+        txn.commit()?;
+        Ok(Redb {
+            db: std::sync::RwLock::new(db),
+            durability: if durable {
+                redb::Durability::Immediate
+            } else {
+                redb::Durability::None
+            },
+        })
+    }
+
+    fn write(&self, f: impl FnOnce(&mut redb::Table<&[u8], &[u8]>) -> Result<()>) -> Result<()> {
+        let db = self
+            .db
+            .read()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
+        let mut txn = db.begin_write()?;
+        txn.set_durability(self.durability)?;
+        {
+            let mut table = txn.open_table(TABLE)?;
+            f(&mut table)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+impl Store for Redb {
+    fn set(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.write(|table| {
+            table.insert(key, value)?;
+            Ok(())
+        })
+    }
+    fn set_batch(&self, items: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+        self.write(|table| {
+            for (k, v) in items {
+                table.insert(k.as_slice(), v.as_slice())?;
+            }
+            Ok(())
+        })
+    }
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        use redb::ReadableDatabase;
+        let db = self
+            .db
+            .read()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
+        let txn = db.begin_read()?;
+        let table = txn.open_table(TABLE)?;
+        Ok(table.get(key)?.map(|v| v.value().to_vec()))
+    }
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<usize> {
+        use redb::ReadableDatabase;
+        let db = self
+            .db
+            .read()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
+        let txn = db.begin_read()?;
+        let table = txn.open_table(TABLE)?;
+        let mut n = 0;
+        for entry in table.range(prefix..)? {
+            let (k, v) = entry?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            std::hint::black_box(v.value());
+            n += 1;
+        }
+        Ok(n)
+    }
+    fn compact(&self) -> Result<bool> {
+        // `compact` needs the database to itself: no transaction may run
+        // meanwhile, so writes wait for it.
+        let mut db = self
+            .db
+            .write()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
+        // Make the non-durable commits durable first; compaction needs it.
+        let mut txn = db.begin_write()?;
+        txn.set_durability(redb::Durability::Immediate)?;
+        txn.commit()?;
+        while db.compact()? {}
+        Ok(true)
+    }
+    fn flush(&self) -> Result<()> {
+        let db = self
+            .db
+            .read()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
+        let mut txn = db.begin_write()?;
+        txn.set_durability(redb::Durability::Immediate)?;
+        txn.commit()?;
+        Ok(())
+    }
+    fn len(&self) -> Result<usize> {
+        use redb::{ReadableDatabase, ReadableTableMetadata};
+        let db = self
+            .db
+            .read()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
+        let txn = db.begin_read()?;
+        Ok(txn.open_table(TABLE)?.len()? as usize)
+    }
+}
+
+struct Fjall {
+    keyspace: fjall::Keyspace,
+    partition: fjall::PartitionHandle,
+    durable: bool,
+}
+
+impl Fjall {
+    fn open(dir: &Path, durable: bool) -> Result<Self> {
+        let keyspace = fjall::Config::new(dir).open().context("open fjall")?;
+        let partition =
+            keyspace.open_partition("bench", fjall::PartitionCreateOptions::default())?;
+        Ok(Fjall {
+            keyspace,
+            partition,
+            durable,
+        })
+    }
+
+    fn persist_if_durable(&self) -> Result<()> {
+        if self.durable {
+            self.keyspace.persist(fjall::PersistMode::SyncAll)?;
+        }
+        Ok(())
+    }
+}
+
+impl Store for Fjall {
+    fn set(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.partition.insert(key, value)?;
+        self.persist_if_durable()
+    }
+    fn set_batch(&self, items: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+        let mut batch = self.keyspace.batch();
+        for (k, v) in items {
+            batch.insert(&self.partition, k.as_slice(), v.as_slice());
+        }
+        batch.commit()?;
+        self.persist_if_durable()
+    }
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.partition.get(key)?.map(|v| v.to_vec()))
+    }
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<usize> {
+        let mut n = 0;
+        for entry in self.partition.prefix(prefix) {
+            let (_, v) = entry?;
+            std::hint::black_box(v);
+            n += 1;
+        }
+        Ok(n)
+    }
+    fn compact(&self) -> Result<bool> {
+        self.partition.major_compact()?;
+        Ok(true)
+    }
+    fn flush(&self) -> Result<()> {
+        self.keyspace.persist(fjall::PersistMode::SyncAll)?;
+        Ok(())
+    }
+    fn len(&self) -> Result<usize> {
+        Ok(self.partition.len()?)
+    }
+}

@@ -1,0 +1,270 @@
+//! `bench-compare`: runs the same workloads against mini-kvstore, sled, redb
+//! and fjall in one process run, each in a fresh temporary directory on the
+//! same disk, prints one table (ops/s and the ratio to mini-kvstore), and —
+//! in a full run — writes it into `docs/BENCHMARKS.md` with SVG charts under
+//! `docs/`.
+//!
+//! ```text
+//! cargo run --release -p mini-kvstore-bench -- [--quick] [--no-write] [--only NAME,…]
+//! ```
+//!
+//! `--quick` shrinks every workload (CI runs it to prove the command works;
+//! its numbers mean nothing and are never written to the docs). Reopen time
+//! and memory are measured in a child process (this binary again, with
+//! `--reopen-child`), so the peak RSS is the reopen's own.
+
+mod engines;
+mod report;
+mod workloads;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use engines::Kind;
+use report::{Measure, Report};
+use workloads::{Rng, Scale, VALUE_LEN, missing_key, random_key, seq_key, value};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--reopen-child") {
+        return reopen_child(&args[1..]);
+    }
+    let mut quick = false;
+    let mut write = true;
+    let mut only: Vec<Kind> = Kind::ALL.to_vec();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--no-write" => write = false,
+            "--only" => {
+                let names = iter.next().context("--only needs a list of stores")?;
+                only = names
+                    .split(',')
+                    .map(|n| Kind::from_name(n).with_context(|| format!("unknown store {n:?}")))
+                    .collect::<Result<_>>()?;
+            }
+            "-h" | "--help" => {
+                println!(
+                    "usage: bench-compare [--quick] [--no-write] [--only mini-kvstore,sled,redb,fjall]"
+                );
+                return Ok(());
+            }
+            other => bail!("unknown argument {other:?} (try --help)"),
+        }
+    }
+    let scale = if quick { Scale::QUICK } else { Scale::FULL };
+    let mut report = Report::new(scale, quick);
+    let started = Instant::now();
+    for kind in only {
+        eprintln!("== {}", kind.name());
+        run_store(kind, scale, &mut report)
+            .with_context(|| format!("benchmarking {}", kind.name()))?;
+    }
+    report.elapsed = started.elapsed();
+    print!("{}", report.table());
+    if write && !quick {
+        let root = workspace_root();
+        report.write_docs(&root)?;
+        eprintln!("wrote docs/BENCHMARKS.md and docs/bench-*.svg");
+    }
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn scratch_dir() -> Result<tempfile::TempDir> {
+    // Next to the build, so every store writes to the same disk.
+    let base = workspace_root().join("target").join("bench-data");
+    std::fs::create_dir_all(&base)?;
+    Ok(tempfile::tempdir_in(base)?)
+}
+
+fn run_store(kind: Kind, scale: Scale, report: &mut Report) -> Result<()> {
+    let n = scale.keys;
+    let name = kind.name();
+
+    // Fill, then everything that reads the filled store.
+    let dir = scratch_dir()?;
+    {
+        let store = engines::open(kind, dir.path(), false)?;
+        report.record(Measure::Fill, kind, workloads::fill(store.as_ref(), n)?);
+        store.flush()?;
+        report.record(
+            Measure::DiskBytesPerKey,
+            kind,
+            workloads::disk_usage(dir.path())? as f64 / n as f64,
+        );
+        for threads in [1, 2] {
+            let measure = if threads == 1 {
+                Measure::RandomGet1
+            } else {
+                Measure::RandomGet2
+            };
+            let ops = workloads::threaded(threads, n / threads, |_, rng| {
+                let i = rng.below(n);
+                let v = store.get(&seq_key(i))?;
+                anyhow::ensure!(v.is_some(), "{name}: key {i} missing");
+                Ok(())
+            })?;
+            report.record(measure, kind, ops);
+        }
+        let ops = workloads::threaded(1, n, |_, rng| {
+            anyhow::ensure!(
+                store.get(&missing_key(rng))?.is_none(),
+                "{name}: found a missing key"
+            );
+            Ok(())
+        })?;
+        report.record(Measure::MissingGet, kind, ops);
+        let ops = workloads::threaded(2, n / 2, |_, rng| {
+            let i = rng.below(n);
+            if rng.below(10) == 0 {
+                store.set(&seq_key(i), &value(i, VALUE_LEN))
+            } else {
+                store.get(&seq_key(i)).map(drop)
+            }
+        })?;
+        report.record(Measure::Mixed, kind, ops);
+        let mut rng = Rng::new(42);
+        let scans = scale.scans;
+        let ops = workloads::rate(scans, || {
+            for _ in 0..scans {
+                let start = rng.below(n / 100) * 100;
+                let prefix = &seq_key(start)[..14];
+                let found = store.scan_prefix(prefix)?;
+                anyhow::ensure!(
+                    found == 100,
+                    "{name}: prefix scan found {found} keys, not 100"
+                );
+            }
+            Ok(())
+        })?;
+        report.record(Measure::PrefixScan, kind, ops);
+        if let Some((secs, p99, samples)) = workloads::compaction(store.as_ref(), n)? {
+            let bytes = workloads::disk_usage(dir.path())? as f64;
+            report.record(Measure::CompactionMbps, kind, bytes / secs / 1e6);
+            if let Some(p99) = p99.filter(|_| samples >= 10) {
+                report.record(Measure::CompactionSetP99Us, kind, p99);
+            }
+        }
+        store.flush()?;
+    }
+    let (secs, peak, rss, keys) = reopen_in_child(kind, dir.path())?;
+    anyhow::ensure!(
+        keys as u64 == n,
+        "{name}: reopened with {keys} keys, expected {n}"
+    );
+    report.record(Measure::ReopenMs, kind, secs * 1e3);
+    report.record(Measure::ReopenPeakRssMb, kind, peak as f64 / 1e6);
+    report.record(Measure::MemoryBytesPerKey, kind, rss as f64 / n as f64);
+    drop(dir);
+
+    // Random-key sets into a fresh store.
+    let dir = scratch_dir()?;
+    {
+        let store = engines::open(kind, dir.path(), false)?;
+        let mut rng = Rng::new(1);
+        let ops = workloads::rate(n, || {
+            for i in 0..n {
+                store.set(&random_key(&mut rng), &value(i, VALUE_LEN))?;
+            }
+            Ok(())
+        })?;
+        report.record(Measure::RandomSet, kind, ops);
+    }
+    drop(dir);
+
+    // Durable sets, 1 and 16 threads, each into a fresh store.
+    for threads in [1u64, 16] {
+        let dir = scratch_dir()?;
+        let store = engines::open(kind, dir.path(), true)?;
+        let ops = workloads::for_duration(threads, scale.durable_for, |t, i| {
+            store.set(&format!("{t:04}{i:012}").into_bytes(), &value(i, VALUE_LEN))
+        })?;
+        let measure = if threads == 1 {
+            Measure::DurableSet1
+        } else {
+            Measure::DurableSet16
+        };
+        report.record(measure, kind, ops);
+    }
+
+    // Value sizes.
+    for (size, count) in [
+        (16usize, 100_000u64),
+        (1024, 50_000),
+        (64 * 1024, 1_500),
+        (1 << 20, 100),
+    ] {
+        let count = (count / scale.value_size_divisor).max(10);
+        let dir = scratch_dir()?;
+        let store = engines::open(kind, dir.path(), false)?;
+        let payload = value(size as u64, size);
+        let set = workloads::rate(count, || {
+            for i in 0..count {
+                store.set(&seq_key(i), &payload)?;
+            }
+            Ok(())
+        })?;
+        let mut rng = Rng::new(3);
+        let get = workloads::rate(count, || {
+            for _ in 0..count {
+                let v = store.get(&seq_key(rng.below(count)))?;
+                anyhow::ensure!(
+                    v.is_some_and(|v| v.len() == size),
+                    "{name}: wrong value size"
+                );
+            }
+            Ok(())
+        })?;
+        report.record_value_size(size, kind, set, get);
+    }
+    Ok(())
+}
+
+/// Reopens the store at `dir` in a child process: (seconds, peak RSS, RSS
+/// after open, keys found).
+fn reopen_in_child(kind: Kind, dir: &Path) -> Result<(f64, u64, u64, usize)> {
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .arg("--reopen-child")
+        .arg(kind.name())
+        .arg(dir)
+        .output()
+        .context("run the reopen child")?;
+    if !output.status.success() {
+        bail!(
+            "reopen child failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [secs, peak, rss, keys] = fields[..] else {
+        bail!("unexpected reopen child output {text:?}");
+    };
+    Ok((secs.parse()?, peak.parse()?, rss.parse()?, keys.parse()?))
+}
+
+fn reopen_child(args: &[String]) -> Result<()> {
+    let [name, dir] = args else {
+        bail!("--reopen-child STORE DIR");
+    };
+    let kind = Kind::from_name(name).context("unknown store")?;
+    let start = Instant::now();
+    let store = engines::open(kind, Path::new(dir), false)?;
+    let secs = start.elapsed().as_secs_f64();
+    // Memory right after opening, before counting the keys pulls anything
+    // else into memory.
+    let (peak, rss) = workloads::rss().unwrap_or((0, 0));
+    let keys = store.len()?;
+    println!("{secs} {peak} {rss} {keys}");
+    Ok(())
+}
