@@ -26,12 +26,22 @@ pub fn decode_record(data: &[u8]) {
     }
 }
 
+/// Decodes arbitrary bytes as a hint file: never a panic or an allocation
+/// beyond the input, and a hint that decodes encodes back to the same bytes.
+pub fn decode_hint(data: &[u8]) {
+    if let Some(hint) = crate::hint::decode(data) {
+        assert_eq!(hint.encode(), data, "hint decode/encode round trip");
+    }
+}
+
 /// Builds a data directory from arbitrary bytes and opens a store on it.
 ///
 /// Layout of the input: one byte for the number of segments (1..=4), then
 /// per segment a flags byte (bit 0: start with a valid log header, bit 1:
 /// with a valid compacted header, bit 2: append a valid record built from
-/// the next bytes), a 2-byte little-endian length and that many raw bytes.
+/// the next bytes, bit 3: give the segment a hint built from its bytes,
+/// bit 4: then damage that hint with the raw bytes), a 2-byte little-endian
+/// length and that many raw bytes.
 /// Valid headers and records are offered so the fuzzer spends its time past
 /// the first checks.
 ///
@@ -62,6 +72,17 @@ pub fn open_directory(data: &[u8]) {
                 .filter(|k| !k.is_empty())
                 .unwrap_or(b"k");
             format::encode_record(&mut bytes, RecordKind::Put, u64::from(n) + 1, key, raw);
+        }
+        if flags & 8 != 0
+            && let Some(mut hint) = crate::hint::build(&bytes)
+        {
+            if flags & 16 != 0 {
+                for (i, b) in raw.iter().enumerate() {
+                    let at = i % hint.len();
+                    hint[at] ^= b;
+                }
+            }
+            storage.put_hint_bytes(SegmentId(u32::from(n) + 1), Some(hint));
         }
         storage.put_segment_bytes(SegmentId(u32::from(n) + 1), bytes);
     }
@@ -121,6 +142,8 @@ mod tests {
 
     #[test]
     fn sample_inputs_run() {
+        decode_hint(b"");
+        decode_hint(&[0u8; 64]);
         decode_record(b"");
         decode_record(&[0xff; 40]);
         open_directory(b"");

@@ -69,6 +69,7 @@ mod error;
 pub mod format;
 #[cfg(feature = "test-support")]
 pub mod fuzzing;
+mod hint;
 mod index;
 pub mod layout;
 mod options;

@@ -2,7 +2,9 @@
 //! rebuild the index.
 //!
 //! Segments are read newest first, one at a time, so memory holds one segment
-//! plus the index. Reading newest first means a compaction commit is seen
+//! plus the index. A sealed segment with a hint file that still fits its bytes
+//! is not decoded record by record: its hint lists its keys, already sorted
+//! (see `hint`). Reading newest first means a compaction commit is seen
 //! before the inputs it made obsolete, which are then removed without being
 //! read. Which record wins for a key is decided by its sequence number alone,
 //! never by the order segments are read in.
@@ -13,6 +15,7 @@ use tracing::{info, warn};
 
 use crate::error::{Error, Result};
 use crate::format::{self, HeaderError, RecordKind, SEGMENT_HEADER_LEN, SegmentKind};
+use crate::hint;
 use crate::index::{IndexKey, Location, SegmentInfo, State};
 use crate::report::{CorruptRange, RecoveryReport, TruncatedTail};
 use crate::scan::scan_segment;
@@ -86,6 +89,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         let len = storage
             .len(id)
             .map_err(|e| Error::io(format!("size of segment {id}"), e))?;
+
         let len_usize = usize::try_from(len).map_err(|_| Error::ForeignFile {
             segment: id,
             detail: format!("{len} bytes is too large for this platform"),
@@ -94,6 +98,46 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         storage
             .read_at(id, 0, &mut bytes)
             .map_err(|e| Error::io(format!("read segment {id}"), e))?;
+
+        // A sealed segment whose hint fits its bytes exactly need not be
+        // decoded record by record: the hint has its keys, already sorted.
+        if let Some(hint_bytes) = storage.read_hint(id).ok().flatten()
+            && let Some(hint) = hint::decode(&hint_bytes)
+            && hint.fits(&bytes)
+        {
+            for entry in &hint.entries {
+                if entry.seq > max_seq {
+                    max_seq = entry.seq;
+                }
+                let location = (!entry.tombstone).then_some(Location {
+                    offset: entry.offset,
+                    segment: id,
+                    len: entry.len,
+                });
+                candidates.push(entry.key, entry.seq, location);
+            }
+            next_seq_floor = next_seq_floor.max(hint.next_seq);
+            for &input in &hint.commit_inputs {
+                highest_id = highest_id.max(input);
+                if input < id {
+                    obsolete.insert(input);
+                }
+            }
+            report.segments += 1;
+            report.hinted_segments += 1;
+            report.records += hint.records;
+            state.segments.insert(
+                id,
+                SegmentInfo {
+                    kind: hint.kind,
+                    len,
+                    live_bytes: 0,
+                    meta_bytes: hint.meta_bytes,
+                    sealed: true,
+                },
+            );
+            continue;
+        }
 
         let kind = match format::decode_segment_header(&bytes[..bytes.len().min(16)]) {
             Ok(kind) => kind,
@@ -171,6 +215,13 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             };
             report.corrupt.push(range);
             state.corrupt.push(range);
+        }
+        if scan.sealed && scan.corrupt.is_empty() && scan.torn_tail.is_none() {
+            // Next time, this segment need not be read: leave a hint. Only a
+            // cache, so a failure to write one changes nothing.
+            if let Some(hint) = hint::build(&bytes) {
+                let _ = storage.write_hint(id, &hint);
+            }
         }
         let mut segment_len = len;
         if let Some(offset) = scan.torn_tail {

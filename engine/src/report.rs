@@ -72,6 +72,9 @@ pub struct TruncatedTail {
 pub struct RecoveryReport {
     /// Segments read.
     pub segments: usize,
+    /// Of those, segments whose hint file fitted, so their records were not
+    /// decoded one by one.
+    pub hinted_segments: usize,
     /// Valid records read.
     pub records: u64,
     /// Torn tails cut off.

@@ -26,6 +26,7 @@ use crate::format::{
     self, BatchPart, CommitPayload, MAX_KEY_LEN, RecordKind, SEGMENT_HEADER_LEN, SegmentKind,
     encode_record, encode_segment_header,
 };
+use crate::hint;
 use crate::index::{Location, SegmentInfo, State};
 use crate::layout::{Layout, RecordLayout, RecordState, SegmentLayout};
 use crate::options::{Options, SyncPolicy};
@@ -41,7 +42,38 @@ use crate::storage::{SegmentId, Storage};
 /// and the directory lock is released.
 #[derive(Clone)]
 pub struct KvStore {
+    // Declared first so it is dropped first: the background threads are
+    // stopped and joined before the store itself can close.
+    _background: Arc<Background>,
     inner: Arc<Inner>,
+}
+
+/// The store's background threads (native builds): the hint writer and,
+/// under `SyncPolicy::EveryMillis`, the periodic sync. Shared by every
+/// handle; when the last handle goes, they are stopped and joined, so that
+/// closing the store — and releasing its directory lock — happens right
+/// there, never later on one of these threads.
+struct Background {
+    inner: Arc<Inner>,
+    /// Dropping it wakes the sync thread, which then ends.
+    stop: Mutex<Option<std::sync::mpsc::Sender<()>>>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        // Closing the hint queue ends the hint writer's loop.
+        self.inner
+            .hint_queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        self.stop.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for KvStore {
@@ -82,6 +114,9 @@ struct Inner {
     /// Set after a failed sync or an append that could not be undone.
     poisoned: AtomicBool,
     recovery: RecoveryReport,
+    /// Sealed segments waiting for their hint file, for the background
+    /// hint writer (native builds; `None` where there are no threads).
+    hint_queue: Mutex<Option<std::sync::mpsc::Sender<SegmentId>>>,
 }
 
 struct Writer {
@@ -198,12 +233,28 @@ impl KvStore {
             durability_changed: Condvar::new(),
             poisoned: AtomicBool::new(false),
             recovery: report,
+            hint_queue: Mutex::new(None),
         });
+        let background = Background {
+            inner: Arc::clone(&inner),
+            stop: Mutex::new(None),
+            threads: Mutex::new(Vec::new()),
+        };
         #[cfg(not(target_arch = "wasm32"))]
-        if let SyncPolicy::EveryMillis(period) = inner.options.get_sync_policy() {
-            background_sync(Arc::downgrade(&inner), period);
+        {
+            let mut threads = Vec::new();
+            threads.extend(background_hints(&inner));
+            if let SyncPolicy::EveryMillis(period) = inner.options.get_sync_policy() {
+                let (stop, stopped) = std::sync::mpsc::channel();
+                threads.extend(background_sync(Arc::downgrade(&inner), stopped, period));
+                *background.stop.lock().unwrap_or_else(|p| p.into_inner()) = Some(stop);
+            }
+            *background.threads.lock().unwrap_or_else(|p| p.into_inner()) = threads;
         }
-        Ok(KvStore { inner })
+        Ok(KvStore {
+            _background: Arc::new(background),
+            inner,
+        })
     }
 
     /// Stores `value` under `key`, replacing any previous value.
@@ -575,6 +626,9 @@ impl KvStore {
                 .retain(|range| !inputs.contains(&range.segment));
         }
         inner.remove_segments(&inputs);
+        for id in &outputs {
+            inner.write_hint_for(*id);
+        }
 
         let after = self.stats();
         Ok(CompactionReport {
@@ -872,7 +926,34 @@ impl Inner {
             info.sealed = true;
         }
         state.segments.insert(new, fresh_segment(SegmentKind::Log));
+        drop(state);
+        self.queue_hint(old);
         Ok(())
+    }
+
+    /// Asks the background hint writer for `id`'s hint. Without one (no
+    /// threads), hints come from compaction and from the next `open`.
+    fn queue_hint(&self, id: SegmentId) {
+        let queue = self.hint_queue.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(sender) = queue.as_ref() {
+            let _ = sender.send(id);
+        }
+    }
+
+    /// Writes the hint file of sealed segment `id`, read back from storage. A
+    /// hint is a cache: failing to write one is not an error.
+    fn write_hint_for(&self, id: SegmentId) {
+        let len = match self.read_state().segments.get(&id) {
+            Some(info) if info.sealed => info.len,
+            _ => return,
+        };
+        if let Ok(Some(bytes)) = self.read_segment(id, len)
+            && let Some(hint) = hint::build(&bytes)
+            && let Err(e) = self.storage.write_hint(id, &hint)
+            && e.kind() != std::io::ErrorKind::Unsupported
+        {
+            tracing::debug!(segment = %id, error = %e, "could not write a hint file");
+        }
     }
 
     /// Applies the sync policy after a write with sequence number `seq`.
@@ -1215,15 +1296,47 @@ fn create_segment(storage: &dyn Storage, id: SegmentId, kind: SegmentKind) -> Re
         .map_err(|e| Error::io(format!("create segment {id}"), e))
 }
 
-/// Syncs every `period` ms while the store is alive. Holds only a weak
-/// reference, so dropping the last `KvStore` ends the thread.
+/// Starts the thread that writes hint files for segments sealed by rotation,
+/// off the writers' path. It holds only a weak reference, and ends when the
+/// queue is closed (see [`Background`]).
 #[cfg(not(target_arch = "wasm32"))]
-fn background_sync(store: std::sync::Weak<Inner>, period: u64) {
+fn background_hints(inner: &Arc<Inner>) -> Option<std::thread::JoinHandle<()>> {
+    let (sender, receiver) = std::sync::mpsc::channel::<SegmentId>();
+    let store = Arc::downgrade(inner);
+    let spawned = std::thread::Builder::new()
+        .name("kvstore-hints".into())
+        .spawn(move || {
+            for id in receiver {
+                let Some(inner) = store.upgrade() else { break };
+                inner.write_hint_for(id);
+            }
+        });
+    match spawned {
+        Ok(thread) => {
+            *inner.hint_queue.lock().unwrap_or_else(|p| p.into_inner()) = Some(sender);
+            Some(thread)
+        }
+        Err(e) => {
+            warn!(error = %e, "could not start the hint writer; hints come from compaction and reopening");
+            None
+        }
+    }
+}
+
+/// Syncs every `period` ms until `stopped` is closed. Holds only a weak
+/// reference between syncs.
+#[cfg(not(target_arch = "wasm32"))]
+fn background_sync(
+    store: std::sync::Weak<Inner>,
+    stopped: std::sync::mpsc::Receiver<()>,
+    period: u64,
+) -> Option<std::thread::JoinHandle<()>> {
     let spawned = std::thread::Builder::new()
         .name("kvstore-sync".into())
         .spawn(move || {
-            loop {
-                std::thread::sleep(std::time::Duration::from_millis(period));
+            let period = std::time::Duration::from_millis(period);
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(period)
+            {
                 let Some(inner) = store.upgrade() else { break };
                 if inner.poisoned.load(Ordering::Acquire) {
                     break;
@@ -1234,8 +1347,12 @@ fn background_sync(store: std::sync::Weak<Inner>, period: u64) {
                 }
             }
         });
-    if let Err(e) = spawned {
-        warn!(error = %e, "could not start the background sync thread; writes are synced on sync() and close only");
+    match spawned {
+        Ok(thread) => Some(thread),
+        Err(e) => {
+            warn!(error = %e, "could not start the background sync thread; writes are synced on sync() and close only");
+            None
+        }
     }
 }
 

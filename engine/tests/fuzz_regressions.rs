@@ -46,6 +46,11 @@ fn decode_record_regressions() {
 }
 
 #[test]
+fn decode_hint_regressions() {
+    replay("decode_hint", mini_kvstore::fuzzing::decode_hint);
+}
+
+#[test]
 fn open_directory_regressions() {
     replay("open_directory", mini_kvstore::fuzzing::open_directory);
 }

@@ -92,8 +92,18 @@ fn start(args: &[OsString]) -> Result<()> {
         _ => args,
     };
     let mut run = process::cargo();
-    run.args(["run", "--release", "-p", "kvstore", "--", "--volume", "data", "--id", "local"])
-        .args(args);
+    run.args([
+        "run",
+        "--release",
+        "-p",
+        "kvstore",
+        "--",
+        "--volume",
+        "data",
+        "--id",
+        "local",
+    ])
+    .args(args);
     eprintln!("==> start: {}", process::shown(&run));
     process::run(&mut run)
 }

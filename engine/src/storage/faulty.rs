@@ -195,6 +195,11 @@ impl<S: Storage> FaultyStorage<S> {
             if let Some(bytes) = bytes {
                 image.put_segment_bytes(*id, bytes);
             }
+            // A hint survives as it is, even when its segment lost its tail:
+            // recovery must notice that it no longer fits.
+            if let Ok(Some(hint)) = self.inner.read_hint(*id) {
+                image.put_hint_bytes(*id, Some(hint));
+            }
         }
         Ok(image)
     }
@@ -333,6 +338,16 @@ impl<S: Storage> Storage for FaultyStorage<S> {
         let bytes = read_all(&*self.inner, id)?;
         self.lock().segments.entry(id).or_default().durable = Some(bytes);
         Ok(())
+    }
+
+    fn write_hint(&self, id: SegmentId, bytes: &[u8]) -> io::Result<()> {
+        // Hints are a cache outside the durability contract: not counted as
+        // operations, and kept as they are by every crash image.
+        self.inner.write_hint(id, bytes)
+    }
+
+    fn read_hint(&self, id: SegmentId) -> io::Result<Option<Vec<u8>>> {
+        self.inner.read_hint(id)
     }
 
     fn remove(&self, id: SegmentId) -> io::Result<()> {

@@ -96,6 +96,11 @@ impl FileStorage {
         self.dir.join(id.file_name())
     }
 
+    /// Path of a segment's hint file.
+    pub fn hint_path(&self, id: SegmentId) -> PathBuf {
+        self.dir.join(id.hint_file_name())
+    }
+
     fn handles(&self) -> MutexGuard<'_, HashMap<SegmentId, Arc<Handle>>> {
         // Every critical section is a single map operation: a panic cannot
         // leave the map inconsistent, so a poisoned lock is safe to use.
@@ -293,7 +298,26 @@ impl Storage for FileStorage {
             Err(e) => return Err(e),
         }
         self.undurable_entries().remove(&id);
+        // A hint left behind would only be refused later (it names its
+        // segment's length and seal); removing it keeps the directory tidy.
+        let _ = fs::remove_file(self.hint_path(id));
         self.sync_dir()
+    }
+
+    fn write_hint(&self, id: SegmentId, bytes: &[u8]) -> io::Result<()> {
+        // Written aside and renamed into place, so a reader sees a whole hint
+        // or none; not synced, since a lost hint only costs a slower open.
+        let tmp = self.dir.join(format!("{}.tmp", id.hint_file_name()));
+        fs::write(&tmp, bytes)?;
+        fs::rename(&tmp, self.hint_path(id))
+    }
+
+    fn read_hint(&self, id: SegmentId) -> io::Result<Option<Vec<u8>>> {
+        match fs::read(self.hint_path(id)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use super::{SegmentId, Storage, not_found};
 #[derive(Debug, Clone, Default)]
 pub struct MemStorage {
     segments: Arc<Mutex<BTreeMap<SegmentId, Vec<u8>>>>,
+    hints: Arc<Mutex<BTreeMap<SegmentId, Vec<u8>>>>,
 }
 
 impl MemStorage {
@@ -32,6 +33,26 @@ impl MemStorage {
     /// playground inject corruption.
     pub fn put_segment_bytes(&self, id: SegmentId, bytes: Vec<u8>) {
         self.lock().insert(id, bytes);
+    }
+
+    /// A copy of one segment's hint, if it has one.
+    pub fn hint_bytes(&self, id: SegmentId) -> Option<Vec<u8>> {
+        self.hints().get(&id).cloned()
+    }
+
+    /// Replaces (or, with `None`, removes) one segment's hint — for tests
+    /// that check a bad hint is refused.
+    pub fn put_hint_bytes(&self, id: SegmentId, bytes: Option<Vec<u8>>) {
+        match bytes {
+            Some(bytes) => self.hints().insert(id, bytes),
+            None => self.hints().remove(&id),
+        };
+    }
+
+    fn hints(&self) -> MutexGuard<'_, BTreeMap<SegmentId, Vec<u8>>> {
+        self.hints
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<SegmentId, Vec<u8>>> {
@@ -106,10 +127,20 @@ impl Storage for MemStorage {
     }
 
     fn remove(&self, id: SegmentId) -> io::Result<()> {
+        self.hints().remove(&id);
         match self.lock().remove(&id) {
             Some(_) => Ok(()),
             None => Err(not_found(id)),
         }
+    }
+
+    fn write_hint(&self, id: SegmentId, bytes: &[u8]) -> io::Result<()> {
+        self.hints().insert(id, bytes.to_vec());
+        Ok(())
+    }
+
+    fn read_hint(&self, id: SegmentId) -> io::Result<Option<Vec<u8>>> {
+        Ok(self.hints().get(&id).cloned())
     }
 }
 

@@ -36,6 +36,11 @@ impl SegmentId {
         format!("segment-{:08}.dat", self.0)
     }
 
+    /// The segment's hint file name: `segment-00000001.hint`.
+    pub fn hint_file_name(&self) -> String {
+        format!("segment-{:08}.hint", self.0)
+    }
+
     /// Parses a file name made by [`SegmentId::file_name`]; `None` for any other name.
     pub fn from_file_name(name: &str) -> Option<SegmentId> {
         let digits = name.strip_prefix("segment-")?.strip_suffix(".dat")?;
@@ -93,9 +98,24 @@ pub trait Storage: Send + Sync + 'static {
     /// durable: when this returns `Ok`, a crash loses none of it.
     fn sync(&self, id: SegmentId) -> io::Result<()>;
 
-    /// Deletes the segment. Durable when it returns `Ok`: after a crash the
-    /// segment is gone.
+    /// Deletes the segment (and its hint). Durable when it returns `Ok`:
+    /// after a crash the segment is gone.
     fn remove(&self, id: SegmentId) -> io::Result<()>;
+
+    /// Stores the *hint* of a sealed segment: an index snapshot that lets
+    /// `open` skip reading the segment. A hint is only a cache — checked
+    /// against its segment and rebuilt from it when missing or bad — so
+    /// nothing about it is durable, and a backend may keep none (the default).
+    fn write_hint(&self, id: SegmentId, bytes: &[u8]) -> io::Result<()> {
+        let _ = (id, bytes);
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// The hint stored for the segment, if there is one.
+    fn read_hint(&self, id: SegmentId) -> io::Result<Option<Vec<u8>>> {
+        let _ = id;
+        Ok(None)
+    }
 }
 
 impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
@@ -122,6 +142,12 @@ impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
     }
     fn remove(&self, id: SegmentId) -> io::Result<()> {
         (**self).remove(id)
+    }
+    fn write_hint(&self, id: SegmentId, bytes: &[u8]) -> io::Result<()> {
+        (**self).write_hint(id, bytes)
+    }
+    fn read_hint(&self, id: SegmentId) -> io::Result<Option<Vec<u8>>> {
+        (**self).read_hint(id)
     }
 }
 
