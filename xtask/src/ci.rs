@@ -102,7 +102,10 @@ const STEPS: &[Step] = &[
     Step::task("e2e", "node --test tests/e2e", run_e2e),
     // Proves the comparison command works (debug build, shrunk sizes, the
     // figures mean nothing and are not written anywhere).
-    Step::cargo("bench-quick", "run -p mini-kvstore-bench -- --quick"),
+    Step::cargo(
+        "bench-quick",
+        "run -p mini-kvstore-bench --example bench-compare -- --quick",
+    ),
 ];
 
 /// Builds the playground into `dist/` with the installed wasm-bindgen

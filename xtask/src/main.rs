@@ -112,8 +112,16 @@ fn start(args: &[OsString]) -> Result<()> {
 /// fjall (the `bench` package), in release mode.
 fn bench_compare(args: &[OsString]) -> Result<()> {
     let mut run = process::cargo();
-    run.args(["run", "--release", "-p", "mini-kvstore-bench", "--"])
-        .args(args);
+    run.args([
+        "run",
+        "--release",
+        "-p",
+        "mini-kvstore-bench",
+        "--example",
+        "bench-compare",
+        "--",
+    ])
+    .args(args);
     eprintln!("==> bench-compare: {}", process::shown(&run));
     process::run(&mut run)
 }

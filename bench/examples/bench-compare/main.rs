@@ -5,8 +5,9 @@
 //! `docs/`.
 //!
 //! ```text
-//! cargo run --release -p mini-kvstore-bench -- [--quick] [--no-write] [--only NAME,…]
+//! cargo run --release -p mini-kvstore-bench --example bench-compare -- [--quick] [--no-write] [--only NAME,…]
 //! ```
+//! (`cargo xtask bench-compare [ARGS]` is the same.)
 //!
 //! `--quick` shrinks every workload (CI runs it to prove the command works;
 //! its numbers mean nothing and are never written to the docs). Reopen time
