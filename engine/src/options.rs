@@ -35,6 +35,7 @@ pub struct Options {
     max_segment_size: u64,
     sync_policy: SyncPolicy,
     max_value_size: u64,
+    background_hints: bool,
 }
 
 /// Default segment size: large enough that rotation is rare, small enough that
@@ -58,6 +59,7 @@ impl Default for Options {
             max_segment_size: DEFAULT_MAX_SEGMENT_SIZE,
             sync_policy: SyncPolicy::Always,
             max_value_size: DEFAULT_MAX_VALUE_SIZE,
+            background_hints: true,
         }
     }
 }
@@ -86,6 +88,20 @@ impl Options {
     pub fn max_value_size(mut self, bytes: u64) -> Self {
         self.max_value_size = bytes;
         self
+    }
+
+    /// Whether a background thread writes the hint file of each segment
+    /// sealed by rotation (native builds; default on). Off, hints still come
+    /// from compaction and from `open`. Tests that number storage operations
+    /// turn it off, since the thread's reads make the count depend on timing.
+    pub fn background_hints(mut self, enabled: bool) -> Self {
+        self.background_hints = enabled;
+        self
+    }
+
+    /// Whether background hint writing is on.
+    pub fn get_background_hints(&self) -> bool {
+        self.background_hints
     }
 
     /// The configured segment size.

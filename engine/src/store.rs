@@ -243,7 +243,9 @@ impl KvStore {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let mut threads = Vec::new();
-            threads.extend(background_hints(&inner));
+            if inner.options.get_background_hints() {
+                threads.extend(background_hints(&inner));
+            }
             if let SyncPolicy::EveryMillis(period) = inner.options.get_sync_policy() {
                 let (stop, stopped) = std::sync::mpsc::channel();
                 threads.extend(background_sync(Arc::downgrade(&inner), stopped, period));
