@@ -25,6 +25,11 @@ pub const DEFAULT_LIST_LIMIT: usize = 1000;
 /// The largest `limit` a `GET /blobs` page may ask for.
 pub const MAX_LIST_LIMIT: usize = 10_000;
 
+/// How long one request may take, receiving its body included, unless told
+/// otherwise: generous for a 64 MiB upload, but a client that stalls cannot
+/// hold a connection — or a graceful shutdown — forever.
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Where the built playground is looked for unless told otherwise (what
 /// `trunk build` writes, relative to the working directory).
 pub const DEFAULT_PLAYGROUND_DIR: &str = "dist";
@@ -43,6 +48,7 @@ pub struct Config {
     token: Option<String>,
     max_body_bytes: usize,
     playground_dir: PathBuf,
+    request_timeout: std::time::Duration,
 }
 
 // By hand, so that the token never reaches a log line.
@@ -53,6 +59,7 @@ impl fmt::Debug for Config {
             .field("token", &self.token.as_ref().map(|_| "<hidden>"))
             .field("max_body_bytes", &self.max_body_bytes)
             .field("playground_dir", &self.playground_dir)
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }
@@ -66,6 +73,7 @@ impl Config {
             token: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             playground_dir: PathBuf::from(DEFAULT_PLAYGROUND_DIR),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 
@@ -80,6 +88,18 @@ impl Config {
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
+    }
+
+    /// Answers 408 to a request not finished within `timeout`, receiving its
+    /// body included.
+    pub fn request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The request time limit.
+    pub fn get_request_timeout(&self) -> std::time::Duration {
+        self.request_timeout
     }
 
     /// Serves the built playground from `dir`.

@@ -50,6 +50,13 @@ pub enum ApiError {
         max: usize,
     },
 
+    /// The request took longer than the configured time limit.
+    #[error("the request took longer than {} s", after.as_secs_f64())]
+    Timeout {
+        /// The limit.
+        after: std::time::Duration,
+    },
+
     /// The body is longer than the configured limit (or the store's value limit).
     #[error("request body is larger than the limit of {max} bytes")]
     BodyTooLarge {
@@ -94,6 +101,7 @@ impl ApiError {
             ApiError::KeyTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::Store(error) => match error {
                 E::EmptyKey => StatusCode::BAD_REQUEST,
                 // Only reachable if the engine's key limit drops below the

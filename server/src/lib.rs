@@ -77,8 +77,8 @@ mod playground;
 mod server;
 
 pub use config::{
-    Config, DEFAULT_LIST_LIMIT, DEFAULT_MAX_BODY_BYTES, DEFAULT_PLAYGROUND_DIR, MAX_LIST_LIMIT,
-    MAX_URL_KEY_LEN,
+    Config, DEFAULT_LIST_LIMIT, DEFAULT_MAX_BODY_BYTES, DEFAULT_PLAYGROUND_DIR,
+    DEFAULT_REQUEST_TIMEOUT, MAX_LIST_LIMIT, MAX_URL_KEY_LEN,
 };
 pub use error::{ApiError, ServerError};
 pub use server::{router, run, shutdown_signal};

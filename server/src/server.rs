@@ -62,6 +62,7 @@ impl AppState {
 /// unknown paths included.
 pub fn router(store: KvStore, config: Config) -> Router {
     let body_limit = config.get_max_body_bytes();
+    let time_limit = config.get_request_timeout();
     let state = AppState {
         store,
         config: Arc::new(config),
@@ -84,8 +85,26 @@ pub fn router(store: KvStore, config: Config) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(playground::serve)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            within(time_limit, request, next)
+        }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Answers 408 (with the usual JSON body) when a request is not done within
+/// `limit`. An engine call already handed to the blocking pool still
+/// finishes: like any client timeout, a 408 to a write means "unknown".
+async fn within(
+    limit: std::time::Duration,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout { after: limit }.into_response(),
+    }
 }
 
 /// axum's own 405 has an empty body; this one says what was wrong.
