@@ -21,6 +21,7 @@
 //! The seed is printed; `KILL9_SEED=<n>` replays a run's choices (the
 //! timing of the threads is the machine's).
 
+mod common;
 mod server_support;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -180,12 +180,19 @@ pub(crate) fn display_bytes(bytes: &[u8], max: usize, quote: bool) -> String {
         Ok(text) => format!("\"{}\"", text.escape_debug()),
         Err(_) => format!("\"{}\"", bytes.escape_ascii()),
     };
-    if shown.chars().count() > max {
-        let mut cut: String = shown.chars().take(max.saturating_sub(1)).collect();
+    ellipsize(shown, max)
+}
+
+/// `text` cut to at most `max` characters, the last of them `…` when
+/// anything was cut. Shared with the playground, which shows bytes its own
+/// way but cuts them the same.
+pub fn ellipsize(text: String, max: usize) -> String {
+    if text.chars().count() > max {
+        let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
         cut.push('…');
         cut
     } else {
-        shown
+        text
     }
 }
 

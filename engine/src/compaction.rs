@@ -21,6 +21,8 @@
 //! anywhere. A crash between removals cannot bring a key back either, since
 //! recovery skips every input named by a durable commit.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
 use crate::format::{RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
@@ -84,11 +86,12 @@ pub(crate) fn commit_len(inputs: usize) -> u64 {
 /// `max_segment_size` bytes (a record larger than that gets its own).
 pub fn plan(snapshot: &LayoutSnapshot, max_segment_size: u64) -> CompactionPlan {
     let inputs: Vec<SegmentId> = snapshot.segments.iter().map(|(id, _)| *id).collect();
+    let input_set: BTreeSet<SegmentId> = inputs.iter().copied().collect();
     let bytes_before = snapshot.segments.iter().map(|(_, len)| len).sum();
     let mut survivors: Vec<Survivor> = snapshot
         .live
         .iter()
-        .filter(|(_, loc)| inputs.contains(&loc.segment))
+        .filter(|(_, loc)| input_set.contains(&loc.segment))
         .map(|(key, loc)| Survivor {
             key: key.clone(),
             from: *loc,

@@ -17,14 +17,14 @@
 //! the segment as if there were no hint (and writes a new one). Layout in
 //! `docs/FORMAT.md`.
 
-use crate::format::{self, RecordKind, SEGMENT_HEADER_LEN, SegmentKind};
+use crate::format::{self, RecordKind, RecordRef, SEGMENT_HEADER_LEN, SegmentKind};
 use crate::scan::scan_segment;
 use crate::storage::SegmentId;
 
 const MAGIC: [u8; 8] = *b"MKVHINT\n";
 const VERSION: u16 = 1;
 
-/// One key's newest record in the segment.
+/// A key's put or tombstone in the segment (in a hint: its newest one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct HintEntry<'a> {
     pub key: &'a [u8],
@@ -34,14 +34,19 @@ pub(crate) struct HintEntry<'a> {
     pub tombstone: bool,
 }
 
-/// A decoded hint; entries borrow the hint's bytes.
+/// What recovery needs from one segment: read from its hint file, or
+/// gathered from its records by [`Hint::observe`] while it is scanned — the
+/// same summary either way, so recovery treats both alike, and a scanned
+/// sealed segment's hint is encoded from it without a second scan. Entries
+/// borrow the bytes they were read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Hint<'a> {
     pub kind: SegmentKind,
+    /// Set when encoding (a summary being gathered does not know it yet).
     pub segment_len: u64,
-    /// CRC32 of the whole segment.
+    /// CRC32 of the whole segment; set when encoding.
     pub segment_crc: u32,
-    /// The next sequence number stored in the seal.
+    /// The largest next sequence number stored in a seal or commit record.
     pub next_seq: u64,
     /// Header, seal and commit bytes.
     pub meta_bytes: u64,
@@ -49,6 +54,8 @@ pub(crate) struct Hint<'a> {
     pub records: u64,
     /// Inputs named by a compaction commit in the segment.
     pub commit_inputs: Vec<SegmentId>,
+    /// In a hint file: the newest per key, sorted by key. While gathering:
+    /// every put and tombstone, in segment order.
     pub entries: Vec<HintEntry<'a>>,
 }
 
@@ -56,49 +63,66 @@ pub(crate) struct Hint<'a> {
 /// sealed and entirely valid (a damaged segment is always read in full).
 pub(crate) fn build(bytes: &[u8]) -> Option<Vec<u8>> {
     let kind = format::decode_segment_header(bytes.get(..SEGMENT_HEADER_LEN as usize)?).ok()?;
-    let mut entries: Vec<HintEntry<'_>> = Vec::new();
-    let mut meta_bytes = SEGMENT_HEADER_LEN;
-    let mut seal = None;
-    let mut commit_inputs = Vec::new();
-    let scan = scan_segment(bytes, |offset, record| match record.kind {
-        RecordKind::Put | RecordKind::Tombstone => entries.push(HintEntry {
-            key: record.key,
-            seq: record.seq,
-            offset,
-            len: record.len as u32,
-            tombstone: record.kind == RecordKind::Tombstone,
-        }),
-        RecordKind::Seal => {
-            meta_bytes += record.len as u64;
-            seal = record.seal_next_seq().map(|next| (record.crc, next));
-        }
-        RecordKind::CompactionCommit => {
-            meta_bytes += record.len as u64;
-            if let Some(commit) = record.commit() {
-                commit_inputs = commit.inputs;
-            }
-        }
-    });
-    if !scan.sealed || !scan.corrupt.is_empty() || scan.torn_tail.is_some() {
-        return None;
-    }
-    let (_, next_seq) = seal?;
-    // Newest per key: sort by key, newest first, keep the first of each.
-    entries.sort_by(|a, b| a.key.cmp(b.key).then(b.seq.cmp(&a.seq)));
-    entries.dedup_by(|later, kept| later.key == kept.key);
-    Some(
+    let mut hint = Hint::new(kind);
+    let scan = scan_segment(bytes, |offset, record| hint.observe(offset, record));
+    (scan.sealed && scan.corrupt.is_empty() && scan.torn_tail.is_none())
+        .then(|| hint.encode_for(bytes))
+}
+
+impl<'a> Hint<'a> {
+    /// An empty summary of a segment of `kind`, for [`Hint::observe`] to fill.
+    pub(crate) fn new(kind: SegmentKind) -> Self {
         Hint {
             kind,
-            segment_len: bytes.len() as u64,
-            segment_crc: crc32fast::hash(bytes),
-            next_seq,
-            meta_bytes,
-            records: scan.records,
-            commit_inputs,
-            entries,
+            segment_len: 0,
+            segment_crc: 0,
+            next_seq: 0,
+            meta_bytes: SEGMENT_HEADER_LEN,
+            records: 0,
+            commit_inputs: Vec::new(),
+            entries: Vec::new(),
         }
-        .encode(),
-    )
+    }
+
+    /// Takes in one valid record of the segment, as `scan_segment` hands
+    /// them out.
+    pub(crate) fn observe(&mut self, offset: u64, record: &RecordRef<'a>) {
+        self.records += 1;
+        match record.kind {
+            RecordKind::Put | RecordKind::Tombstone => self.entries.push(HintEntry {
+                key: record.key,
+                seq: record.seq,
+                offset,
+                len: record.len as u32,
+                tombstone: record.kind == RecordKind::Tombstone,
+            }),
+            RecordKind::Seal => {
+                self.meta_bytes += record.len as u64;
+                if let Some(next) = record.seal_next_seq() {
+                    self.next_seq = self.next_seq.max(next);
+                }
+            }
+            RecordKind::CompactionCommit => {
+                self.meta_bytes += record.len as u64;
+                if let Some(commit) = record.commit() {
+                    self.next_seq = self.next_seq.max(commit.next_seq);
+                    self.commit_inputs = commit.inputs;
+                }
+            }
+        }
+    }
+
+    /// Encodes the summary gathered from `segment` — which must be sealed
+    /// and entirely valid — as its hint file.
+    pub(crate) fn encode_for(mut self, segment: &[u8]) -> Vec<u8> {
+        // Newest per key: sort by key, newest first, keep the first of each.
+        self.entries
+            .sort_by(|a, b| a.key.cmp(b.key).then(b.seq.cmp(&a.seq)));
+        self.entries.dedup_by(|later, kept| later.key == kept.key);
+        self.segment_len = segment.len() as u64;
+        self.segment_crc = crc32fast::hash(segment);
+        self.encode()
+    }
 }
 
 impl Hint<'_> {

@@ -10,6 +10,7 @@ use std::ops::Bound;
 
 use serde::Serialize;
 
+use crate::compaction::LayoutSnapshot;
 use crate::format::SegmentKind;
 use crate::report::CorruptRange;
 use crate::storage::SegmentId;
@@ -238,6 +239,30 @@ impl State {
     /// Whether `key` has a value.
     pub(crate) fn contains(&self, key: &[u8]) -> bool {
         self.get(key).is_some()
+    }
+
+    /// The layout facts a compaction plan needs, for the segments `include`
+    /// accepts and the live keys in them.
+    pub(crate) fn snapshot(
+        &self,
+        active: Option<SegmentId>,
+        include: impl Fn(SegmentId) -> bool,
+    ) -> LayoutSnapshot {
+        LayoutSnapshot {
+            segments: self
+                .segments
+                .iter()
+                .filter(|(id, _)| include(**id))
+                .map(|(id, info)| (*id, info.len))
+                .collect(),
+            active,
+            live: self
+                .index
+                .iter()
+                .filter(|(_, loc)| include(loc.segment))
+                .map(|(key, loc)| (key.to_vec(), *loc))
+                .collect(),
+        }
     }
 
     /// Builds the filter anew from the index, with room to grow.

@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 use tracing::{info, warn};
 
 use crate::error::{Error, Result};
-use crate::format::{self, HeaderError, RecordKind, SEGMENT_HEADER_LEN, SegmentKind};
-use crate::hint;
+use crate::format::{self, HeaderError, SEGMENT_HEADER_LEN, SegmentKind};
+use crate::hint::{self, Hint};
 use crate::index::{IndexKey, Location, SegmentInfo, State};
 use crate::report::{CorruptRange, RecoveryReport, TruncatedTail};
 use crate::scan::scan_segment;
@@ -64,20 +64,57 @@ impl Candidates {
     }
 }
 
+/// What recovery learns across all segments, from hints and scans alike.
+struct Gathered {
+    candidates: Candidates,
+    /// Inputs of committed compactions: removed, never read.
+    obsolete: BTreeSet<SegmentId>,
+    max_seq: u64,
+    next_seq_floor: u64,
+    highest_id: SegmentId,
+}
+
+impl Gathered {
+    /// Takes in segment `id`'s summary.
+    fn take_in(&mut self, id: SegmentId, summary: &Hint<'_>) {
+        for entry in &summary.entries {
+            self.max_seq = self.max_seq.max(entry.seq);
+            let location = (!entry.tombstone).then_some(Location {
+                offset: entry.offset,
+                segment: id,
+                len: entry.len,
+            });
+            self.candidates.push(entry.key, entry.seq, location);
+        }
+        self.next_seq_floor = self.next_seq_floor.max(summary.next_seq);
+        for &input in &summary.commit_inputs {
+            self.highest_id = self.highest_id.max(input);
+            // Inputs always have smaller numbers than the output holding the
+            // commit; anything else is not a compaction's input and is left
+            // alone.
+            if input < id {
+                self.obsolete.insert(input);
+            }
+        }
+    }
+}
+
 pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
     let mut ids = storage.list().map_err(|e| Error::io("list segments", e))?;
     ids.sort_unstable();
 
     let mut report = RecoveryReport::default();
     let mut state = State::default();
-    let mut candidates = Candidates::default();
-    let mut obsolete: BTreeSet<SegmentId> = BTreeSet::new();
-    let mut max_seq = 0u64;
-    let mut next_seq_floor = 1u64;
-    let mut highest_id = ids.last().copied().unwrap_or(SegmentId(0));
+    let mut gathered = Gathered {
+        candidates: Candidates::default(),
+        obsolete: BTreeSet::new(),
+        max_seq: 0,
+        next_seq_floor: 1,
+        highest_id: ids.last().copied().unwrap_or(SegmentId(0)),
+    };
 
     for &id in ids.iter().rev() {
-        if obsolete.contains(&id) {
+        if gathered.obsolete.contains(&id) {
             info!(segment = %id, "removing a segment left over from a committed compaction");
             storage
                 .remove(id)
@@ -105,24 +142,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             && let Some(hint) = hint::decode(&hint_bytes)
             && hint.fits(&bytes)
         {
-            for entry in &hint.entries {
-                if entry.seq > max_seq {
-                    max_seq = entry.seq;
-                }
-                let location = (!entry.tombstone).then_some(Location {
-                    offset: entry.offset,
-                    segment: id,
-                    len: entry.len,
-                });
-                candidates.push(entry.key, entry.seq, location);
-            }
-            next_seq_floor = next_seq_floor.max(hint.next_seq);
-            for &input in &hint.commit_inputs {
-                highest_id = highest_id.max(input);
-                if input < id {
-                    obsolete.insert(input);
-                }
-            }
+            gathered.take_in(id, &hint);
             report.segments += 1;
             report.hinted_segments += 1;
             report.records += hint.records;
@@ -164,48 +184,12 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             }
         };
 
-        let mut meta_bytes = SEGMENT_HEADER_LEN;
-        let scan = scan_segment(&bytes, |offset, record| {
-            if record.seq > max_seq
-                && matches!(record.kind, RecordKind::Put | RecordKind::Tombstone)
-            {
-                max_seq = record.seq;
-            }
-            match record.kind {
-                RecordKind::Put | RecordKind::Tombstone => {
-                    let location = (record.kind == RecordKind::Put).then_some(Location {
-                        offset,
-                        segment: id,
-                        len: record.len as u32,
-                    });
-                    candidates.push(record.key, record.seq, location);
-                }
-                RecordKind::Seal => {
-                    meta_bytes += record.len as u64;
-                    if let Some(next) = record.seal_next_seq() {
-                        next_seq_floor = next_seq_floor.max(next);
-                    }
-                }
-                RecordKind::CompactionCommit => {
-                    meta_bytes += record.len as u64;
-                    if let Some(commit) = record.commit() {
-                        next_seq_floor = next_seq_floor.max(commit.next_seq);
-                        for input in commit.inputs {
-                            highest_id = highest_id.max(input);
-                            // Inputs always have smaller numbers than the
-                            // output holding the commit; anything else is not
-                            // a compaction's input and is left alone.
-                            if input < id {
-                                obsolete.insert(input);
-                            }
-                        }
-                    }
-                }
-            }
-        });
-
+        let mut summary = Hint::new(kind);
+        let scan = scan_segment(&bytes, |offset, record| summary.observe(offset, record));
+        gathered.take_in(id, &summary);
+        let meta_bytes = summary.meta_bytes;
         report.segments += 1;
-        report.records += scan.records;
+        report.records += summary.records;
         for &(offset, len) in &scan.corrupt {
             warn!(segment = %id, offset, len, "skipping corrupt bytes; the valid records after them are kept");
             let range = CorruptRange {
@@ -219,9 +203,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         if scan.sealed && scan.corrupt.is_empty() && scan.torn_tail.is_none() {
             // Next time, this segment need not be read: leave a hint. Only a
             // cache, so a failure to write one changes nothing.
-            if let Some(hint) = hint::build(&bytes) {
-                let _ = storage.write_hint(id, &hint);
-            }
+            let _ = storage.write_hint(id, &summary.encode_for(&bytes));
         }
         let mut segment_len = len;
         if let Some(offset) = scan.torn_tail {
@@ -250,6 +232,13 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         );
     }
 
+    let Gathered {
+        mut candidates,
+        max_seq,
+        next_seq_floor,
+        highest_id,
+        ..
+    } = gathered;
     candidates.reduce();
     let live: Vec<(IndexKey, Location)> = candidates
         .entries

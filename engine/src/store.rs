@@ -132,6 +132,45 @@ struct Writer {
     leftovers: BTreeSet<SegmentId>,
 }
 
+/// One record to append: a put or a tombstone, borrowed from the caller.
+#[derive(Debug, Clone, Copy)]
+struct Change<'a> {
+    kind: RecordKind,
+    key: &'a [u8],
+    value: &'a [u8],
+}
+
+impl<'a> Change<'a> {
+    fn put(key: &'a [u8], value: &'a [u8]) -> Self {
+        Change {
+            kind: RecordKind::Put,
+            key,
+            value,
+        }
+    }
+
+    fn tombstone(key: &'a [u8]) -> Self {
+        Change {
+            kind: RecordKind::Tombstone,
+            key,
+            value: b"",
+        }
+    }
+
+    fn record_len(&self) -> u64 {
+        format::record_len(self.key.len(), self.value.len()) as u64
+    }
+}
+
+impl BatchOp {
+    fn change(&self) -> Change<'_> {
+        match self {
+            BatchOp::Set(key, value) => Change::put(key, value),
+            BatchOp::Delete(key) => Change::tombstone(key),
+        }
+    }
+}
+
 struct Durability {
     /// Every record with `seq <= synced` is durable.
     synced: u64,
@@ -282,15 +321,14 @@ impl KvStore {
         }
         let (seq, replaced) = {
             let mut writer = self.inner.lock_writer();
-            let (seq, location) = self
+            let mut location = None; // set once the record is placed
+            let seq = self
                 .inner
-                .append(&mut writer, RecordKind::Put, key, value)?;
-            let mut state = self.inner.write_state();
-            state
-                .segments
-                .entry(location.segment)
-                .and_modify(|s| s.len = writer.active_len);
-            let replaced = state.insert(key, location).is_some();
+                .append(&mut writer, &[Change::put(key, value)], |_, placed| {
+                    location = Some(placed)
+                })?;
+            let mut state = self.inner.state_after_append(&writer);
+            let replaced = location.is_some_and(|location| state.insert(key, location).is_some());
             (seq, replaced)
         };
         self.inner.after_write(seq)?;
@@ -376,21 +414,17 @@ impl KvStore {
             if ops.is_empty() {
                 return Ok(());
             }
-            let (last_seq, locations) = self.inner.append_batch(&mut writer, &ops)?;
-            let mut state = self.inner.write_state();
-            let active_len = writer.active_len;
-            state
-                .segments
-                .entry(writer.active)
-                .and_modify(|s| s.len = active_len);
-            for (op, location) in ops.iter().zip(locations) {
-                match op {
-                    BatchOp::Set(key, _) => {
-                        state.insert(key, location);
-                    }
-                    BatchOp::Delete(key) => {
-                        state.remove(key);
-                    }
+            let changes: Vec<Change<'_>> = ops.iter().map(|op| op.change()).collect();
+            let mut locations = Vec::with_capacity(changes.len());
+            let last_seq = self.inner.append(&mut writer, &changes, |_, location| {
+                locations.push(location)
+            })?;
+            let mut state = self.inner.state_after_append(&writer);
+            for (change, location) in changes.iter().zip(locations) {
+                if change.kind == RecordKind::Tombstone {
+                    state.remove(change.key);
+                } else {
+                    state.insert(change.key, location);
                 }
             }
             last_seq
@@ -409,15 +443,10 @@ impl KvStore {
             if !self.inner.read_state().contains(key) {
                 return Ok(false);
             }
-            let (seq, location) =
-                self.inner
-                    .append(&mut writer, RecordKind::Tombstone, key, b"")?;
-            let mut state = self.inner.write_state();
-            state
-                .segments
-                .entry(location.segment)
-                .and_modify(|s| s.len = writer.active_len);
-            state.remove(key);
+            let seq = self
+                .inner
+                .append(&mut writer, &[Change::tombstone(key)], |_, _| {})?;
+            self.inner.state_after_append(&writer).remove(key);
             seq
         };
         self.inner.after_write(seq)?;
@@ -521,20 +550,7 @@ impl KvStore {
 
     fn layout_snapshot(&self) -> LayoutSnapshot {
         let active = self.inner.lock_writer().active;
-        let state = self.inner.read_state();
-        LayoutSnapshot {
-            segments: state
-                .segments
-                .iter()
-                .map(|(id, info)| (*id, info.len))
-                .collect(),
-            active: Some(active),
-            live: state
-                .index
-                .iter()
-                .map(|(k, loc)| (k.to_vec(), *loc))
-                .collect(),
-        }
+        self.inner.read_state().snapshot(Some(active), |_| true)
     }
 
     /// Rewrites the live records of every segment (the active one included)
@@ -567,22 +583,8 @@ impl KvStore {
         inputs.sort_unstable();
         inputs.dedup();
         let snapshot = {
-            let state = inner.read_state();
-            LayoutSnapshot {
-                segments: state
-                    .segments
-                    .iter()
-                    .filter(|(id, _)| inputs.contains(id))
-                    .map(|(id, info)| (*id, info.len))
-                    .collect(),
-                active: None,
-                live: state
-                    .index
-                    .iter()
-                    .filter(|(_, loc)| inputs.contains(&loc.segment))
-                    .map(|(k, loc)| (k.to_vec(), *loc))
-                    .collect(),
-            }
+            let inputs: BTreeSet<SegmentId> = inputs.iter().copied().collect();
+            inner.read_state().snapshot(None, |id| inputs.contains(&id))
         };
         let plan = compaction::plan(&snapshot, inner.options.get_max_segment_size());
 
@@ -617,8 +619,8 @@ impl KvStore {
                     },
                 );
             }
-            for (key, from, to) in &moved.records {
-                state.repoint(key, *from, *to);
+            for (survivor, to) in plan.survivors.iter().zip(&moved.to) {
+                state.repoint(&survivor.key, survivor.from, *to);
             }
             for id in &inputs {
                 state.segments.remove(id);
@@ -638,7 +640,7 @@ impl KvStore {
             segments_after: after.segments,
             bytes_before: before.total_bytes,
             bytes_after: after.total_bytes,
-            records_copied: moved.records.len() as u64,
+            records_copied: moved.to.len() as u64,
             inputs,
             outputs,
         })
@@ -738,10 +740,11 @@ impl KvStore {
     }
 }
 
-/// What a compaction copied: `(key, from, to)` per record, and each output's
-/// total and bookkeeping (header, commit, seal) lengths.
+/// What a compaction copied: where each of the plan's survivors went (in the
+/// plan's order), and each output's total and bookkeeping (header, commit,
+/// seal) lengths.
 struct Moved {
-    records: Vec<(Vec<u8>, Location, Location)>,
+    to: Vec<Location>,
     output_lens: Vec<(SegmentId, u64, u64)>,
 }
 
@@ -780,55 +783,19 @@ impl Inner {
         self.durability_changed.notify_all();
     }
 
-    /// Appends one record to the active segment, rotating first if it would
-    /// overflow. Returns its seq and location.
+    /// Appends `changes` as one write: a single plain record, or a batch
+    /// whose records are flagged first / middle / last. Rotates first if they
+    /// would overflow the active segment, so a batch never spans segments.
+    /// Tells `placed` where each record went, in order, once the write
+    /// succeeded, and returns the last record's seq.
     fn append(
         &self,
         writer: &mut Writer,
-        kind: RecordKind,
-        key: &[u8],
-        value: &[u8],
-    ) -> Result<(u64, Location)> {
+        changes: &[Change<'_>],
+        mut placed: impl FnMut(usize, Location),
+    ) -> Result<u64> {
         self.check_poisoned()?;
-        let record_len = format::record_len(key.len(), value.len()) as u64;
-        if writer.active_len > SEGMENT_HEADER_LEN
-            && writer.active_len + record_len > self.options.get_max_segment_size()
-        {
-            self.rotate(writer)?;
-        }
-        let seq = writer.next_seq;
-        let mut scratch = std::mem::take(&mut writer.scratch);
-        scratch.clear();
-        encode_record(&mut scratch, kind, seq, key, value);
-        let result = self.append_raw(writer, &scratch);
-        // Keep a small buffer around, but do not pin a 64 MiB one.
-        if scratch.capacity() <= 1 << 20 {
-            writer.scratch = scratch;
-        }
-        let offset = result?;
-        writer.next_seq += 1;
-        writer.last_written = seq;
-        Ok((
-            seq,
-            Location {
-                offset,
-                segment: writer.active,
-                len: record_len as u32,
-            },
-        ))
-    }
-
-    /// Appends a batch's records in one write, flagged first / middle / last
-    /// (a batch of one is a plain record), rotating first if the batch would
-    /// overflow the active segment: a batch never spans segments. Returns the
-    /// last seq and each record's location.
-    fn append_batch(&self, writer: &mut Writer, ops: &[&BatchOp]) -> Result<(u64, Vec<Location>)> {
-        self.check_poisoned()?;
-        let record_len = |op: &BatchOp| match op {
-            BatchOp::Set(key, value) => format::record_len(key.len(), value.len()),
-            BatchOp::Delete(key) => format::record_len(key.len(), 0),
-        } as u64;
-        let total: u64 = ops.iter().map(|op| record_len(op)).sum();
+        let total: u64 = changes.iter().map(Change::record_len).sum();
         if writer.active_len > SEGMENT_HEADER_LEN
             && writer.active_len + total > self.options.get_max_segment_size()
         {
@@ -837,39 +804,55 @@ impl Inner {
         let first_seq = writer.next_seq;
         let mut scratch = std::mem::take(&mut writer.scratch);
         scratch.clear();
-        let mut locations = Vec::with_capacity(ops.len());
-        let mut offset = writer.active_len;
-        for (i, op) in ops.iter().enumerate() {
+        for (i, change) in changes.iter().enumerate() {
             let part = match i {
-                _ if ops.len() == 1 => None,
+                _ if changes.len() == 1 => None,
                 0 => Some(BatchPart::First),
-                i if i + 1 == ops.len() => Some(BatchPart::Last),
+                i if i + 1 == changes.len() => Some(BatchPart::Last),
                 _ => Some(BatchPart::Middle),
             };
             let seq = first_seq + i as u64;
-            let (kind, key, value) = match op {
-                BatchOp::Set(key, value) => (RecordKind::Put, key, value.as_slice()),
-                BatchOp::Delete(key) => (RecordKind::Tombstone, key, &b""[..]),
-            };
-            format::encode_batch_record(&mut scratch, kind, part, seq, key, value);
-            let len = record_len(op);
-            locations.push(Location {
-                offset,
-                segment: writer.active,
-                len: len as u32,
-            });
-            offset += len;
+            format::encode_batch_record(
+                &mut scratch,
+                change.kind,
+                part,
+                seq,
+                change.key,
+                change.value,
+            );
         }
         let result = self.append_raw(writer, &scratch);
+        // Keep a small buffer around, but do not pin a 64 MiB one.
         if scratch.capacity() <= 1 << 20 {
             writer.scratch = scratch;
         }
-        let start = result?;
-        debug_assert_eq!(start, locations[0].offset);
-        let last_seq = first_seq + ops.len() as u64 - 1;
+        let mut offset = result?;
+        for (i, change) in changes.iter().enumerate() {
+            let len = change.record_len();
+            placed(
+                i,
+                Location {
+                    offset,
+                    segment: writer.active,
+                    len: len as u32,
+                },
+            );
+            offset += len;
+        }
+        let last_seq = first_seq + changes.len() as u64 - 1;
         writer.next_seq = last_seq + 1;
         writer.last_written = last_seq;
-        Ok((last_seq, locations))
+        Ok(last_seq)
+    }
+
+    /// The state, locked for writing, with the active segment's length
+    /// brought up to date after an append.
+    fn state_after_append(&self, writer: &Writer) -> RwLockWriteGuard<'_, State> {
+        let mut state = self.write_state();
+        if let Some(info) = state.segments.get_mut(&writer.active) {
+            info.len = writer.active_len;
+        }
+        state
     }
 
     /// Appends bytes to the active segment. If the append fails, cuts the
@@ -1074,7 +1057,7 @@ impl Inner {
     ) -> Result<Moved> {
         let mut packer = OutputPacker::new(self.options.get_max_segment_size());
         let mut moved = Moved {
-            records: Vec::with_capacity(plan.survivors.len()),
+            to: Vec::with_capacity(plan.survivors.len()),
             output_lens: Vec::new(),
         };
         let mut pending: Vec<u8> = Vec::new();
@@ -1136,15 +1119,11 @@ impl Inner {
             // Its batch is committed; alone in the output it must not wait
             // for the rest of it.
             format::clear_batch_flags(&mut pending[copied..]);
-            moved.records.push((
-                survivor.key.clone(),
-                from,
-                Location {
-                    offset: placement.offset,
-                    segment: *id,
-                    len: from.len,
-                },
-            ));
+            moved.to.push(Location {
+                offset: placement.offset,
+                segment: *id,
+                len: from.len,
+            });
             *len += u64::from(from.len);
             if pending.len() >= COPY_CHUNK {
                 self.flush_output(*id, &mut pending)?;

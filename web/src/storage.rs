@@ -21,6 +21,7 @@
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use mini_kvstore::storage::{not_found, read_from_bytes};
 use mini_kvstore::{SegmentId, Storage};
 
 use crate::working_set::{FlushPlan, LoadReport, StoredChunk, WorkingSet};
@@ -99,13 +100,6 @@ impl IdbStorage {
     }
 }
 
-fn not_found(id: SegmentId) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        format!("segment {id} does not exist"),
-    )
-}
-
 impl Storage for IdbStorage {
     fn list(&self) -> io::Result<Vec<SegmentId>> {
         Ok(self.lock().ids())
@@ -129,18 +123,7 @@ impl Storage for IdbStorage {
     fn read_at(&self, id: SegmentId, offset: u64, buf: &mut [u8]) -> io::Result<()> {
         let set = self.lock();
         let bytes = set.bytes(id).ok_or_else(|| not_found(id))?;
-        let start = usize::try_from(offset).unwrap_or(usize::MAX);
-        let src = start
-            .checked_add(buf.len())
-            .and_then(|end| bytes.get(start..end))
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("read past the end of segment {id}"),
-                )
-            })?;
-        buf.copy_from_slice(src);
-        Ok(())
+        read_from_bytes(bytes, id, offset, buf)
     }
 
     fn len(&self, id: SegmentId) -> io::Result<u64> {

@@ -356,13 +356,7 @@ pub fn show_bytes(bytes: &[u8], max: usize) -> String {
         Ok(text) => text.escape_debug().to_string(),
         Err(_) => bytes.escape_ascii().to_string(),
     };
-    if shown.chars().count() > max {
-        let mut cut: String = shown.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    } else {
-        shown
-    }
+    mini_kvstore_commands::ellipsize(shown, max)
 }
 
 /// One row of the index panel: a live key and where its record is.

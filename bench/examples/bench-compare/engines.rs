@@ -53,6 +53,20 @@ pub(crate) trait Store: Send + Sync {
     fn len(&self) -> Result<usize>;
 }
 
+/// Walks a scan's `(key, value)` entries, touching every value, and counts them.
+fn count_values<K, V, E>(entries: impl Iterator<Item = Result<(K, V), E>>) -> Result<usize>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mut n = 0;
+    for entry in entries {
+        let (_, value) = entry?;
+        std::hint::black_box(value);
+        n += 1;
+    }
+    Ok(n)
+}
+
 pub(crate) fn open(kind: Kind, dir: &Path, durable: bool) -> Result<Box<dyn Store>> {
     Ok(match kind {
         Kind::MiniKvstore => Box::new(Mini::open(dir, durable)?),
@@ -150,13 +164,7 @@ impl Store for Sled {
         Ok(self.db.get(key)?.map(|v| v.to_vec()))
     }
     fn scan_prefix(&self, prefix: &[u8]) -> Result<usize> {
-        let mut n = 0;
-        for entry in self.db.scan_prefix(prefix) {
-            let (_, v) = entry?;
-            std::hint::black_box(v);
-            n += 1;
-        }
-        Ok(n)
+        count_values(self.db.scan_prefix(prefix))
     }
     fn compact(&self) -> Result<bool> {
         Ok(false)
@@ -331,13 +339,7 @@ impl Store for Fjall {
         Ok(self.partition.get(key)?.map(|v| v.to_vec()))
     }
     fn scan_prefix(&self, prefix: &[u8]) -> Result<usize> {
-        let mut n = 0;
-        for entry in self.partition.prefix(prefix) {
-            let (_, v) = entry?;
-            std::hint::black_box(v);
-            n += 1;
-        }
-        Ok(n)
+        count_values(self.partition.prefix(prefix))
     }
     fn compact(&self) -> Result<bool> {
         self.partition.major_compact()?;

@@ -5,6 +5,8 @@
 //! `dead_code` allowance.
 #![allow(dead_code)]
 
+pub(crate) mod env;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -84,17 +86,7 @@ impl Store {
 /// so a developer's shell cannot change what a test sees.
 pub(crate) fn kvstore() -> Command {
     let mut cmd = Command::cargo_bin("kvstore").expect("the kvstore binary is built");
-    for var in [
-        "KVSTORE_DATA_DIR",
-        "DATA_DIR",
-        "VOLUME_ID",
-        "PORT",
-        "KVSTORE_TOKEN",
-        "KVSTORE_MAX_BODY",
-        "KVSTORE_PLAYGROUND",
-        "NO_COLOR",
-        "RUST_LOG",
-    ] {
+    for var in env::KVSTORE_ENV {
         cmd.env_remove(var);
     }
     cmd.timeout(TIMEOUT);

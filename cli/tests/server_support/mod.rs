@@ -7,8 +7,10 @@
 //! pool, retry or async runtime in between.
 //!
 //! Each test file is its own crate and uses only some of these, hence the
-//! `dead_code` allowance.
+//! `dead_code` allowance. Test files using it declare `mod common;` too.
 #![allow(dead_code)]
+
+use crate::common::env;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -28,17 +30,7 @@ pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 /// `kvstore` with every environment variable it reads removed.
 pub(crate) fn kvstore() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kvstore"));
-    for var in [
-        "KVSTORE_DATA_DIR",
-        "DATA_DIR",
-        "VOLUME_ID",
-        "PORT",
-        "KVSTORE_TOKEN",
-        "KVSTORE_MAX_BODY",
-        "KVSTORE_PLAYGROUND",
-        "NO_COLOR",
-        "RUST_LOG",
-    ] {
+    for var in env::KVSTORE_ENV {
         cmd.env_remove(var);
     }
     cmd

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{SegmentId, Storage, not_found};
+use super::{SegmentId, Storage, not_found, read_from_bytes};
 
 /// In-memory [`Storage`]. `Clone` shares the segments.
 #[derive(Debug, Clone, Default)]
@@ -93,16 +93,7 @@ impl Storage for MemStorage {
     fn read_at(&self, id: SegmentId, offset: u64, buf: &mut [u8]) -> io::Result<()> {
         let segments = self.lock();
         let segment = segments.get(&id).ok_or_else(|| not_found(id))?;
-        let start = usize::try_from(offset).unwrap_or(usize::MAX);
-        let end = start.saturating_add(buf.len());
-        let src = segment.get(start..end).ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("read past the end of segment {id}"),
-            )
-        })?;
-        buf.copy_from_slice(src);
-        Ok(())
+        read_from_bytes(segment, id, offset, buf)
     }
 
     fn len(&self, id: SegmentId) -> io::Result<u64> {

@@ -151,11 +151,34 @@ impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
     }
 }
 
-pub(crate) fn not_found(id: SegmentId) -> io::Error {
+/// The error [`Storage`] methods give for a segment that does not exist.
+pub fn not_found(id: SegmentId) -> io::Error {
     io::Error::new(
         io::ErrorKind::NotFound,
         format!("segment {id} does not exist"),
     )
+}
+
+/// [`Storage::read_at`] over a segment held in memory: fills `buf` from
+/// `segment` at `offset`, or fails with `UnexpectedEof` past its end. For
+/// backends that keep segments as bytes ([`MemStorage`], the browser's).
+pub fn read_from_bytes(
+    segment: &[u8],
+    id: SegmentId,
+    offset: u64,
+    buf: &mut [u8],
+) -> io::Result<()> {
+    let src = usize::try_from(offset)
+        .ok()
+        .and_then(|start| segment.get(start..start.checked_add(buf.len())?))
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("read past the end of segment {id}"),
+            )
+        })?;
+    buf.copy_from_slice(src);
+    Ok(())
 }
 
 #[cfg(test)]

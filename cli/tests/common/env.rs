@@ -1,0 +1,16 @@
+//! Every environment variable `kvstore` reads, so each test helper that
+//! starts the binary can clear them all: a developer's shell must not
+//! change what a test sees.
+
+/// The variables to remove before running `kvstore`.
+pub(crate) const KVSTORE_ENV: &[&str] = &[
+    "KVSTORE_DATA_DIR",
+    "DATA_DIR",
+    "VOLUME_ID",
+    "PORT",
+    "KVSTORE_TOKEN",
+    "KVSTORE_MAX_BODY",
+    "KVSTORE_PLAYGROUND",
+    "NO_COLOR",
+    "RUST_LOG",
+];
