@@ -5,11 +5,11 @@
 //! fsync. Recovery applies a batch only when every record of it is there, so
 //! a crash in the middle of writing one never exposes part of it.
 
-/// One change in a batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum BatchOp {
-    Set(Vec<u8>, Vec<u8>),
-    Delete(Vec<u8>),
+/// One change in a batch, borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BatchOp<'a> {
+    Set(&'a [u8], &'a [u8]),
+    Delete(&'a [u8]),
 }
 
 /// Sets and deletes to apply atomically with [`KvStore::apply`](crate::KvStore::apply).
@@ -28,9 +28,22 @@ pub(crate) enum BatchOp {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct WriteBatch {
-    pub(crate) ops: Vec<BatchOp>,
+    /// Every key and value, back to back: one growing buffer for the whole
+    /// batch rather than two allocations per change, which showed up in
+    /// profiles of bulk loads.
+    bytes: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+/// Where one change's key (and value, for a set) sit in `bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    start: usize,
+    key_len: usize,
+    /// `None` for a delete.
+    value_len: Option<usize>,
 }
 
 impl WriteBatch {
@@ -41,30 +54,93 @@ impl WriteBatch {
 
     /// Adds a set. Later changes to the same key in the batch win.
     pub fn set(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> &mut Self {
-        self.ops
-            .push(BatchOp::Set(key.as_ref().to_vec(), value.as_ref().to_vec()));
+        let (key, value) = (key.as_ref(), value.as_ref());
+        self.entries.push(Entry {
+            start: self.bytes.len(),
+            key_len: key.len(),
+            value_len: Some(value.len()),
+        });
+        self.bytes.extend_from_slice(key);
+        self.bytes.extend_from_slice(value);
         self
     }
 
     /// Adds a delete. Deleting a key that does not exist (when the batch is
     /// applied) writes nothing.
     pub fn delete(&mut self, key: impl AsRef<[u8]>) -> &mut Self {
-        self.ops.push(BatchOp::Delete(key.as_ref().to_vec()));
+        let key = key.as_ref();
+        self.entries.push(Entry {
+            start: self.bytes.len(),
+            key_len: key.len(),
+            value_len: None,
+        });
+        self.bytes.extend_from_slice(key);
         self
     }
 
     /// Number of changes in the batch.
     pub fn len(&self) -> usize {
-        self.ops.len()
+        self.entries.len()
     }
 
     /// True when the batch has no changes.
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.entries.is_empty()
     }
 
     /// Removes every change, keeping the allocation.
     pub fn clear(&mut self) {
-        self.ops.clear();
+        self.bytes.clear();
+        self.entries.clear();
+    }
+
+    /// The changes, in the order they were added.
+    pub(crate) fn ops(&self) -> impl Iterator<Item = BatchOp<'_>> {
+        self.entries.iter().map(|entry| {
+            let key = &self.bytes[entry.start..entry.start + entry.key_len];
+            match entry.value_len {
+                Some(len) => {
+                    let value_start = entry.start + entry.key_len;
+                    BatchOp::Set(key, &self.bytes[value_start..value_start + len])
+                }
+                None => BatchOp::Delete(key),
+            }
+        })
+    }
+
+    /// Whether any change is a delete.
+    pub(crate) fn has_deletes(&self) -> bool {
+        self.entries.iter().any(|entry| entry.value_len.is_none())
+    }
+}
+
+impl std::fmt::Debug for WriteBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.ops()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_come_back_in_order() {
+        let mut batch = WriteBatch::new();
+        batch.set("a", "1").delete("b").set("", "").set("c", "333");
+        assert_eq!(batch.len(), 4);
+        assert!(batch.has_deletes());
+        let ops: Vec<BatchOp<'_>> = batch.ops().collect();
+        assert_eq!(
+            ops,
+            [
+                BatchOp::Set(b"a", b"1"),
+                BatchOp::Delete(b"b"),
+                BatchOp::Set(b"", b""),
+                BatchOp::Set(b"c", b"333"),
+            ]
+        );
+        batch.clear();
+        assert!(batch.is_empty() && !batch.has_deletes());
     }
 }

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::error::{Error, Result};
 use crate::format::{self, HeaderError, SEGMENT_HEADER_LEN, SegmentKind};
@@ -200,14 +200,10 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             report.corrupt.push(range);
             state.corrupt.push(range);
         }
-        if scan.sealed && scan.corrupt.is_empty() && scan.torn_tail.is_none() {
-            // Next time, this segment need not be read: leave a hint. Only a
-            // cache, so a failure to write one changes nothing.
-            let _ = storage.write_hint(id, &summary.encode_for(&bytes));
-        }
         let mut segment_len = len;
         if let Some(offset) = scan.torn_tail {
-            warn!(segment = %id, offset, bytes_cut = len - offset, "cutting off a torn tail");
+            let bytes_cut = len - offset;
+            warn!(segment = %id, offset, bytes_cut, "cutting off a torn tail");
             storage
                 .truncate(id, offset)
                 .and_then(|()| storage.sync(id))
@@ -215,9 +211,23 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             report.truncated.push(TruncatedTail {
                 segment: id,
                 offset,
-                bytes_cut: len - offset,
+                bytes_cut,
             });
             segment_len = offset;
+        } else if let Some(offset) = scan.unused_from {
+            // Space preallocated for appends that never came (the process
+            // stopped without closing the store): nothing was lost. Not
+            // synced: should the cut be lost, the zeros are found again.
+            debug!(segment = %id, offset, "giving back unused preallocated space");
+            storage
+                .truncate(id, offset)
+                .map_err(|e| Error::io(format!("cut unused space off segment {id}"), e))?;
+            segment_len = offset;
+        }
+        if scan.sealed && scan.corrupt.is_empty() && scan.torn_tail.is_none() {
+            // Next time, this segment need not be read: leave a hint. Only a
+            // cache, so a failure to write one changes nothing.
+            let _ = storage.write_hint(id, &summary.encode_for(&bytes[..segment_len as usize]));
         }
         debug_assert!(segment_len >= SEGMENT_HEADER_LEN);
         state.segments.insert(

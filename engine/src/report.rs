@@ -62,7 +62,8 @@ pub struct TruncatedTail {
     pub segment: SegmentId,
     /// The segment's new length.
     pub offset: u64,
-    /// Bytes removed.
+    /// Bytes removed: the torn write, and any unused preallocated space
+    /// after it.
     pub bytes_cut: u64,
 }
 

@@ -17,6 +17,10 @@ pub(crate) struct SegmentScan {
     pub torn_tail: Option<u64>,
     /// Whether the last valid record is a seal.
     pub sealed: bool,
+    /// Offset where zero bytes begin that follow the last valid record and
+    /// run to the end: space preallocated for appends that never came (see
+    /// [`Storage::preallocate`](crate::Storage::preallocate)). Not damage.
+    pub unused_from: Option<u64>,
 }
 
 /// Walks the records of a whole segment (`bytes` includes the 16-byte header,
@@ -29,20 +33,35 @@ pub(crate) struct SegmentScan {
 /// torn tail — cut with it, so no later write can ever seem to complete it.
 /// A batch interrupted any other way, and batch records without their
 /// first, are corrupt: never half applied.
+///
+/// No record is all zeros (kind 0 does not exist), so zeros that run to the
+/// end of the segment hold no record: after valid records they are unused
+/// preallocated space, after junk they are part of the torn tail. The search
+/// for a record after damage stops where they begin.
 pub(crate) fn scan_segment<'a>(
     bytes: &'a [u8],
     mut on_record: impl FnMut(u64, &RecordRef<'a>),
 ) -> SegmentScan {
+    let data_end = bytes
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |last| last + 1);
     let mut scan = SegmentScan::default();
     let mut pos = SEGMENT_HEADER_LEN as usize;
     let mut batch: Vec<(usize, RecordRef<'a>)> = Vec::new();
     while pos < bytes.len() {
+        if pos >= data_end {
+            if batch.is_empty() {
+                scan.unused_from = Some(pos as u64);
+            }
+            break;
+        }
         let record = match format::decode_record(&bytes[pos..]) {
             Ok(record) => record,
             Err(_) => {
                 let start = batch.first().map_or(pos, |(offset, _)| *offset);
                 batch.clear();
-                match next_valid_record(bytes, pos + 1) {
+                match next_valid_record(bytes, pos + 1, data_end) {
                     Some(next) => {
                         scan.add_corrupt(start, next);
                         pos = next;
@@ -109,13 +128,13 @@ impl SegmentScan {
     }
 }
 
-/// The first offset at or after `from` where a valid record starts.
+/// The first offset in `from..data_end` where a valid record starts.
 ///
 /// Byte by byte: after corruption there is no framing left to trust. The CRC,
 /// plus the kind and length checks that run before it, make a false match
 /// vanishingly rare.
-fn next_valid_record(bytes: &[u8], from: usize) -> Option<usize> {
-    (from..bytes.len()).find(|&pos| format::decode_record(&bytes[pos..]).is_ok())
+fn next_valid_record(bytes: &[u8], from: usize, data_end: usize) -> Option<usize> {
+    (from..data_end).find(|&pos| format::decode_record(&bytes[pos..]).is_ok())
 }
 
 #[cfg(test)]
@@ -252,6 +271,43 @@ mod tests {
             scan.corrupt,
             vec![(offsets[0] as u64, (offsets[2] - offsets[0]) as u64)]
         );
+    }
+
+    #[test]
+    fn zeros_after_the_last_record_are_unused_space() {
+        // The last value ends in zero bytes itself: they are still its own.
+        let (mut bytes, offsets) = segment(&[(b"a", b"1"), (b"b", b"\0\0")]);
+        let end = bytes.len();
+        bytes.resize(end + 300, 0);
+        let (keys, scan) = keys_of(&bytes);
+        assert_eq!(keys, vec![b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(scan.unused_from, Some(end as u64));
+        assert_eq!((scan.torn_tail, scan.corrupt.len()), (None, 0));
+        assert!(bytes[offsets[1]..end].ends_with(&[0, 0]));
+    }
+
+    #[test]
+    fn a_record_torn_before_preallocated_zeros_is_a_torn_tail() {
+        let (bytes, offsets) = segment(&[(b"a", b"1"), (b"b", b"22")]);
+        for cut in offsets[1] + 1..bytes.len() {
+            let mut torn = bytes[..cut].to_vec();
+            torn.resize(bytes.len() + 100, 0);
+            let (keys, scan) = keys_of(&torn);
+            assert_eq!(keys, vec![b"a".to_vec()], "cut at {cut}");
+            assert_eq!(scan.torn_tail, Some(offsets[1] as u64), "cut at {cut}");
+            assert_eq!(scan.unused_from, None);
+        }
+    }
+
+    #[test]
+    fn a_batch_followed_by_zeros_without_its_last_record_is_torn() {
+        let (mut bytes, _) = segment(&[(b"a", b"1")]);
+        let offsets = batch(&mut bytes, 2, &[b"x", b"y", b"z"]);
+        bytes.truncate(offsets[2]);
+        bytes.resize(bytes.len() + 64, 0);
+        let (keys, scan) = keys_of(&bytes);
+        assert_eq!(keys, vec![b"a".to_vec()]);
+        assert_eq!(scan.torn_tail, Some(offsets[0] as u64));
     }
 
     #[test]

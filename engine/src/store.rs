@@ -14,10 +14,10 @@
 //! again (it has moved) and retries.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::batch::{BatchOp, WriteBatch};
 use crate::compaction::{self, CompactionPlan, LayoutSnapshot, OutputPacker, SEAL_LEN};
@@ -110,6 +110,15 @@ struct Inner {
     writer: Mutex<Writer>,
     state: RwLock<State>,
     durability: Mutex<Durability>,
+    /// `durability.synced`, readable without the lock by a waking writer.
+    synced: AtomicU64,
+    /// The writer's `last_written` and `active`, published for the
+    /// group-commit leader so it never waits for the writer lock, whose
+    /// holder may be a preempted thread. Stored in this order, read in the
+    /// reverse: see [`Inner::lead_syncs`].
+    appended: AtomicU64,
+    active: std::sync::atomic::AtomicU32,
+    /// Signalled when a group-commit leader stops syncing.
     durability_changed: Condvar,
     /// Set after a failed sync or an append that could not be undone.
     poisoned: AtomicBool,
@@ -162,8 +171,8 @@ impl<'a> Change<'a> {
     }
 }
 
-impl BatchOp {
-    fn change(&self) -> Change<'_> {
+impl<'a> BatchOp<'a> {
+    fn change(self) -> Change<'a> {
         match self {
             BatchOp::Set(key, value) => Change::put(key, value),
             BatchOp::Delete(key) => Change::tombstone(key),
@@ -174,8 +183,37 @@ impl BatchOp {
 struct Durability {
     /// Every record with `seq <= synced` is durable.
     synced: u64,
-    /// A thread is inside `storage.sync` on behalf of everyone.
+    /// A thread (the group-commit leader) is syncing on behalf of everyone.
     syncing: bool,
+    /// Writers asleep until their record is durable: `(seq, thread)`. Each
+    /// is woken on its own once a sync covers it, rather than all of them
+    /// at every sync to fight over this lock.
+    waiters: Vec<(u64, std::thread::Thread)>,
+}
+
+impl Durability {
+    /// Records that everything up to `seq` is durable and wakes the writers
+    /// that were waiting for it.
+    fn advance(&mut self, seq: u64, synced: &AtomicU64) {
+        self.synced = self.synced.max(seq);
+        synced.store(self.synced, Ordering::Release);
+        let done = self.synced;
+        self.waiters.retain(|(seq, thread)| {
+            let covered = *seq <= done;
+            if covered {
+                thread.unpark();
+            }
+            !covered
+        });
+    }
+
+    /// Wakes every waiting writer to look again: one of them takes over
+    /// syncing, or they learn that the store is poisoned.
+    fn wake_all(&mut self) {
+        for (_, thread) in self.waiters.drain(..) {
+            thread.unpark();
+        }
+    }
 }
 
 /// Iterator over `(key, value)` pairs in key order, from [`KvStore::iter`]
@@ -248,6 +286,7 @@ impl KvStore {
                 (id, SEGMENT_HEADER_LEN)
             }
         };
+        preallocate(storage.as_ref(), active, options.get_max_segment_size());
 
         let inner = Arc::new(Inner {
             storage,
@@ -268,7 +307,11 @@ impl KvStore {
             durability: Mutex::new(Durability {
                 synced: 0,
                 syncing: false,
+                waiters: Vec::new(),
             }),
+            synced: AtomicU64::new(0),
+            appended: AtomicU64::new(next_seq - 1),
+            active: std::sync::atomic::AtomicU32::new(active.0),
             durability_changed: Condvar::new(),
             poisoned: AtomicBool::new(false),
             recovery: report,
@@ -372,7 +415,7 @@ impl KvStore {
     /// load many keys. Nothing is written if any key or value breaks a limit.
     pub fn apply(&self, batch: WriteBatch) -> Result<()> {
         let max = self.inner.options.get_max_value_size();
-        for op in &batch.ops {
+        for op in batch.ops() {
             match op {
                 BatchOp::Set(key, value) => {
                     check_key(key)?;
@@ -390,13 +433,14 @@ impl KvStore {
             let mut writer = self.inner.lock_writer();
             // Under the writer lock no other write can change which deletes
             // find their key: those that do not write nothing.
-            let ops: Vec<&BatchOp> = {
+            let changes: Vec<Change<'_>> = if !batch.has_deletes() {
+                batch.ops().map(BatchOp::change).collect()
+            } else {
                 let state = self.inner.read_state();
                 let mut present: HashMap<&[u8], bool> = HashMap::new();
                 batch
-                    .ops
-                    .iter()
-                    .filter(|op| match op {
+                    .ops()
+                    .filter(|op| match *op {
                         BatchOp::Set(key, _) => {
                             present.insert(key, true);
                             true
@@ -409,22 +453,27 @@ impl KvStore {
                                 .unwrap_or_else(|| state.contains(key))
                         }
                     })
+                    .map(BatchOp::change)
                     .collect()
             };
-            if ops.is_empty() {
+            if changes.is_empty() {
                 return Ok(());
             }
-            let changes: Vec<Change<'_>> = ops.iter().map(|op| op.change()).collect();
             let mut locations = Vec::with_capacity(changes.len());
             let last_seq = self.inner.append(&mut writer, &changes, |_, location| {
                 locations.push(location)
             })?;
             let mut state = self.inner.state_after_append(&writer);
-            for (change, location) in changes.iter().zip(locations) {
-                if change.kind == RecordKind::Tombstone {
-                    state.remove(change.key);
-                } else {
-                    state.insert(change.key, location);
+            if changes.iter().all(|change| change.kind == RecordKind::Put) {
+                let keys = changes.iter().map(|change| change.key);
+                state.insert_batch(keys.zip(locations.iter().copied()));
+            } else {
+                for (change, location) in changes.iter().zip(locations) {
+                    if change.kind == RecordKind::Tombstone {
+                        state.remove(change.key);
+                    } else {
+                        state.insert(change.key, location);
+                    }
                 }
             }
             last_seq
@@ -751,6 +800,10 @@ struct Moved {
 /// Bytes buffered before an append during compaction.
 const COPY_CHUNK: usize = 1 << 20;
 
+/// The most syncs a group-commit leader runs in a row (see
+/// [`Inner::wait_durable`]).
+const LEADER_ROUNDS: usize = 8;
+
 impl Inner {
     fn lock_writer(&self) -> MutexGuard<'_, Writer> {
         // A panic while writing leaves at worst an unfinished record on
@@ -780,6 +833,7 @@ impl Inner {
 
     fn poison(&self) {
         self.poisoned.store(true, Ordering::Release);
+        self.lock_durability().wake_all();
         self.durability_changed.notify_all();
     }
 
@@ -842,6 +896,7 @@ impl Inner {
         let last_seq = first_seq + changes.len() as u64 - 1;
         writer.next_seq = last_seq + 1;
         writer.last_written = last_seq;
+        self.appended.store(last_seq, Ordering::Release);
         Ok(last_seq)
     }
 
@@ -895,14 +950,25 @@ impl Inner {
         {
             // Everything written so far is in this segment or an older, already
             // sealed one: all of it is durable now.
-            let mut durability = self.lock_durability();
-            durability.synced = durability.synced.max(writer.last_written);
-            self.durability_changed.notify_all();
+            self.lock_durability()
+                .advance(writer.last_written, &self.synced);
+        }
+        // Give back the space the segment did not fill. Not synced, and a
+        // failure changes nothing: recovery knows zeros after a seal for
+        // unused space.
+        if let Err(e) = self.storage.truncate(old, writer.active_len) {
+            debug!(segment = %old, error = %e, "could not give back preallocated space");
         }
         let new = writer.next_segment;
         create_segment(self.storage.as_ref(), new, SegmentKind::Log)?;
+        preallocate(
+            self.storage.as_ref(),
+            new,
+            self.options.get_max_segment_size(),
+        );
         writer.next_segment = new.next();
         writer.active = new;
+        self.active.store(new.0, Ordering::Release);
         writer.active_len = SEGMENT_HEADER_LEN;
         let mut state = self.write_state();
         if let Some(info) = state.segments.get_mut(&old) {
@@ -950,48 +1016,72 @@ impl Inner {
     }
 
     /// Returns once every record up to `seq` is durable. Group commit: one
-    /// thread syncs for everyone waiting; the others sleep until it is done,
-    /// and records appended meanwhile are covered by the next sync. With
-    /// `force`, this thread syncs the storage itself even if nothing is
-    /// pending.
+    /// thread (the leader) syncs for everyone waiting; the others sleep until
+    /// it is done. With `force`, this thread syncs the storage itself even if
+    /// nothing is pending.
+    ///
+    /// A leader whose own record is durable keeps syncing, for up to
+    /// [`LEADER_ROUNDS`] syncs, while writers appended meanwhile: the next
+    /// sync starts the moment the last one ends. Handing over instead would
+    /// leave the disk idle until a woken writer is scheduled — on a busy
+    /// machine, a good part of a sync's time. The cap bounds how long one
+    /// writer serves the others.
     fn wait_durable(&self, seq: u64, force: bool) -> Result<()> {
-        let mut durability = self.lock_durability();
         loop {
             self.check_poisoned()?;
-            if durability.synced >= seq && !force {
+            if !force && self.synced.load(Ordering::Acquire) >= seq {
+                return Ok(());
+            }
+            let mut durability = self.lock_durability();
+            if !force && durability.synced >= seq {
                 return Ok(());
             }
             if durability.syncing {
-                durability = self
-                    .durability_changed
-                    .wait(durability)
-                    .unwrap_or_else(|p| p.into_inner());
+                durability.waiters.push((seq, std::thread::current()));
+                drop(durability);
+                // Woken when a sync covers `seq`, when the leader stops, or
+                // on poisoning; a spurious wake-up just looks again.
+                std::thread::park();
                 continue;
             }
             durability.syncing = true;
+            let mut synced = durability.synced;
             drop(durability);
-            let (segment, target) = {
-                let writer = self.lock_writer();
-                (writer.active, writer.last_written)
-            };
-            let result = self.storage.sync(segment);
-            durability = self.lock_durability();
+            let result = self.lead_syncs(&mut synced);
+            let mut durability = self.lock_durability();
             durability.syncing = false;
-            match result {
-                Ok(()) if force => {
-                    durability.synced = durability.synced.max(target);
-                    self.durability_changed.notify_all();
-                    return Ok(());
-                }
-                Ok(()) => durability.synced = durability.synced.max(target),
-                Err(e) => {
-                    drop(durability);
-                    self.poison();
-                    return Err(Error::io(format!("sync segment {segment}"), e));
-                }
-            }
+            durability.wake_all();
+            drop(durability);
             self.durability_changed.notify_all();
+            result?;
+            if force {
+                return Ok(());
+            }
         }
+    }
+
+    /// The group-commit leader's work: syncs, then syncs again while other
+    /// writers appended meanwhile, up to [`LEADER_ROUNDS`] in all. `synced`
+    /// is the durable seq it started from, and is kept up to date.
+    fn lead_syncs(&self, synced: &mut u64) -> Result<()> {
+        for round in 0..LEADER_ROUNDS {
+            // The target first: if the active segment read after it is a
+            // newer one, rotation sealed and synced the target's segment
+            // before publishing it, so syncing the newer one is still enough.
+            let target = self.appended.load(Ordering::Acquire);
+            let segment = SegmentId(self.active.load(Ordering::Acquire));
+            if round > 0 && target <= *synced {
+                break; // nobody is waiting
+            }
+            if let Err(e) = self.storage.sync(segment) {
+                self.poison();
+                return Err(Error::io(format!("sync segment {segment}"), e));
+            }
+            let mut durability = self.lock_durability();
+            durability.advance(target, &self.synced);
+            *synced = durability.synced;
+        }
+        Ok(())
     }
 
     /// Reads the record at `location` and returns its seq and value after
@@ -1275,6 +1365,16 @@ fn create_segment(storage: &dyn Storage, id: SegmentId, kind: SegmentKind) -> Re
         .and_then(|()| storage.append(id, &encode_segment_header(kind)))
         .map(|_| ())
         .map_err(|e| Error::io(format!("create segment {id}"), e))
+}
+
+/// Reserves room for the active segment to grow to its full size, so that
+/// syncing an append need not also commit a new file size (see
+/// [`Storage::preallocate`]). Only an optimisation: a failure is logged and
+/// otherwise ignored.
+fn preallocate(storage: &dyn Storage, id: SegmentId, max_segment_size: u64) {
+    if let Err(e) = storage.preallocate(id, max_segment_size) {
+        debug!(segment = %id, error = %e, "could not preallocate the active segment");
+    }
 }
 
 /// Starts the thread that writes hint files for segments sealed by rotation,

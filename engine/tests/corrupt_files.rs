@@ -278,6 +278,7 @@ fn on_real_files_a_cut_and_a_flip_are_repaired() -> anyhow::Result<()> {
     for i in 1..29 {
         assert_eq!(store.get(common::key(i))?, Some(common::value(i, 1)));
     }
+    drop(store); // an open store's active segment has preallocated space
     assert!(
         std::fs::metadata(last)?.len() < len - 3,
         "the tail was cut on disk"

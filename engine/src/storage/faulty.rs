@@ -9,7 +9,9 @@
 //! - "crash" at the n-th operation: that call and every later one fail, as if
 //!   the machine had stopped, and
 //! - build the disk a crash would leave behind ([`FaultyStorage::crash_image`]):
-//!   only what was synced, everything that was written, or a torn last write;
+//!   only what was synced, everything that was written, or a torn last write,
+//!   followed by zeros where space was preallocated (the wrapped storage need
+//!   not preallocate anything: the images do it for it);
 //! - flip a chosen bit, as bit rot would.
 //!
 //! Built only for tests (`cfg(test)`) or with the `test-support` feature.
@@ -35,6 +37,8 @@ pub enum OpKind {
     Len,
     /// [`Storage::truncate`]
     Truncate,
+    /// [`Storage::preallocate`]
+    Preallocate,
     /// [`Storage::sync`]
     Sync,
     /// [`Storage::remove`]
@@ -86,6 +90,11 @@ struct Segment {
     /// Bytes as of the last sync; `None` while the segment's existence is
     /// not durable (created and never synced).
     durable: Option<Vec<u8>>,
+    /// The size preallocated now (0 for none, or once a truncate gave it
+    /// back), and as of the last sync: a crash image pads the segment with
+    /// zeros up to it.
+    preallocated: u64,
+    durable_preallocated: u64,
 }
 
 #[derive(Debug, Default)]
@@ -117,6 +126,7 @@ impl<S: Storage> FaultyStorage<S> {
                 id,
                 Segment {
                     durable: Some(bytes),
+                    ..Segment::default()
                 },
             );
         }
@@ -192,7 +202,14 @@ impl<S: Storage> FaultyStorage<S> {
                 }
                 _ => segment.durable.clone(),
             };
-            if let Some(bytes) = bytes {
+            let preallocated = match mode {
+                CrashMode::KeepUnsynced => segment.preallocated,
+                _ => segment.durable_preallocated,
+            };
+            if let Some(mut bytes) = bytes {
+                if (bytes.len() as u64) < preallocated {
+                    bytes.resize(preallocated as usize, 0);
+                }
                 image.put_segment_bytes(*id, bytes);
             }
             // A hint survives as it is, even when its segment lost its tail:
@@ -283,6 +300,7 @@ fn kind_name(kind: OpKind) -> &'static str {
         OpKind::ReadAt => "read_at",
         OpKind::Len => "len",
         OpKind::Truncate => "truncate",
+        OpKind::Preallocate => "preallocate",
         OpKind::Sync => "sync",
         OpKind::Remove => "remove",
     }
@@ -304,7 +322,7 @@ impl<S: Storage> Storage for FaultyStorage<S> {
     fn create(&self, id: SegmentId) -> io::Result<()> {
         self.enter(OpKind::Create)?;
         self.inner.create(id)?;
-        self.lock().segments.insert(id, Segment { durable: None });
+        self.lock().segments.insert(id, Segment::default());
         Ok(())
     }
 
@@ -329,14 +347,28 @@ impl<S: Storage> Storage for FaultyStorage<S> {
 
     fn truncate(&self, id: SegmentId, len: u64) -> io::Result<()> {
         self.enter(OpKind::Truncate)?;
-        self.inner.truncate(id, len)
+        self.inner.truncate(id, len)?;
+        self.lock().segments.entry(id).or_default().preallocated = 0;
+        Ok(())
+    }
+
+    fn preallocate(&self, id: SegmentId, len: u64) -> io::Result<()> {
+        self.enter(OpKind::Preallocate)?;
+        self.inner.preallocate(id, len)?;
+        let mut faults = self.lock();
+        let segment = faults.segments.entry(id).or_default();
+        segment.preallocated = segment.preallocated.max(len);
+        Ok(())
     }
 
     fn sync(&self, id: SegmentId) -> io::Result<()> {
         self.enter(OpKind::Sync)?;
         self.inner.sync(id)?;
         let bytes = read_all(&*self.inner, id)?;
-        self.lock().segments.entry(id).or_default().durable = Some(bytes);
+        let mut faults = self.lock();
+        let segment = faults.segments.entry(id).or_default();
+        segment.durable = Some(bytes);
+        segment.durable_preallocated = segment.preallocated;
         Ok(())
     }
 
@@ -389,6 +421,28 @@ mod tests {
         let torn = storage.crash_image(CrashMode::TearLastAppend { keep: 2 })?;
         assert_eq!(torn.segment_bytes(a), Some(b"synced+later+t".to_vec()));
         assert_eq!(torn.list()?, vec![a]);
+        Ok(())
+    }
+
+    #[test]
+    fn preallocated_space_shows_as_zeros_after_a_crash() -> TestResult {
+        let storage = FaultyStorage::new(MemStorage::new())?;
+        let id = SegmentId(1);
+        storage.create(id)?;
+        storage.append(id, b"ab")?;
+        storage.preallocate(id, 6)?;
+        let unsynced = storage.crash_image(CrashMode::KeepUnsynced)?;
+        assert_eq!(unsynced.segment_bytes(id), Some(b"ab\0\0\0\0".to_vec()));
+        storage.sync(id)?;
+        storage.append(id, b"cd")?;
+        let torn = storage.crash_image(CrashMode::TearLastAppend { keep: 1 })?;
+        assert_eq!(torn.segment_bytes(id), Some(b"abc\0\0\0".to_vec()));
+        // Giving the space back is durable only once synced.
+        storage.truncate(id, 4)?;
+        let dropped = storage.crash_image(CrashMode::DropUnsynced)?;
+        assert_eq!(dropped.segment_bytes(id), Some(b"ab\0\0\0\0".to_vec()));
+        let kept = storage.crash_image(CrashMode::KeepUnsynced)?;
+        assert_eq!(kept.segment_bytes(id), Some(b"abcd".to_vec()));
         Ok(())
     }
 

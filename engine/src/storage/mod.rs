@@ -70,7 +70,9 @@ impl fmt::Display for SegmentId {
 /// **Durability contract.** Appended bytes may be lost in a crash until
 /// [`sync`](Storage::sync) for that segment returns `Ok`. After a crash, a
 /// segment holds some prefix of what was appended to it that includes at least
-/// everything synced (the unsynced tail may be partly there: a torn write).
+/// everything synced (the unsynced tail may be partly there: a torn write),
+/// and, if space was [preallocated](Storage::preallocate), possibly zero
+/// bytes after it up to the preallocated length.
 pub trait Storage: Send + Sync + 'static {
     /// Every segment that exists, in any order.
     fn list(&self) -> io::Result<Vec<SegmentId>>;
@@ -91,8 +93,20 @@ pub trait Storage: Send + Sync + 'static {
     /// The segment's length in bytes, as visible to `read_at` now.
     fn len(&self, id: SegmentId) -> io::Result<u64>;
 
-    /// Cuts the segment to `len` bytes. Durable after a later `sync(id)`.
+    /// Cuts the segment to `len` bytes and gives back any space preallocated
+    /// beyond them. Durable after a later `sync(id)`.
     fn truncate(&self, id: SegmentId, len: u64) -> io::Result<()>;
+
+    /// Reserves room for the segment to grow to `len` bytes, so that appends
+    /// below that length do not change the size of the file and a sync has
+    /// only data to flush. Only an optimisation (the default does nothing);
+    /// `len` and reads still see exactly the appended bytes. The price is in
+    /// the durability contract above: after a crash, zero bytes may follow
+    /// the appended ones, which recovery treats as unused space.
+    fn preallocate(&self, id: SegmentId, len: u64) -> io::Result<()> {
+        let _ = (id, len);
+        Ok(())
+    }
 
     /// Makes everything appended to the segment, its length and its existence
     /// durable: when this returns `Ok`, a crash loses none of it.
@@ -136,6 +150,9 @@ impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
     }
     fn truncate(&self, id: SegmentId, len: u64) -> io::Result<()> {
         (**self).truncate(id, len)
+    }
+    fn preallocate(&self, id: SegmentId, len: u64) -> io::Result<()> {
+        (**self).preallocate(id, len)
     }
     fn sync(&self, id: SegmentId) -> io::Result<()> {
         (**self).sync(id)

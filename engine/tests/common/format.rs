@@ -229,13 +229,18 @@ pub(crate) fn decode_record_at(bytes: &[u8], offset: usize) -> Option<Record> {
 }
 
 /// Decodes a whole segment strictly: a valid header, then valid records
-/// back to back up to the last byte. Anything else is an error naming the
-/// offset, so a test can say exactly where the engine's output went wrong.
+/// back to back up to the last byte, or up to zeros that run to the end (the
+/// open store's active segment, preallocated). Anything else is an error
+/// naming the offset, so a test can say exactly where the engine's output
+/// went wrong.
 pub(crate) fn decode_segment(bytes: &[u8]) -> Result<(Header, Vec<Record>), String> {
     let header = decode_header(bytes)?;
     let mut records = Vec::new();
     let mut offset = HEADER_LEN;
     while offset < bytes.len() {
+        if bytes[offset..].iter().all(|&b| b == 0) {
+            break;
+        }
         match decode_record_at(bytes, offset) {
             Some(r) => {
                 offset = r.end();

@@ -52,11 +52,17 @@ pub(crate) fn last_segment(dir: &Path) -> Result<(u32, PathBuf)> {
     }
 }
 
-/// Sum of the sizes of the segment files in `dir`, as the file system sees them.
+/// Sum of the sizes of the segment files in `dir`, as the file system sees
+/// them, except that the zeros an open store preallocates after the last
+/// record of its active segment do not count.
 pub(crate) fn segment_bytes_on_disk(dir: &Path) -> Result<u64> {
     let mut total = 0;
     for (_, path) in segment_files(dir)? {
-        total += fs::metadata(&path)?.len();
+        let bytes = fs::read(&path)?;
+        total += match format::decode_segment(&bytes) {
+            Ok((_, records)) => records.last().map_or(format::HEADER_LEN, |r| r.end()),
+            Err(_) => bytes.len(),
+        } as u64;
     }
     Ok(total)
 }
