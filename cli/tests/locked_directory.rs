@@ -6,8 +6,11 @@ mod common;
 use common::Store;
 use mini_kvstore::KvStore;
 
-fn assert_one_clear_line(stderr: &[u8]) {
-    let stderr = String::from_utf8_lossy(stderr);
+/// Runs `command` and checks it fails with status 1, prints nothing on
+/// stdout, and says in one line on stderr that the store is locked.
+fn assert_refused(mut command: assert_cmd::Command) {
+    let output = command.assert().code(1).stdout("").get_output().clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.starts_with("kvstore: cannot open the store in "),
@@ -24,28 +27,14 @@ fn assert_one_clear_line(stderr: &[u8]) {
 fn one_shot_commands_refuse() {
     let store = Store::new();
     let _held = KvStore::open(store.data_dir()).unwrap();
-    let output = store
-        .cmd(&["set", "a", "1"])
-        .assert()
-        .code(1)
-        .stdout("")
-        .get_output()
-        .clone();
-    assert_one_clear_line(&output.stderr);
+    assert_refused(store.cmd(&["set", "a", "1"]));
 }
 
 #[test]
 fn the_repl_refuses_to_start() {
     let store = Store::new();
     let _held = KvStore::open(store.data_dir()).unwrap();
-    let output = store
-        .repl("set a 1\n")
-        .assert()
-        .code(1)
-        .stdout("")
-        .get_output()
-        .clone();
-    assert_one_clear_line(&output.stderr);
+    assert_refused(store.repl("set a 1\n"));
 }
 
 #[test]

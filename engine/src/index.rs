@@ -250,24 +250,34 @@ impl State {
         previous
     }
 
-    /// Puts the keys of a batch, in order, and then adds them to the filter
+    /// Applies a write batch's changes in order — a location puts the key
+    /// there, `None` removes it — and then adds the put keys to the filter
     /// in a pass of their own. Each filter insert is a cache miss into a
     /// large bit array; between the tree descents of single inserts those
     /// misses are taken one at a time, while a loop of nothing but them lets
     /// the processor have many in flight at once.
-    pub(crate) fn insert_batch<'k>(
+    pub(crate) fn apply_batch<'k>(
         &mut self,
-        puts: impl Iterator<Item = (&'k [u8], Location)> + Clone,
+        changes: impl Iterator<Item = (&'k [u8], Option<Location>)> + Clone,
     ) {
         let mut new_keys = 0;
-        for (key, location) in puts.clone() {
-            if self.insert_unfiltered(key, location).is_none() {
-                new_keys += 1;
+        for (key, location) in changes.clone() {
+            match location {
+                Some(location) => {
+                    if self.insert_unfiltered(key, location).is_none() {
+                        new_keys += 1;
+                    }
+                }
+                None => {
+                    self.remove(key);
+                }
             }
         }
         // Keys that were there already have their bits set: setting them
-        // again changes nothing, so only the new ones are counted.
-        for (key, _) in puts {
+        // again changes nothing, so only the new ones are counted. (A key
+        // put and then removed in the batch stays in the filter, as any
+        // deleted key does.)
+        for (key, _) in changes.filter(|(_, location)| location.is_some()) {
             self.filter.set_bits(key);
         }
         self.filter.inserted += new_keys;

@@ -110,13 +110,16 @@ struct Inner {
     writer: Mutex<Writer>,
     state: RwLock<State>,
     durability: Mutex<Durability>,
-    /// `durability.synced`, readable without the lock by a waking writer.
+    /// Every record with `seq <= synced` is durable. Only raised, and only
+    /// under the `durability` lock; read without it by waking writers.
     synced: AtomicU64,
-    /// The writer's `last_written` and `active`, published for the
-    /// group-commit leader so it never waits for the writer lock, whose
-    /// holder may be a preempted thread. Stored in this order, read in the
-    /// reverse: see [`Inner::lead_syncs`].
+    /// The highest seq appended so far (0 when none this session). Written
+    /// under the writer lock, after the append.
     appended: AtomicU64,
+    /// The writer's active segment, published for the group-commit leader
+    /// so it never waits for the writer lock (whose holder may be a
+    /// preempted thread). Published after a rotation synced the old one: see
+    /// [`Inner::lead_syncs`].
     active: std::sync::atomic::AtomicU32,
     /// Signalled when a group-commit leader stops syncing.
     durability_changed: Condvar,
@@ -132,8 +135,6 @@ struct Writer {
     active: SegmentId,
     active_len: u64,
     next_seq: u64,
-    /// The highest seq appended so far (0 when none this session).
-    last_written: u64,
     next_segment: SegmentId,
     scratch: Vec<u8>,
     /// Segments a committed compaction made obsolete but failed to remove;
@@ -181,8 +182,6 @@ impl<'a> BatchOp<'a> {
 }
 
 struct Durability {
-    /// Every record with `seq <= synced` is durable.
-    synced: u64,
     /// A thread (the group-commit leader) is syncing on behalf of everyone.
     syncing: bool,
     /// Writers asleep until their record is durable: `(seq, thread)`. Each
@@ -195,9 +194,8 @@ impl Durability {
     /// Records that everything up to `seq` is durable and wakes the writers
     /// that were waiting for it.
     fn advance(&mut self, seq: u64, synced: &AtomicU64) {
-        self.synced = self.synced.max(seq);
-        synced.store(self.synced, Ordering::Release);
-        let done = self.synced;
+        let done = synced.load(Ordering::Acquire).max(seq);
+        synced.store(done, Ordering::Release);
         self.waiters.retain(|(seq, thread)| {
             let covered = *seq <= done;
             if covered {
@@ -296,7 +294,6 @@ impl KvStore {
                 active,
                 active_len,
                 next_seq,
-                last_written: next_seq - 1,
                 next_segment,
                 scratch: Vec::new(),
                 leftovers: BTreeSet::new(),
@@ -305,7 +302,6 @@ impl KvStore {
             // Nothing is known durable: records recovered from the active
             // segment may sit in the OS cache only, so the first sync covers them.
             durability: Mutex::new(Durability {
-                synced: 0,
                 syncing: false,
                 waiters: Vec::new(),
             }),
@@ -464,18 +460,10 @@ impl KvStore {
                 locations.push(location)
             })?;
             let mut state = self.inner.state_after_append(&writer);
-            if changes.iter().all(|change| change.kind == RecordKind::Put) {
-                let keys = changes.iter().map(|change| change.key);
-                state.insert_batch(keys.zip(locations.iter().copied()));
-            } else {
-                for (change, location) in changes.iter().zip(locations) {
-                    if change.kind == RecordKind::Tombstone {
-                        state.remove(change.key);
-                    } else {
-                        state.insert(change.key, location);
-                    }
-                }
-            }
+            state.apply_batch(changes.iter().zip(&locations).map(|(change, location)| {
+                let put = change.kind != RecordKind::Tombstone;
+                (change.key, put.then_some(*location))
+            }));
             last_seq
         };
         self.inner.after_write(last_seq)
@@ -553,7 +541,7 @@ impl KvStore {
     /// when every write is already durable), so the active segment's own
     /// bookkeeping — a fresh segment's header — is flushed too.
     pub fn sync(&self) -> Result<()> {
-        let target = self.inner.lock_writer().last_written;
+        let target = self.inner.appended.load(Ordering::Acquire);
         self.inner.wait_durable(target, true)
     }
 
@@ -895,7 +883,6 @@ impl Inner {
         }
         let last_seq = first_seq + changes.len() as u64 - 1;
         writer.next_seq = last_seq + 1;
-        writer.last_written = last_seq;
         self.appended.store(last_seq, Ordering::Release);
         Ok(last_seq)
     }
@@ -951,7 +938,7 @@ impl Inner {
             // Everything written so far is in this segment or an older, already
             // sealed one: all of it is durable now.
             self.lock_durability()
-                .advance(writer.last_written, &self.synced);
+                .advance(self.appended.load(Ordering::Acquire), &self.synced);
         }
         // Give back the space the segment did not fill. Not synced, and a
         // failure changes nothing: recovery knows zeros after a seal for
@@ -1033,7 +1020,9 @@ impl Inner {
                 return Ok(());
             }
             let mut durability = self.lock_durability();
-            if !force && durability.synced >= seq {
+            // Looked at again under the lock: a leader may have finished
+            // since, and would not wake a writer not yet registered.
+            if !force && self.synced.load(Ordering::Acquire) >= seq {
                 return Ok(());
             }
             if durability.syncing {
@@ -1045,9 +1034,8 @@ impl Inner {
                 continue;
             }
             durability.syncing = true;
-            let mut synced = durability.synced;
             drop(durability);
-            let result = self.lead_syncs(&mut synced);
+            let result = self.lead_syncs();
             let mut durability = self.lock_durability();
             durability.syncing = false;
             durability.wake_all();
@@ -1061,25 +1049,22 @@ impl Inner {
     }
 
     /// The group-commit leader's work: syncs, then syncs again while other
-    /// writers appended meanwhile, up to [`LEADER_ROUNDS`] in all. `synced`
-    /// is the durable seq it started from, and is kept up to date.
-    fn lead_syncs(&self, synced: &mut u64) -> Result<()> {
+    /// writers appended meanwhile, up to [`LEADER_ROUNDS`] in all.
+    fn lead_syncs(&self) -> Result<()> {
         for round in 0..LEADER_ROUNDS {
             // The target first: if the active segment read after it is a
             // newer one, rotation sealed and synced the target's segment
             // before publishing it, so syncing the newer one is still enough.
             let target = self.appended.load(Ordering::Acquire);
             let segment = SegmentId(self.active.load(Ordering::Acquire));
-            if round > 0 && target <= *synced {
+            if round > 0 && target <= self.synced.load(Ordering::Acquire) {
                 break; // nobody is waiting
             }
             if let Err(e) = self.storage.sync(segment) {
                 self.poison();
                 return Err(Error::io(format!("sync segment {segment}"), e));
             }
-            let mut durability = self.lock_durability();
-            durability.advance(target, &self.synced);
-            *synced = durability.synced;
+            self.lock_durability().advance(target, &self.synced);
         }
         Ok(())
     }
@@ -1326,7 +1311,7 @@ impl Drop for Inner {
         if self.poisoned.load(Ordering::Acquire) {
             return;
         }
-        let target = self.lock_writer().last_written;
+        let target = self.appended.load(Ordering::Acquire);
         if let Err(e) = self.wait_durable(target, true) {
             warn!(error = %e, "could not sync the store while closing it");
         }
@@ -1422,7 +1407,7 @@ fn background_sync(
                 if inner.poisoned.load(Ordering::Acquire) {
                     break;
                 }
-                let target = inner.lock_writer().last_written;
+                let target = inner.appended.load(Ordering::Acquire);
                 if let Err(e) = inner.wait_durable(target, false) {
                     warn!(error = %e, "background sync failed; the store refuses further writes");
                 }
@@ -1582,8 +1567,8 @@ mod tests {
         for thread in threads {
             thread.join().map_err(|_| "writer panicked")??;
         }
-        let durable = store.inner.lock_durability().synced;
-        assert_eq!(durable, store.inner.lock_writer().last_written);
+        let durable = store.inner.synced.load(Ordering::Acquire);
+        assert_eq!(durable, store.inner.appended.load(Ordering::Acquire));
         assert_eq!(store.len(), 400);
         Ok(())
     }

@@ -8,11 +8,13 @@
 mod common;
 
 use std::fs;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use common::format;
 use common::{copy_dir, key, segment_files, value};
 use mini_kvstore::{KvStore, Options, SyncPolicy};
+use tempfile::TempDir;
 
 const SEGMENT: u64 = 64 * 1024;
 const KEYS: usize = 2000; // about 90 KiB of records: one rotation
@@ -63,21 +65,31 @@ fn the_active_segment_is_full_size_and_sealed_ones_are_not() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn a_store_that_was_never_closed_reopens_whole_and_quietly() -> Result<()> {
+/// What a kill -9 after `write` leaves: every byte written, and the
+/// preallocated zeros — a copy of the directory taken while the store was
+/// open. Returns the copy and the path of its active segment.
+fn never_closed(write: impl FnOnce(&KvStore) -> Result<()>) -> Result<(TempDir, PathBuf)> {
     let dir = tempfile::tempdir()?;
     let crashed = tempfile::tempdir()?;
     let store = KvStore::open_with_options(dir.path(), options())?;
-    for i in 0..KEYS {
-        store.set(key(i), value(i, 0))?;
-    }
+    write(&store)?;
     store.sync()?;
-    // What a kill -9 leaves: every byte written, and the preallocated zeros.
     copy_dir(dir.path(), crashed.path())?;
     drop(store);
     let (_, active) = segment_files(crashed.path())?
         .pop()
         .context("no segments")?;
+    Ok((crashed, active))
+}
+
+#[test]
+fn a_store_that_was_never_closed_reopens_whole_and_quietly() -> Result<()> {
+    let (crashed, active) = never_closed(|store| {
+        for i in 0..KEYS {
+            store.set(key(i), value(i, 0))?;
+        }
+        Ok(())
+    })?;
     let before = fs::read(&active)?;
     assert_eq!(before.len() as u64, SEGMENT, "the copy has the zeros");
     let end = records_end(&before)?;
@@ -105,16 +117,7 @@ fn a_store_that_was_never_closed_reopens_whole_and_quietly() -> Result<()> {
 
 #[test]
 fn a_torn_write_before_the_zeros_is_cut_and_reported() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let crashed = tempfile::tempdir()?;
-    let store = KvStore::open_with_options(dir.path(), options())?;
-    store.set(b"kept", b"value")?;
-    store.sync()?;
-    copy_dir(dir.path(), crashed.path())?;
-    drop(store);
-    let (_, active) = segment_files(crashed.path())?
-        .pop()
-        .context("no segments")?;
+    let (crashed, active) = never_closed(|store| Ok(store.set(b"kept", b"value")?))?;
     let mut bytes = fs::read(&active)?;
     let end = records_end(&bytes)?;
     // The first half of a record that was being written when the power went.

@@ -269,9 +269,7 @@ impl Store for Redb {
             .write()
             .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
         // Make the non-durable commits durable first; compaction needs it.
-        let mut txn = db.begin_write()?;
-        txn.set_durability(redb::Durability::Immediate)?;
-        txn.commit()?;
+        commit_durably(&db)?;
         while db.compact()? {}
         Ok(true)
     }
@@ -280,10 +278,7 @@ impl Store for Redb {
             .db
             .read()
             .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
-        let mut txn = db.begin_write()?;
-        txn.set_durability(redb::Durability::Immediate)?;
-        txn.commit()?;
-        Ok(())
+        commit_durably(&db)
     }
     fn len(&self) -> Result<usize> {
         use redb::{ReadableDatabase, ReadableTableMetadata};
@@ -294,6 +289,15 @@ impl Store for Redb {
         let txn = db.begin_read()?;
         Ok(txn.open_table(TABLE)?.len()? as usize)
     }
+}
+
+/// An empty write transaction committed with `Immediate` durability, which
+/// makes every earlier non-durable commit durable too.
+fn commit_durably(db: &redb::Database) -> Result<()> {
+    let mut txn = db.begin_write()?;
+    txn.set_durability(redb::Durability::Immediate)?;
+    txn.commit()?;
+    Ok(())
 }
 
 struct Fjall {
