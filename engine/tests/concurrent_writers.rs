@@ -2,8 +2,10 @@
 //! each writing its own few hundred keys through its own clone (with the
 //! default fsync-every-write policy, so concurrent writers share syncs),
 //! all find their writes after a reopen; sequence numbers stay unique and
-//! increase per thread; rotation under concurrency keeps every record; and
-//! compaction running alongside writers loses no write.
+//! increase per thread; rotation under concurrency keeps every record;
+//! writers waiting for a sync are all woken when a rotation's seal makes
+//! their writes durable; and compaction running alongside writers loses no
+//! write.
 
 mod common;
 
@@ -144,6 +146,67 @@ fn eight_writers_across_many_segments_all_survive_reopen() -> Result<()> {
     let store = KvStore::open_with_options(dir.path(), options())?;
     check_all_present(&store, PER_THREAD)?;
     assert!(store.verify()?.is_clean());
+    Ok(())
+}
+
+/// Sealing a segment syncs it, which makes the writes of every writer asleep
+/// waiting for a group commit durable too; each of them must be woken. A
+/// writer that is not stays asleep for good, so the writers run on their own
+/// thread and the test fails, instead of hanging, if they have not all
+/// returned long after they should have.
+#[test]
+fn rotation_wakes_every_writer_it_made_durable() -> Result<()> {
+    const PER_THREAD: usize = 150;
+    const WRITERS: usize = 16;
+    let dir = tempfile::tempdir()?;
+    let store = KvStore::open_with_options(
+        dir.path(),
+        Options::default()
+            .max_segment_size(2048)
+            .sync_policy(SyncPolicy::Always),
+    )?;
+    let (finished, outcome) = std::sync::mpsc::channel();
+    {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let result = std::thread::scope(|scope| {
+                let writers: Vec<_> = (0..WRITERS)
+                    .map(|t| {
+                        let store = store.clone();
+                        scope.spawn(move || -> mini_kvstore::Result<()> {
+                            for i in 0..PER_THREAD {
+                                store.set(thread_key(t, i), thread_value(t, i, 0))?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .collect();
+                writers
+                    .into_iter()
+                    .map(|w| {
+                        w.join()
+                            .map_err(|_| anyhow::anyhow!("writer panicked"))?
+                            .map_err(anyhow::Error::from)
+                    })
+                    .collect::<Result<Vec<()>>>()
+            });
+            let _ = finished.send(result);
+        });
+    }
+    // 2,400 fsynced writes take well under a few seconds; a minute means
+    // a writer sleeps on.
+    match outcome.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(result) => {
+            result?;
+        }
+        Err(_) => panic!("a writer never returned: its wake-up was lost"),
+    }
+    assert!(segment_files(dir.path())?.len() > 10, "rotations happened");
+    for t in 0..WRITERS {
+        for i in 0..PER_THREAD {
+            assert_eq!(store.get(thread_key(t, i))?, Some(thread_value(t, i, 0)));
+        }
+    }
     Ok(())
 }
 

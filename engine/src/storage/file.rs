@@ -26,7 +26,8 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{SegmentId, Storage, not_found};
 use crate::error::{Error, Result};
@@ -38,7 +39,9 @@ pub(crate) const LOCK_FILE_NAME: &str = "LOCK";
 #[derive(Debug)]
 pub struct FileStorage {
     dir: PathBuf,
-    handles: Mutex<HashMap<SegmentId, Arc<Handle>>>,
+    /// Read-locked by every read and append, write-locked only to open,
+    /// create or remove a segment's file.
+    handles: RwLock<HashMap<SegmentId, Arc<Handle>>>,
     /// Segments created since the directory was last synced.
     undurable_entries: Mutex<HashSet<SegmentId>>,
     /// Held for the storage's whole life; closing it releases the lock.
@@ -53,6 +56,11 @@ pub(crate) const WRITE_BUFFER: usize = 64 * 1024;
 struct Handle {
     file: File,
     tail: Mutex<Tail>,
+    /// A copy of `tail.written`, stored whenever it changes: a read that
+    /// ends before it is served from the file without taking the tail lock,
+    /// which appends hold. Only a `truncate` lowers it, and nothing reads
+    /// what a truncate cuts off.
+    in_file: AtomicU64,
 }
 
 /// The end of a segment: what is in the file, and what is still buffered.
@@ -91,7 +99,7 @@ impl FileStorage {
         }
         Ok(FileStorage {
             dir,
-            handles: Mutex::new(HashMap::new()),
+            handles: RwLock::new(HashMap::new()),
             undurable_entries: Mutex::new(HashSet::new()),
             _lock: lock,
         })
@@ -112,10 +120,14 @@ impl FileStorage {
         self.dir.join(id.hint_file_name())
     }
 
-    fn handles(&self) -> MutexGuard<'_, HashMap<SegmentId, Arc<Handle>>> {
-        // Every critical section is a single map operation: a panic cannot
-        // leave the map inconsistent, so a poisoned lock is safe to use.
-        self.handles.lock().unwrap_or_else(|p| p.into_inner())
+    // Every critical section is a single map operation: a panic cannot
+    // leave the map inconsistent, so a poisoned lock is safe to use.
+    fn handles(&self) -> RwLockReadGuard<'_, HashMap<SegmentId, Arc<Handle>>> {
+        self.handles.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn handles_mut(&self) -> RwLockWriteGuard<'_, HashMap<SegmentId, Arc<Handle>>> {
+        self.handles.write().unwrap_or_else(|p| p.into_inner())
     }
 
     fn undurable_entries(&self) -> MutexGuard<'_, HashSet<SegmentId>> {
@@ -140,7 +152,7 @@ impl FileStorage {
         let len = file.metadata()?.len();
         let handle = Arc::new(Handle::new(file, len));
         // Another thread may have opened it meanwhile; keep whichever is in the map.
-        Ok(Arc::clone(self.handles().entry(id).or_insert(handle)))
+        Ok(Arc::clone(self.handles_mut().entry(id).or_insert(handle)))
     }
 
     fn sync_dir(&self) -> io::Result<()> {
@@ -157,7 +169,13 @@ impl Handle {
                 buffer: Vec::new(),
                 file_len: len,
             }),
+            in_file: AtomicU64::new(len),
         }
+    }
+
+    /// Records that the file holds `tail.written` bytes now.
+    fn publish(&self, tail: &Tail) {
+        self.in_file.store(tail.written, Ordering::Release);
     }
 
     fn tail(&self) -> MutexGuard<'_, Tail> {
@@ -174,6 +192,7 @@ impl Handle {
             Ok(()) => {
                 tail.written += tail.buffer.len() as u64;
                 tail.file_len = tail.file_len.max(tail.written);
+                self.publish(tail);
                 tail.buffer.clear();
                 if tail.buffer.capacity() > 4 * WRITE_BUFFER {
                     tail.buffer = Vec::new();
@@ -219,7 +238,8 @@ impl Storage for FileStorage {
             .create_new(true)
             .open(self.segment_path(id))?;
         self.undurable_entries().insert(id);
-        self.handles().insert(id, Arc::new(Handle::new(file, 0)));
+        self.handles_mut()
+            .insert(id, Arc::new(Handle::new(file, 0)));
         Ok(())
     }
 
@@ -238,6 +258,7 @@ impl Storage for FileStorage {
             })?;
             tail.written += bytes.len() as u64;
             tail.file_len = tail.file_len.max(tail.written);
+            handle.publish(&tail);
         } else {
             tail.buffer.extend_from_slice(bytes);
         }
@@ -247,6 +268,9 @@ impl Storage for FileStorage {
     fn read_at(&self, id: SegmentId, offset: u64, buf: &mut [u8]) -> io::Result<()> {
         let handle = self.handle(id)?;
         let end = offset + buf.len() as u64;
+        if end <= handle.in_file.load(Ordering::Acquire) {
+            return read_exact_at(&handle.file, buf, offset);
+        }
         {
             let tail = handle.tail();
             if end > tail.written {
@@ -296,6 +320,7 @@ impl Storage for FileStorage {
         handle.file.set_len(new_len)?;
         tail.written = new_len;
         tail.file_len = new_len;
+        handle.publish(&tail);
         Ok(())
     }
 
@@ -321,7 +346,7 @@ impl Storage for FileStorage {
     }
 
     fn remove(&self, id: SegmentId) -> io::Result<()> {
-        self.handles().remove(&id);
+        self.handles_mut().remove(&id);
         match fs::remove_file(self.segment_path(id)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(not_found(id)),
@@ -491,6 +516,11 @@ mod tests {
         expected.truncate(100);
         storage.append(id, b"after the cut")?;
         expected.extend_from_slice(b"after the cut");
+        // Bytes the file held before the cut are gone from it: a read there
+        // must find the new ones, still in the buffer.
+        let mut again = [0u8; 13];
+        storage.read_at(id, 100, &mut again)?;
+        assert_eq!(&again, b"after the cut");
         storage.sync(id)?;
         assert_eq!(std::fs::read(storage.segment_path(id))?, expected);
         Ok(())
