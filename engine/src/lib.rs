@@ -71,6 +71,7 @@ pub mod format;
 pub mod fuzzing;
 mod hint;
 mod index;
+mod iter;
 pub mod layout;
 mod options;
 mod recovery;
@@ -87,6 +88,7 @@ pub use format::{
     SEGMENT_HEADER_LEN, SegmentKind,
 };
 pub use index::Location;
+pub use iter::Iter;
 pub use layout::{Layout, RecordLayout, RecordState, SegmentLayout};
 pub use options::{
     DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE_LIMIT, MAX_VALUE_SIZE_LIMIT,
@@ -98,7 +100,7 @@ pub use report::{
 #[cfg(not(target_arch = "wasm32"))]
 pub use storage::FileStorage;
 pub use storage::{MemStorage, SegmentId, Storage};
-pub use store::{Iter, KvStore, SetOutcome, Versioned};
+pub use store::{KvStore, SetOutcome, Versioned};
 
 /// The README's code blocks, compiled and run as doc tests so it stays true.
 #[cfg(doctest)]

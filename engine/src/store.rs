@@ -28,6 +28,7 @@ use crate::format::{
 };
 use crate::hint;
 use crate::index::{Location, SegmentInfo, State};
+use crate::iter::Iter;
 use crate::layout::{Layout, RecordLayout, RecordState, SegmentLayout};
 use crate::options::{Options, SyncPolicy};
 use crate::recovery::{self, Recovered};
@@ -211,32 +212,6 @@ impl Durability {
         for (_, thread) in self.waiters.drain(..) {
             thread.unpark();
         }
-    }
-}
-
-/// Iterator over `(key, value)` pairs in key order, from [`KvStore::iter`]
-/// and [`KvStore::scan_prefix`].
-///
-/// The set of keys is fixed when the iterator is made; values are read as it
-/// advances, so a key deleted meanwhile is skipped and an overwritten key
-/// yields its newest value.
-pub struct Iter {
-    store: KvStore,
-    keys: std::vec::IntoIter<Vec<u8>>,
-}
-
-impl Iterator for Iter {
-    type Item = Result<(Vec<u8>, Vec<u8>)>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        for key in self.keys.by_ref() {
-            match self.store.get(&key) {
-                Ok(Some(value)) => return Some(Ok((key, value))),
-                Ok(None) => continue,
-                Err(e) => return Some(Err(e)),
-            }
-        }
-        None
     }
 }
 
@@ -523,18 +498,28 @@ impl KvStore {
 
     /// Every `(key, value)`, in key order.
     pub fn iter(&self) -> Iter {
-        Iter {
-            store: self.clone(),
-            keys: self.keys().into_iter(),
-        }
+        Iter::new(self.clone(), self.keys())
     }
 
     /// Every `(key, value)` whose key starts with `prefix`, in key order.
     pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> Iter {
-        Iter {
-            store: self.clone(),
-            keys: self.keys_with_prefix(prefix).into_iter(),
-        }
+        Iter::new(self.clone(), self.keys_with_prefix(prefix))
+    }
+
+    /// Where each of `keys` (in increasing order) has its record now,
+    /// looked up together.
+    pub(crate) fn locate(&self, keys: &[Vec<u8>]) -> Vec<Option<Location>> {
+        self.inner.read_state().locate_sorted(keys)
+    }
+
+    /// Reads `buf.len()` bytes of segment `id` from `offset`, as they are.
+    pub(crate) fn read_raw(
+        &self,
+        id: SegmentId,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> std::io::Result<()> {
+        self.inner.storage.read_at(id, offset, buf)
     }
 
     /// Makes every write so far durable. Always reaches the storage (even
@@ -1072,17 +1057,12 @@ impl Inner {
     /// Reads the record at `location` and returns its seq and value after
     /// checking that it is the record the index expects.
     fn read_record(&self, key: &[u8], location: Location) -> Result<(u64, Vec<u8>)> {
-        let corrupt = |detail: &str| Error::Corruption {
-            segment: location.segment,
-            offset: location.offset,
-            detail: detail.to_string(),
-        };
         let mut buf = vec![0u8; location.len as usize];
         self.storage
             .read_at(location.segment, location.offset, &mut buf)
             .map_err(|e| {
                 if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    corrupt("the segment is shorter than the index expects")
+                    corrupt_at(location, "the segment is shorter than the index expects")
                 } else {
                     Error::io(
                         format!("read segment {} at {}", location.segment, location.offset),
@@ -1090,18 +1070,9 @@ impl Inner {
                     )
                 }
             })?;
-        let record = format::decode_record(&buf).map_err(|e| match e {
-            format::RecordError::Incomplete => corrupt("record is cut short"),
-            format::RecordError::Invalid(why) => corrupt(why),
-        })?;
-        if record.kind != RecordKind::Put || record.key != key || record.len != buf.len() {
-            return Err(corrupt(
-                "the record there is not the one the index points at",
-            ));
-        }
-        let seq = record.seq;
-        let value_start = buf.len() - record.value.len();
-        buf.drain(..value_start);
+        let (seq, value) = check_record(key, location, &buf)?;
+        buf.truncate(value.end);
+        buf.drain(..value.start);
         Ok((seq, buf))
     }
 
@@ -1315,6 +1286,34 @@ impl Drop for Inner {
         if let Err(e) = self.wait_durable(target, true) {
             warn!(error = %e, "could not sync the store while closing it");
         }
+    }
+}
+
+/// Checks that `bytes`, read at `location`, are the put record of `key` the
+/// index expects there; returns its seq and where in `bytes` its value is.
+pub(crate) fn check_record(
+    key: &[u8],
+    location: Location,
+    bytes: &[u8],
+) -> Result<(u64, std::ops::Range<usize>)> {
+    let record = format::decode_record(bytes).map_err(|e| match e {
+        format::RecordError::Incomplete => corrupt_at(location, "record is cut short"),
+        format::RecordError::Invalid(why) => corrupt_at(location, why),
+    })?;
+    if record.kind != RecordKind::Put || record.key != key || record.len != bytes.len() {
+        return Err(corrupt_at(
+            location,
+            "the record there is not the one the index points at",
+        ));
+    }
+    Ok((record.seq, bytes.len() - record.value.len()..bytes.len()))
+}
+
+fn corrupt_at(location: Location, detail: &str) -> Error {
+    Error::Corruption {
+        segment: location.segment,
+        offset: location.offset,
+        detail: detail.to_string(),
     }
 }
 
