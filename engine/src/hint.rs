@@ -65,8 +65,7 @@ pub(crate) fn build(bytes: &[u8]) -> Option<Vec<u8>> {
     let kind = format::decode_segment_header(bytes.get(..SEGMENT_HEADER_LEN as usize)?).ok()?;
     let mut hint = Hint::new(kind);
     let scan = scan_segment(bytes, |offset, record| hint.observe(offset, record));
-    (scan.sealed && scan.corrupt.is_empty() && scan.torn_tail.is_none())
-        .then(|| hint.encode_for(bytes))
+    scan.whole_and_sealed().then(|| hint.encode_for(bytes))
 }
 
 impl<'a> Hint<'a> {

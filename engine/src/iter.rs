@@ -108,9 +108,10 @@ impl Iter {
         for &(i, location) in run {
             let from = (location.offset - start) as usize;
             let bytes = &buf[from..from + location.len as usize];
-            values[i] = Some(match check_record(&keys[i], location, bytes) {
-                Ok((_, value)) if read => Ok(Some(bytes[value].to_vec())),
-                _ => self.store.get(&keys[i]),
+            let checked = read.then(|| check_record(&keys[i], location, bytes).ok());
+            values[i] = Some(match checked.flatten() {
+                Some((_, value)) => Ok(Some(bytes[value].to_vec())),
+                None => self.store.get(&keys[i]),
             });
         }
     }

@@ -224,7 +224,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
                 .map_err(|e| Error::io(format!("cut unused space off segment {id}"), e))?;
             segment_len = offset;
         }
-        if scan.sealed && scan.corrupt.is_empty() && scan.torn_tail.is_none() {
+        if scan.whole_and_sealed() {
             // Next time, this segment need not be read: leave a hint. Only a
             // cache, so a failure to write one changes nothing.
             let _ = storage.write_hint(id, &summary.encode_for(&bytes[..segment_len as usize]));

@@ -23,6 +23,13 @@ pub(crate) struct SegmentScan {
     pub unused_from: Option<u64>,
 }
 
+impl SegmentScan {
+    /// Sealed and without damage: a segment that can have a hint file.
+    pub(crate) fn whole_and_sealed(&self) -> bool {
+        self.sealed && self.corrupt.is_empty() && self.torn_tail.is_none()
+    }
+}
+
 /// Walks the records of a whole segment (`bytes` includes the 16-byte header,
 /// which the caller has checked), calling `on_record(offset, record)` for each
 /// valid one in order.

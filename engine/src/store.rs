@@ -975,7 +975,7 @@ impl Inner {
             && let Err(e) = self.storage.write_hint(id, &hint)
             && e.kind() != std::io::ErrorKind::Unsupported
         {
-            tracing::debug!(segment = %id, error = %e, "could not write a hint file");
+            debug!(segment = %id, error = %e, "could not write a hint file");
         }
     }
 

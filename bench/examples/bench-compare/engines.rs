@@ -215,6 +215,19 @@ impl Redb {
         txn.commit()?;
         Ok(())
     }
+
+    fn read<R>(
+        &self,
+        f: impl FnOnce(&redb::ReadOnlyTable<&[u8], &[u8]>) -> Result<R>,
+    ) -> Result<R> {
+        use redb::ReadableDatabase;
+        let db = self
+            .db
+            .read()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
+        let txn = db.begin_read()?;
+        f(&txn.open_table(TABLE)?)
+    }
 }
 
 impl Store for Redb {
@@ -233,33 +246,21 @@ impl Store for Redb {
         })
     }
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        use redb::ReadableDatabase;
-        let db = self
-            .db
-            .read()
-            .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
-        let txn = db.begin_read()?;
-        let table = txn.open_table(TABLE)?;
-        Ok(table.get(key)?.map(|v| v.value().to_vec()))
+        self.read(|table| Ok(table.get(key)?.map(|v| v.value().to_vec())))
     }
     fn scan_prefix(&self, prefix: &[u8]) -> Result<usize> {
-        use redb::ReadableDatabase;
-        let db = self
-            .db
-            .read()
-            .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
-        let txn = db.begin_read()?;
-        let table = txn.open_table(TABLE)?;
-        let mut n = 0;
-        for entry in table.range(prefix..)? {
-            let (k, v) = entry?;
-            if !k.value().starts_with(prefix) {
-                break;
+        self.read(|table| {
+            let mut n = 0;
+            for entry in table.range(prefix..)? {
+                let (k, v) = entry?;
+                if !k.value().starts_with(prefix) {
+                    break;
+                }
+                std::hint::black_box(v.value());
+                n += 1;
             }
-            std::hint::black_box(v.value());
-            n += 1;
-        }
-        Ok(n)
+            Ok(n)
+        })
     }
     fn compact(&self) -> Result<bool> {
         // `compact` needs the database to itself: no transaction may run
