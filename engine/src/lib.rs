@@ -66,12 +66,14 @@
 mod batch;
 pub mod compaction;
 mod error;
+mod filter;
 pub mod format;
 #[cfg(feature = "test-support")]
 pub mod fuzzing;
 mod hint;
 mod index;
 mod iter;
+mod key_map;
 pub mod layout;
 mod options;
 mod recovery;

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::format::{self, HeaderError, SEGMENT_HEADER_LEN, SegmentKind};
 use crate::hint::{self, Hint};
 use crate::index::{IndexKey, Location, SegmentInfo, State};
+use crate::key_map::KeyMap;
 use crate::report::{CorruptRange, RecoveryReport, TruncatedTail};
 use crate::scan::scan_segment;
 use crate::storage::{SegmentId, Storage};
@@ -113,6 +114,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         highest_id: ids.last().copied().unwrap_or(SegmentId(0)),
     };
 
+    let mut bytes = Vec::new();
     for &id in ids.iter().rev() {
         if gathered.obsolete.contains(&id) {
             info!(segment = %id, "removing a segment left over from a committed compaction");
@@ -131,7 +133,11 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             segment: id,
             detail: format!("{len} bytes is too large for this platform"),
         })?;
-        let mut bytes = vec![0u8; len_usize];
+        // One buffer for every segment: a fresh one each time would cost a
+        // page fault per page of every segment, and most segments are the
+        // same size.
+        bytes.clear();
+        bytes.resize(len_usize, 0);
         storage
             .read_at(id, 0, &mut bytes)
             .map_err(|e| Error::io(format!("read segment {id}"), e))?;
@@ -261,8 +267,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         }
     }
     // Sorted and unique: the map is built in one pass, not key by key.
-    state.index = live.into_iter().collect();
-    state.rebuild_filter();
+    state.index = KeyMap::from_sorted(live);
     // Segments were read newest first; report in the order a reader expects.
     report.removed_segments.sort_unstable();
     report.corrupt.sort_by_key(|r| (r.segment, r.offset));

@@ -192,18 +192,24 @@ struct Durability {
 }
 
 impl Durability {
-    /// Records that everything up to `seq` is durable and wakes the writers
-    /// that were waiting for it.
-    fn advance(&mut self, seq: u64, synced: &AtomicU64) {
+    /// Records that everything up to `seq` is durable and returns the
+    /// writers that were waiting for it, for the caller to wake once it has
+    /// let go of the lock: each wake-up is a system call, and writers that
+    /// arrive meanwhile need the lock to go to sleep.
+    #[must_use]
+    fn advance(&mut self, seq: u64, synced: &AtomicU64) -> Vec<std::thread::Thread> {
         let done = synced.load(Ordering::Acquire).max(seq);
         synced.store(done, Ordering::Release);
+        let mut covered = Vec::new();
         self.waiters.retain(|(seq, thread)| {
-            let covered = *seq <= done;
-            if covered {
-                thread.unpark();
+            if *seq <= done {
+                covered.push(thread.clone());
+                false
+            } else {
+                true
             }
-            !covered
         });
+        covered
     }
 
     /// Wakes every waiting writer to look again: one of them takes over
@@ -922,8 +928,10 @@ impl Inner {
         {
             // Everything written so far is in this segment or an older, already
             // sealed one: all of it is durable now.
-            self.lock_durability()
+            let covered = self
+                .lock_durability()
                 .advance(self.appended.load(Ordering::Acquire), &self.synced);
+            covered.iter().for_each(std::thread::Thread::unpark);
         }
         // Give back the space the segment did not fill. Not synced, and a
         // failure changes nothing: recovery knows zeros after a seal for
@@ -1049,7 +1057,8 @@ impl Inner {
                 self.poison();
                 return Err(Error::io(format!("sync segment {segment}"), e));
             }
-            self.lock_durability().advance(target, &self.synced);
+            let covered = self.lock_durability().advance(target, &self.synced);
+            covered.iter().for_each(std::thread::Thread::unpark);
         }
         Ok(())
     }
