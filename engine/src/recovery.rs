@@ -114,7 +114,6 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         highest_id: ids.last().copied().unwrap_or(SegmentId(0)),
     };
 
-    let mut bytes = Vec::new();
     for &id in ids.iter().rev() {
         if gathered.obsolete.contains(&id) {
             info!(segment = %id, "removing a segment left over from a committed compaction");
@@ -133,11 +132,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             segment: id,
             detail: format!("{len} bytes is too large for this platform"),
         })?;
-        // One buffer for every segment: a fresh one each time would cost a
-        // page fault per page of every segment, and most segments are the
-        // same size.
-        bytes.clear();
-        bytes.resize(len_usize, 0);
+        let mut bytes = vec![0u8; len_usize];
         storage
             .read_at(id, 0, &mut bytes)
             .map_err(|e| Error::io(format!("read segment {id}"), e))?;
