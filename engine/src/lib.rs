@@ -42,6 +42,8 @@
 //! | `scan` | walking a segment's records: what is valid, corrupt, torn |
 //! | `recovery` | `open`: repair, finish an interrupted compaction, rebuild the index |
 //! | `index` | key → [`Location`], and live bytes per segment |
+//! | `key_map` | the index's ordered map, as runs of neighbouring keys |
+//! | `filter` | the Bloom filter each run keeps over its keys |
 //! | [`compaction`] | the pure [`CompactionPlan`] and the packing both plan and execution use |
 //! | `store` | [`KvStore`]: writes, reads, group commit, rotation, compaction |
 //! | [`layout`] | the store as data for drawing: segments, records and their states |
