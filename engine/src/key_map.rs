@@ -19,9 +19,9 @@
 //!
 //! Single inserts go into the run their key falls in; a run that grows past
 //! [`MAX_RUN`] keys splits in two, so random inserts keep runs of a few
-//! thousand keys. A run that loses its last key goes; runs are not merged
-//! otherwise (a store that deleted most of its keys keeps small runs until
-//! it is opened again, when the index is built anew).
+//! thousand keys. A run that deletes leave with fewer than [`MIN_KEPT`]
+//! keys joins a neighbour when the two fit in a built run, and one that
+//! loses its last key goes.
 
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
@@ -45,6 +45,11 @@ const BUILT_RUN: usize = MAX_RUN / 2;
 /// Sorted appends shorter than this go in key by key: a run of their own
 /// would be too small, and merging them into the last run would move more
 /// entries than it saves.
+/// A run that deletes leave with fewer keys than this is merged into a
+/// neighbour, so that a store which deleted most of its keys does not keep
+/// a great many small runs.
+const MIN_KEPT: usize = MAX_RUN / 16;
+
 #[cfg(not(test))]
 const MIN_BULK: usize = 64;
 #[cfg(test)]
@@ -200,8 +205,33 @@ impl KeyMap {
         if run.keys.is_empty() {
             self.firsts.remove(i);
             self.runs.remove(i);
+        } else if run.len() < MIN_KEPT {
+            self.merge_with_a_neighbour(i);
         }
         Some(old)
+    }
+
+    /// Merges run `i`, grown small from deletes, into the run before or
+    /// after it, if the two fit in a built run's size. (Never more than a
+    /// built run: the merged run has room for inserts before it splits, so
+    /// deletes and inserts around the limits cannot make it merge and
+    /// split in turn.)
+    fn merge_with_a_neighbour(&mut self, i: usize) {
+        let fits = |a: usize, b: usize| self.runs[a].len() + self.runs[b].len() <= BUILT_RUN;
+        let upper = if i > 0 && fits(i - 1, i) {
+            i
+        } else if i + 1 < self.runs.len() && fits(i, i + 1) {
+            i + 1
+        } else {
+            return;
+        };
+        // The lower run takes the upper one's keys; its first key still
+        // routes them, and the run after the upper one is unchanged.
+        let mut absorbed = self.runs.remove(upper);
+        self.firsts.remove(upper);
+        let lower = &mut self.runs[upper - 1];
+        lower.keys.append(&mut absorbed.keys);
+        lower.rebuild_filter();
     }
 
     /// Adds `entries`, whose keys must increase strictly and all be greater
@@ -313,7 +343,10 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Op {
         Insert(u16, u64),
+        /// Removes a key that may or may not be there.
         Remove(u16),
+        /// Removes one of the keys there, so runs shrink and merge.
+        RemovePresent(prop::sample::Index),
         /// Appends this many keys past the last one, `step` apart.
         Append {
             count: usize,
@@ -333,7 +366,8 @@ mod tests {
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             4 => (0u16..2000, any::<u64>()).prop_map(|(k, v)| Op::Insert(k, v)),
-            2 => (0u16..2000).prop_map(Op::Remove),
+            1 => (0u16..2000).prop_map(Op::Remove),
+            4 => any::<prop::sample::Index>().prop_map(Op::RemovePresent),
             1 => (0usize..3 * BUILT_RUN, 1u16..4).prop_map(|(count, step)| Op::Append { count, step }),
         ]
     }
@@ -355,6 +389,13 @@ mod tests {
                     }
                     Op::Remove(k) => {
                         let k = key(u32::from(k));
+                        prop_assert_eq!(map.remove(&k), model.remove(&k));
+                    }
+                    Op::RemovePresent(index) => {
+                        if model.is_empty() {
+                            continue;
+                        }
+                        let k = model.keys().nth(index.index(model.len())).cloned().unwrap_or_default();
                         prop_assert_eq!(map.remove(&k), model.remove(&k));
                     }
                     Op::Append { count, step } => {
@@ -434,6 +475,31 @@ mod tests {
             2,
             "a run as large as the append stays apart"
         );
+    }
+
+    #[test]
+    fn a_run_that_deletes_leave_small_joins_a_neighbour() {
+        let mut map = KeyMap::from_sorted(
+            (0..3 * BUILT_RUN as u32)
+                .map(|i| (IndexKey::from(&key(i)[..]), at(0)))
+                .collect(),
+        );
+        assert_eq!(map.runs.len(), 3);
+        // Empty the first run to half, then the middle one down to a few
+        // keys: it joins the first (the third is too full to take it).
+        for i in 0..BUILT_RUN as u32 / 2 {
+            assert!(map.remove(&key(i)).is_some());
+        }
+        assert_eq!(map.runs.len(), 3, "half a run is not small");
+        let middle = BUILT_RUN as u32..2 * BUILT_RUN as u32;
+        for i in middle.clone().skip(MIN_KEPT - 1) {
+            assert!(map.remove(&key(i)).is_some());
+        }
+        map.check();
+        assert_eq!(map.runs.len(), 2, "the middle run joined the first");
+        for i in middle.take(MIN_KEPT - 1) {
+            assert_eq!(map.get(&key(i)), Some(&at(0)), "{i}");
+        }
     }
 
     #[test]
