@@ -121,7 +121,7 @@ mod tests {
     }
 
     #[test]
-    fn a_small_filter_still_has_a_whole_block() {
+    fn a_filter_for_one_key_has_room_for_64() {
         let filter = KeyFilter::of(std::iter::once(&b"only"[..]), 1);
         assert!(filter.may_contain(b"only"));
         assert_eq!(filter.bits.len() * 64, 1024);

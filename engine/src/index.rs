@@ -93,7 +93,7 @@ impl PartialEq for IndexKey {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             // Compared whole, padding included, without a call to `memcmp`:
-            // reopening a store compares a million neighbours this way.
+            // recovery's dedup compares every key with its neighbour.
             (
                 IndexKey::Inline { len, bytes },
                 IndexKey::Inline {
@@ -136,10 +136,10 @@ impl Ord for IndexKey {
 /// settles it without looking at the rest. (In one tree of a million keys,
 /// where cache misses dominate, this, `memcmp` and whole-key integers
 /// measured alike; comparisons weigh more where the keys are in cache, as
-/// in recovery's sort of every key.) The zero padding keeps
-/// the bytes' order: where the shorter key has ended, a padding zero is at
-/// most the other key's byte, and if all the rest is equal the caller
-/// orders by length.
+/// in recovery's sort of every key.) The zero padding keeps the bytes'
+/// order: where the shorter key has ended, a padding zero is at most the
+/// other key's byte, and if all the rest is equal the caller orders by
+/// length.
 #[inline]
 fn cmp_inline(a: &[u8; INLINE_KEY], b: &[u8; INLINE_KEY]) -> std::cmp::Ordering {
     // The last word overlaps the second: by then the first 16 bytes are

@@ -191,7 +191,8 @@ impl KeyMap {
         };
         let upper = run.keys.split_off(&middle);
         run.rebuild_filter();
-        let upper = Run::new(upper, 2 * run.len());
+        let upper_len = upper.len();
+        let upper = Run::new(upper, 2 * upper_len);
         self.firsts.insert(i + 1, middle);
         self.runs.insert(i + 1, upper);
     }
@@ -354,6 +355,11 @@ mod tests {
         },
     }
 
+    /// Keys `keys`, each pointing at offset 0, ready for `append_sorted`.
+    fn entries(keys: impl Iterator<Item = u32>) -> Vec<(IndexKey, Location)> {
+        keys.map(|k| (IndexKey::from(&key(k)[..]), at(0))).collect()
+    }
+
     fn key(k: u32) -> Vec<u8> {
         // Some keys longer than the inline limit, so both kinds are routed.
         if k.is_multiple_of(7) {
@@ -460,15 +466,10 @@ mod tests {
             map.insert(&key(k), at(0));
         }
         let batch = MIN_BULK as u32;
-        map.append_sorted(
-            (3..3 + batch)
-                .map(|k| (IndexKey::from(&key(k)[..]), at(0)))
-                .collect(),
-        );
+        map.append_sorted(entries(3..3 + batch));
         map.check();
         assert_eq!(map.runs.len(), 1, "the small run took the append");
-        let more = (3 + batch..3 + 2 * batch).map(|k| (IndexKey::from(&key(k)[..]), at(0)));
-        map.append_sorted(more.collect());
+        map.append_sorted(entries(3 + batch..3 + 2 * batch));
         map.check();
         assert_eq!(
             map.runs.len(),
@@ -479,11 +480,7 @@ mod tests {
 
     #[test]
     fn a_run_that_deletes_leave_small_joins_a_neighbour() {
-        let mut map = KeyMap::from_sorted(
-            (0..3 * BUILT_RUN as u32)
-                .map(|i| (IndexKey::from(&key(i)[..]), at(0)))
-                .collect(),
-        );
+        let mut map = KeyMap::from_sorted(entries(0..3 * BUILT_RUN as u32));
         assert_eq!(map.runs.len(), 3);
         // Empty the first run to half, then the middle one down to a few
         // keys: it joins the first (the third is too full to take it).
@@ -504,11 +501,7 @@ mod tests {
 
     #[test]
     fn removing_every_key_of_a_run_drops_it() {
-        let mut map = KeyMap::from_sorted(
-            (0..2 * BUILT_RUN as u32)
-                .map(|i| (IndexKey::from(&key(i)[..]), at(0)))
-                .collect(),
-        );
+        let mut map = KeyMap::from_sorted(entries(0..2 * BUILT_RUN as u32));
         assert_eq!(map.runs.len(), 2);
         for i in 0..BUILT_RUN as u32 {
             assert!(map.remove(&key(i)).is_some());
