@@ -172,7 +172,7 @@ pub fn human_bytes(bytes: u64) -> String {
 /// characters is shown as is (unless `quote`), anything else escaped and
 /// quoted Rust-style (`"a\tb"`, `"\xff"`), and long text is cut to `max`
 /// characters with `…`.
-pub(crate) fn display_bytes(bytes: &[u8], max: usize, quote: bool) -> String {
+pub fn display_bytes(bytes: &[u8], max: usize, quote: bool) -> String {
     let shown = match std::str::from_utf8(bytes) {
         Ok(text) if !quote && !text.is_empty() && !text.chars().any(char::is_control) => {
             text.to_owned()
@@ -214,8 +214,9 @@ pub(crate) fn display_key(bytes: &[u8]) -> String {
     }
 }
 
-/// `1 segment`, `2 segments`.
-pub(crate) fn count(n: impl Into<u64>, noun: &str) -> String {
+/// `1 segment`, `2 segments`: a count with its noun, plural when it is not
+/// one. Shared with the playground.
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
     let n = n.into();
     if n == 1 {
         format!("1 {noun}")

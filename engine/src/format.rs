@@ -32,6 +32,15 @@ pub enum SegmentKind {
 }
 
 impl SegmentKind {
+    /// The word for this kind, as every front shows it (and as it is
+    /// serialized): `log` or `compacted`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SegmentKind::Log => "log",
+            SegmentKind::Compacted => "compacted",
+        }
+    }
+
     fn to_byte(self) -> u8 {
         match self {
             SegmentKind::Log => 1,
@@ -117,6 +126,17 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    /// The word for this kind, as every front shows it: `put`, `tombstone`,
+    /// `seal` or `commit` (serialized as `compaction_commit`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordKind::Put => "put",
+            RecordKind::Tombstone => "tombstone",
+            RecordKind::Seal => "seal",
+            RecordKind::CompactionCommit => "commit",
+        }
+    }
+
     fn to_byte(self) -> u8 {
         match self {
             RecordKind::Put => 1,
@@ -216,7 +236,7 @@ pub fn encode_batch_record(
 }
 
 /// The payload of a compaction commit record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommitPayload {
     /// The store's next seq when the compaction committed.
     pub next_seq: u64,

@@ -1,11 +1,16 @@
 //! The store drawn as data: every segment, every record in it and the state
 //! of each (live, overwritten, tombstone). The CLI's `inspect`, the server's
 //! `/segments` and the playground all render this one model.
+//!
+//! This module is the one owner of two decisions the fronts must agree on:
+//! which state a record is in ([`RecordState::of`]) and the word for each
+//! state ([`RecordState::name`]). Seal and commit payloads arrive decoded
+//! ([`RecordLayout::meta`]), so no front parses record bytes of its own.
 
 use serde::Serialize;
 
 use crate::compaction::CompactionPlan;
-use crate::format::{RecordKind, RecordRef, SegmentKind};
+use crate::format::{CommitPayload, RecordKind, RecordRef, SegmentKind};
 use crate::report::CorruptRange;
 use crate::storage::SegmentId;
 
@@ -56,6 +61,45 @@ pub enum RecordState {
     Meta,
 }
 
+impl RecordState {
+    /// The state of a record of `kind`; `indexed` says whether the index
+    /// points at this very record (segment and offset). A put the index
+    /// does not point at was replaced by a newer write or a delete.
+    pub fn of(kind: RecordKind, indexed: bool) -> Self {
+        match kind {
+            RecordKind::Put if indexed => RecordState::Live,
+            RecordKind::Put => RecordState::Overwritten,
+            RecordKind::Tombstone => RecordState::Tombstone,
+            RecordKind::Seal | RecordKind::CompactionCommit => RecordState::Meta,
+        }
+    }
+
+    /// The word for this state, as every front shows it and as it is
+    /// serialized: `live`, `overwritten`, `tombstone` or `meta`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordState::Live => "live",
+            RecordState::Overwritten => "overwritten",
+            RecordState::Tombstone => "tombstone",
+            RecordState::Meta => "meta",
+        }
+    }
+}
+
+/// What a bookkeeping record says, decoded from its whole value (a
+/// [`RecordLayout::value_preview`] may be cut short).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetaPayload {
+    /// A seal: the store's next seq when the segment was sealed.
+    Seal {
+        /// The next seq then.
+        next_seq: u64,
+    },
+    /// A compaction commit: the inputs it made obsolete.
+    Commit(CommitPayload),
+}
+
 /// One record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -78,10 +122,22 @@ pub struct RecordLayout {
     pub crc: u32,
     /// Live, overwritten, tombstone or meta.
     pub state: RecordState,
+    /// For a seal or commit record, its decoded payload (`None` for puts and
+    /// tombstones, and for a payload that does not decode).
+    pub meta: Option<MetaPayload>,
 }
 
 impl RecordLayout {
-    pub(crate) fn new(offset: u64, record: &RecordRef<'_>) -> Self {
+    /// The layout of `record`, found at `offset`; `indexed` as for
+    /// [`RecordState::of`].
+    pub(crate) fn new(offset: u64, record: &RecordRef<'_>, indexed: bool) -> Self {
+        let meta = match record.kind {
+            RecordKind::Seal => record
+                .seal_next_seq()
+                .map(|next_seq| MetaPayload::Seal { next_seq }),
+            RecordKind::CompactionCommit => record.commit().map(MetaPayload::Commit),
+            RecordKind::Put | RecordKind::Tombstone => None,
+        };
         RecordLayout {
             offset,
             len: record.len as u64,
@@ -91,11 +147,8 @@ impl RecordLayout {
             value_len: record.value.len() as u64,
             value_preview: record.value[..record.value.len().min(VALUE_PREVIEW_LEN)].to_vec(),
             crc: record.crc,
-            state: match record.kind {
-                RecordKind::Tombstone => RecordState::Tombstone,
-                RecordKind::Seal | RecordKind::CompactionCommit => RecordState::Meta,
-                RecordKind::Put => RecordState::Overwritten,
-            },
+            state: RecordState::of(record.kind, indexed),
+            meta,
         }
     }
 }

@@ -88,12 +88,12 @@ pub use batch::WriteBatch;
 pub use compaction::CompactionPlan;
 pub use error::{Error, Result};
 pub use format::{
-    BatchPart, FORMAT_VERSION, MAGIC, MAX_KEY_LEN, RECORD_HEADER_LEN, RecordKind,
+    BatchPart, CommitPayload, FORMAT_VERSION, MAGIC, MAX_KEY_LEN, RECORD_HEADER_LEN, RecordKind,
     SEGMENT_HEADER_LEN, SegmentKind,
 };
 pub use index::Location;
 pub use iter::Iter;
-pub use layout::{Layout, RecordLayout, RecordState, SegmentLayout};
+pub use layout::{Layout, MetaPayload, RecordLayout, RecordState, SegmentLayout};
 pub use options::{
     DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE_LIMIT, MAX_VALUE_SIZE_LIMIT,
     MIN_SEGMENT_SIZE, Options, SyncPolicy,

@@ -29,7 +29,7 @@ use crate::format::{
 use crate::hint;
 use crate::index::{Location, SegmentInfo, State};
 use crate::iter::Iter;
-use crate::layout::{Layout, RecordLayout, RecordState, SegmentLayout};
+use crate::layout::{Layout, RecordLayout, SegmentLayout};
 use crate::options::{Options, SyncPolicy};
 use crate::recovery::{self, Recovered};
 use crate::report::{CompactionReport, CorruptRange, RecoveryReport, Stats, VerifyReport};
@@ -714,24 +714,16 @@ impl KvStore {
             };
             let kind = format::decode_segment_header(&bytes[..bytes.len().min(16)]).ok();
             let mut records = Vec::new();
-            let scan = scan_segment(&bytes, |offset, record| {
-                records.push(RecordLayout::new(offset, record));
-            });
-            {
+            let scan = {
                 let state = self.inner.read_state();
-                for record in &mut records {
-                    record.state = match record.kind {
-                        RecordKind::Put => match state.index.get(record.key.as_slice()) {
-                            Some(loc) if loc.segment == id && loc.offset == record.offset => {
-                                RecordState::Live
-                            }
-                            _ => RecordState::Overwritten,
-                        },
-                        RecordKind::Tombstone => RecordState::Tombstone,
-                        RecordKind::Seal | RecordKind::CompactionCommit => RecordState::Meta,
-                    };
-                }
-            }
+                scan_segment(&bytes, |offset, record| {
+                    let indexed = record.kind == RecordKind::Put
+                        && state.index.get(record.key).is_some_and(|location| {
+                            location.segment == id && location.offset == offset
+                        });
+                    records.push(RecordLayout::new(offset, record, indexed));
+                })
+            };
             segments.push(SegmentLayout {
                 id,
                 kind: kind.unwrap_or(SegmentKind::Log),
