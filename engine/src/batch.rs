@@ -31,8 +31,8 @@ pub(crate) enum BatchOp<'a> {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct WriteBatch {
     /// Every key and value, back to back: one growing buffer for the whole
-    /// batch rather than two allocations per change, which showed up in
-    /// profiles of bulk loads.
+    /// batch rather than two allocations per change, so a batch of any size
+    /// allocates only as its buffer grows.
     bytes: Vec<u8>,
     entries: Vec<Entry>,
 }

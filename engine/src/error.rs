@@ -8,7 +8,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::storage::SegmentId;
+use crate::segment_id::SegmentId;
 
 /// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

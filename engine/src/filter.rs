@@ -5,8 +5,8 @@
 //! Why one per run rather than one for the whole index: a bulk load appends
 //! runs of keys, and each new run's filter is small and freshly built, so
 //! setting its bits stays in the CPU cache. A single filter sized for every
-//! key took one cache miss per key loaded — measured as the largest single
-//! cost of a bulk load once the runs had made the tree cheap. A lookup pays
+//! key would take one cache miss per key loaded, its bit array being larger
+//! than the cache. A lookup pays
 //! the same one probe either way: it finds the key's run first in any case.
 
 /// A Bloom filter over the keys ever inserted since it was last built.

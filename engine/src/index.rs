@@ -7,26 +7,14 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use serde::Serialize;
-
-use crate::compaction::LayoutSnapshot;
 use crate::format::SegmentKind;
+use crate::key::IndexKey;
 use crate::key_map::KeyMap;
+use crate::location::Location;
 use crate::report::CorruptRange;
 use crate::storage::SegmentId;
-
-/// Where a key's latest record lives. Kept small — there is one per key in
-/// memory — so the record's sequence number stays on disk, in the record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Location {
-    /// Byte offset of the record in its segment.
-    pub offset: u64,
-    /// The segment.
-    pub segment: SegmentId,
-    /// The record's length, header included.
-    pub len: u32,
-}
 
 /// What the store knows about one segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,142 +31,21 @@ pub(crate) struct SegmentInfo {
     pub sealed: bool,
 }
 
-/// Keys up to this many bytes live inside the index entry itself.
-pub(crate) const INLINE_KEY: usize = 22;
-
-/// A key as the index stores it. Short keys (the common case) are kept inline
-/// in the map's nodes: a lookup compares keys without following a pointer to
-/// a separate allocation for every comparison — which profiling showed was
-/// most of the cost of a `get` — and a short key costs no allocation at all.
-#[derive(Clone)]
-pub(crate) enum IndexKey {
-    Inline { len: u8, bytes: [u8; INLINE_KEY] },
-    Heap(Box<[u8]>),
-}
-
-impl From<&[u8]> for IndexKey {
-    fn from(key: &[u8]) -> Self {
-        if key.len() <= INLINE_KEY {
-            let mut bytes = [0u8; INLINE_KEY];
-            bytes[..key.len()].copy_from_slice(key);
-            IndexKey::Inline {
-                len: key.len() as u8,
-                bytes,
-            }
-        } else {
-            IndexKey::Heap(key.into())
-        }
-    }
-}
-
-impl std::ops::Deref for IndexKey {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            IndexKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            IndexKey::Heap(bytes) => bytes,
-        }
-    }
-}
-
-impl std::borrow::Borrow<[u8]> for IndexKey {
-    fn borrow(&self) -> &[u8] {
-        self
-    }
-}
-
-// Order, equality and hashing are those of the bytes, as `Borrow` requires.
-impl PartialEq for IndexKey {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            // Compared whole, padding included, without a call to `memcmp`:
-            // recovery's dedup compares every key with its neighbour.
-            (
-                IndexKey::Inline { len, bytes },
-                IndexKey::Inline {
-                    len: other_len,
-                    bytes: other_bytes,
-                },
-            ) => len == other_len && bytes == other_bytes,
-            _ => **self == **other,
-        }
-    }
-}
-
-impl Eq for IndexKey {}
-
-impl PartialOrd for IndexKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for IndexKey {
-    #[inline]
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        match (self, other) {
-            (
-                IndexKey::Inline { len, bytes },
-                IndexKey::Inline {
-                    len: other_len,
-                    bytes: other_bytes,
-                },
-            ) => cmp_inline(bytes, other_bytes).then(len.cmp(other_len)),
-            _ => (**self).cmp(&**other),
-        }
-    }
-}
-
-/// Orders two inline keys' padded bytes, a big-endian word at a time, with
-/// no call to `memcmp`: the map compares keys dozens of times per insert and
-/// per lookup, and a word that differs — usually the first or second —
-/// settles it without looking at the rest. (In one tree of a million keys,
-/// where cache misses dominate, this, `memcmp` and whole-key integers
-/// measured alike; comparisons weigh more where the keys are in cache, as
-/// in recovery's sort of every key.) The zero padding keeps the bytes'
-/// order: where the shorter key has ended, a padding zero is at most the
-/// other key's byte, and if all the rest is equal the caller orders by
-/// length.
-#[inline]
-fn cmp_inline(a: &[u8; INLINE_KEY], b: &[u8; INLINE_KEY]) -> std::cmp::Ordering {
-    // The last word overlaps the second: by then the first 16 bytes are
-    // equal, so it compares the remaining six.
-    for at in [0, 8, INLINE_KEY - 8] {
-        let (x, y) = (be_word(a, at), be_word(b, at));
-        if x != y {
-            return x.cmp(&y);
-        }
-    }
-    std::cmp::Ordering::Equal
-}
-
-#[inline]
-fn be_word(bytes: &[u8; INLINE_KEY], at: usize) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_be_bytes(word)
-}
-
-impl std::fmt::Debug for IndexKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", &**self)
-    }
-}
-
-/// Index plus per-segment accounting, kept consistent with each other.
+/// Every live key's location plus per-segment accounting, kept consistent
+/// with each other: a segment's `live_bytes` is the sum of the lengths of
+/// the records `keys` points at in it.
 #[derive(Debug, Default)]
-pub(crate) struct State {
-    pub index: KeyMap,
+pub(crate) struct Index {
+    pub keys: KeyMap,
     pub segments: BTreeMap<SegmentId, SegmentInfo>,
     pub corrupt: Vec<CorruptRange>,
 }
 
-impl State {
+impl Index {
     /// Points `key` at `location`; returns the location it replaces.
     pub(crate) fn insert(&mut self, key: &[u8], location: Location) -> Option<Location> {
         self.add_live(location.segment, u64::from(location.len));
-        let previous = self.index.insert(key, location);
+        let previous = self.keys.insert(key, location);
         if let Some(old) = previous {
             self.sub_live(old.segment, u64::from(old.len));
         }
@@ -215,7 +82,7 @@ impl State {
             let bytes = same_segment.iter().map(|(_, l)| u64::from(l.len)).sum();
             self.add_live(same_segment[0].1.segment, bytes);
         }
-        self.index.append_sorted(entries);
+        self.keys.append_sorted(entries);
     }
 
     /// Whether `changes` are all puts whose keys increase strictly from
@@ -224,7 +91,7 @@ impl State {
         &self,
         changes: impl Iterator<Item = (&'k [u8], Option<Location>)>,
     ) -> bool {
-        let mut previous = self.index.last_key();
+        let mut previous = self.keys.last_key();
         for (key, location) in changes {
             if location.is_none() || previous.is_some_and(|previous| previous >= key) {
                 return false;
@@ -236,7 +103,7 @@ impl State {
 
     /// Where `key`'s record is, if it has one.
     pub(crate) fn get(&self, key: &[u8]) -> Option<Location> {
-        self.index.get(key).copied()
+        self.keys.get(key).copied()
     }
 
     /// Where each of `keys` — in increasing order — has its record, as
@@ -249,10 +116,7 @@ impl State {
         let Some(first) = keys.first() else {
             return Vec::new();
         };
-        let mut walk = self
-            .index
-            .range_from(Bound::Included(&first[..]))
-            .peekable();
+        let mut walk = self.keys.range_from(Bound::Included(&first[..])).peekable();
         let mut budget = 4 * keys.len();
         let mut found = Vec::with_capacity(keys.len());
         for key in keys {
@@ -280,33 +144,9 @@ impl State {
         self.get(key).is_some()
     }
 
-    /// The layout facts a compaction plan needs, for the segments `include`
-    /// accepts and the live keys in them.
-    pub(crate) fn snapshot(
-        &self,
-        active: Option<SegmentId>,
-        include: impl Fn(SegmentId) -> bool,
-    ) -> LayoutSnapshot {
-        LayoutSnapshot {
-            segments: self
-                .segments
-                .iter()
-                .filter(|(id, _)| include(**id))
-                .map(|(id, info)| (*id, info.len))
-                .collect(),
-            active,
-            live: self
-                .index
-                .iter()
-                .filter(|(_, loc)| include(loc.segment))
-                .map(|(key, loc)| (key.to_vec(), *loc))
-                .collect(),
-        }
-    }
-
     /// Forgets `key`; returns where it was.
     pub(crate) fn remove(&mut self, key: &[u8]) -> Option<Location> {
-        let old = self.index.remove(key)?;
+        let old = self.keys.remove(key)?;
         self.sub_live(old.segment, u64::from(old.len));
         Some(old)
     }
@@ -314,7 +154,7 @@ impl State {
     /// Moves `key` from `from` to `to`, but only if the index still points at
     /// `from`: a write that raced with compaction must win over the copy.
     pub(crate) fn repoint(&mut self, key: &[u8], from: Location, to: Location) -> bool {
-        match self.index.get_mut(key) {
+        match self.keys.get_mut(key) {
             Some(slot) if *slot == from => {
                 *slot = to;
                 self.sub_live(from.segment, u64::from(from.len));
@@ -359,7 +199,7 @@ impl State {
             Some(after) if after >= prefix => Bound::Excluded(after),
             _ => Bound::Included(prefix),
         };
-        self.index
+        self.keys
             .range_from(start)
             .map(|(key, _)| key)
             .take_while(|key| key.starts_with(prefix))
@@ -369,46 +209,21 @@ impl State {
     }
 }
 
+/// The shared index, locked for reading. Every change to an [`Index`] is
+/// one method call that leaves it coherent, so a panic elsewhere while the
+/// lock was held does not make it unusable.
+pub(crate) fn read(lock: &RwLock<Index>) -> RwLockReadGuard<'_, Index> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The shared index, locked for writing (see [`read`]).
+pub(crate) fn write(lock: &RwLock<Index>) -> RwLockWriteGuard<'_, Index> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    /// Short keys over a tiny alphabet with zeros in it, so that prefixes,
-    /// trailing zeros and equal keys come up often; some longer than inline.
-    fn key() -> impl Strategy<Value = Vec<u8>> {
-        prop::collection::vec(prop::sample::select(vec![0u8, 1, 0x7f, 0x80, 0xff]), 0..=26)
-    }
-
-    proptest! {
-        #[test]
-        fn index_keys_order_like_their_bytes(a in key(), b in key()) {
-            let (ka, kb) = (IndexKey::from(&a[..]), IndexKey::from(&b[..]));
-            prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
-            prop_assert_eq!(ka == kb, a == b);
-        }
-
-        /// Keys that share their first 16 bytes, so the order is decided
-        /// in the last, overlapping word or by length.
-        #[test]
-        fn index_keys_order_like_their_bytes_past_the_first_words(a in key(), b in key()) {
-            let (a, b) = ([&[7u8; 16][..], &a].concat(), [&[7u8; 16][..], &b].concat());
-            let (ka, kb) = (IndexKey::from(&a[..]), IndexKey::from(&b[..]));
-            prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
-            prop_assert_eq!(ka == kb, a == b);
-        }
-    }
-
-    #[test]
-    fn a_key_with_trailing_zeros_follows_its_prefix() {
-        let keys: [&[u8]; 4] = [b"a", b"a\0", b"a\0\0", b"a\x01"];
-        for pair in keys.windows(2) {
-            assert!(
-                IndexKey::from(pair[0]) < IndexKey::from(pair[1]),
-                "{pair:?}"
-            );
-        }
-    }
 
     fn loc(segment: u32, offset: u64, len: u32, _seq: u64) -> Location {
         Location {
@@ -418,8 +233,8 @@ mod tests {
         }
     }
 
-    fn state_with_segments(ids: &[u32]) -> State {
-        let mut state = State::default();
+    fn state_with_segments(ids: &[u32]) -> Index {
+        let mut state = Index::default();
         for id in ids {
             state.segments.insert(
                 SegmentId(*id),
@@ -433,25 +248,6 @@ mod tests {
             );
         }
         state
-    }
-
-    #[test]
-    fn keys_order_like_their_bytes_inline_or_not() {
-        let long = vec![b'z'; INLINE_KEY + 1];
-        let keys: Vec<&[u8]> = vec![b"", b"a", b"ab", &long, b"\xff", &[0u8; INLINE_KEY]];
-        for a in &keys {
-            for b in &keys {
-                let (ka, kb) = (IndexKey::from(*a), IndexKey::from(*b));
-                assert_eq!(ka.cmp(&kb), a.cmp(b), "{a:?} vs {b:?}");
-                assert_eq!(&*ka, *a);
-            }
-        }
-        assert!(matches!(IndexKey::from(&long[..]), IndexKey::Heap(_)));
-        assert!(matches!(
-            IndexKey::from(&b"short"[..]),
-            IndexKey::Inline { .. }
-        ));
-        assert_eq!(std::mem::size_of::<IndexKey>(), 24);
     }
 
     #[test]
@@ -475,7 +271,7 @@ mod tests {
         assert!(state.repoint(b"k", loc(1, 16, 30, 1), loc(3, 16, 30, 1)));
         state.insert(b"k", loc(2, 16, 31, 5));
         assert!(!state.repoint(b"k", loc(3, 16, 30, 1), loc(1, 16, 30, 1)));
-        assert_eq!(state.index.get(b"k"), Some(&loc(2, 16, 31, 5)));
+        assert_eq!(state.keys.get(b"k"), Some(&loc(2, 16, 31, 5)));
         assert!(!state.repoint(b"missing", loc(1, 0, 1, 1), loc(2, 0, 1, 1)));
     }
 

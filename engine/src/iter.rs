@@ -1,5 +1,6 @@
-//! `Iter`: ordered scans, from [`KvStore::iter`] and
-//! [`KvStore::scan_prefix`].
+//! `Iter`: ordered scans, from [`KvStore::iter`](crate::KvStore::iter) and
+//! [`KvStore::scan_prefix`](crate::KvStore::scan_prefix). It works on the
+//! read path (`store::read`), not on the handle.
 //!
 //! The keys are taken from the index when the iterator is made; the values
 //! are read as it advances, a chunk of keys at a time. Records that lie
@@ -12,10 +13,12 @@
 //! retries a moved record and reports a real error.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use crate::error::Result;
-use crate::index::Location;
-use crate::store::{KvStore, check_record};
+use crate::location::Location;
+use crate::store::read::check_record;
+use crate::store::shared::Shared;
 
 /// The most keys whose values are read ahead at once.
 const CHUNK_KEYS: usize = 64;
@@ -28,14 +31,15 @@ const CHUNK_BYTES: u64 = 1 << 20;
 /// over than to skip with a second call.
 const MAX_GAP: u64 = 4096;
 
-/// Iterator over `(key, value)` pairs in key order, from [`KvStore::iter`]
-/// and [`KvStore::scan_prefix`].
+/// Iterator over `(key, value)` pairs in key order, from
+/// [`KvStore::iter`](crate::KvStore::iter) and
+/// [`KvStore::scan_prefix`](crate::KvStore::scan_prefix).
 ///
 /// The set of keys is fixed when the iterator is made. Values are read as it
 /// advances, up to 64 keys ahead: a key deleted before its chunk is read is
 /// skipped, and an overwritten one yields the value it had then.
 pub struct Iter {
-    store: KvStore,
+    store: Arc<Shared>,
     keys: Vec<Vec<u8>>,
     /// The first key whose value has not been read yet.
     next_key: usize,
@@ -44,7 +48,7 @@ pub struct Iter {
 }
 
 impl Iter {
-    pub(crate) fn new(store: KvStore, keys: Vec<Vec<u8>>) -> Iter {
+    pub(crate) fn new(store: Arc<Shared>, keys: Vec<Vec<u8>>) -> Iter {
         Iter {
             store,
             keys,
@@ -56,7 +60,7 @@ impl Iter {
     /// Reads the values of the next chunk of keys into `ready`.
     fn read_ahead(&mut self) {
         let end = (self.next_key + CHUNK_KEYS).min(self.keys.len());
-        let mut locations = self.store.locate(&self.keys[self.next_key..end]);
+        let mut locations = self.store.reader().locate(&self.keys[self.next_key..end]);
         let mut bytes = 0;
         let taken = locations
             .iter()
@@ -104,14 +108,22 @@ impl Iter {
         let (first, last) = (run[0].1, run[run.len() - 1].1);
         let start = first.offset;
         let mut buf = vec![0u8; (last.offset + u64::from(last.len) - start) as usize];
-        let read = self.store.read_raw(first.segment, start, &mut buf).is_ok();
+        let read = self
+            .store
+            .reader()
+            .read_raw(first.segment, start, &mut buf)
+            .is_ok();
         for &(i, location) in run {
             let from = (location.offset - start) as usize;
             let bytes = &buf[from..from + location.len as usize];
             let checked = read.then(|| check_record(&keys[i], location, bytes).ok());
             values[i] = Some(match checked.flatten() {
                 Some((_, value)) => Ok(Some(bytes[value].to_vec())),
-                None => self.store.get(&keys[i]),
+                None => self
+                    .store
+                    .reader()
+                    .get_versioned(&keys[i])
+                    .map(|found| found.map(|v| v.value)),
             });
         }
     }

@@ -12,10 +12,9 @@
 //! that is smaller. A lookup first finds its run by a binary search over the
 //! runs' first keys — a small array that stays in the CPU cache — then asks
 //! the run's own Bloom filter (see `filter`), and only then descends a tree
-//! a few levels deep instead of one twice as deep. In a standalone test of the two shapes
-//! over 1,000,000 keys in batches of 1,000, inserting took about a fifth
-//! of the time and a lookup about a tenth less; what it did for the whole
-//! engine is in docs/BENCHMARKS.md.
+//! a few levels deep instead of one twice as deep. So a bulk load costs one
+//! pass per batch rather than one descent per key (the figures are in
+//! docs/BENCHMARKS.md).
 //!
 //! Single inserts go into the run their key falls in; a run that grows past
 //! [`MAX_RUN`] keys splits in two, so random inserts keep runs of a few
@@ -29,7 +28,8 @@ use std::collections::btree_map::Entry;
 use std::ops::Bound;
 
 use crate::filter::KeyFilter;
-use crate::index::{INLINE_KEY, IndexKey, Location};
+use crate::key::{INLINE_KEY, IndexKey};
+use crate::location::Location;
 
 /// A run splits in two when it grows past this many keys. (Unit tests use
 /// small runs, so that a few hundred operations split and merge many.)

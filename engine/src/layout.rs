@@ -168,20 +168,3 @@ impl SegmentLayout {
         self.kind == SegmentKind::Compacted
     }
 }
-
-#[cfg(test)]
-pub(crate) mod tests_support {
-    use crate::format::RecordKind;
-    use crate::scan::scan_segment;
-
-    /// Offset of the first record of `kind` in a segment's bytes.
-    pub(crate) fn offset_of_kind(bytes: &[u8], kind: RecordKind) -> Option<u64> {
-        let mut found = None;
-        scan_segment(bytes, |offset, record| {
-            if record.kind == kind && found.is_none() {
-                found = Some(offset);
-            }
-        });
-        found
-    }
-}

@@ -35,17 +35,21 @@
 //!
 //! ## Where things live
 //!
+//! In reading order: each module uses only those above it (a test in
+//! `xtask` keeps every crate's imports free of cycles).
+//!
 //! | module | what |
 //! |---|---|
-//! | [`storage`] | the [`Storage`] trait (where segment bytes live) with [`FileStorage`] and [`MemStorage`] |
-//! | `format` | segment headers and records, byte by byte (`docs/FORMAT.md`) |
-//! | `scan` | walking a segment's records: what is valid, corrupt, torn |
+//! | `segment_id`, [`storage`] | [`SegmentId`]; the [`Storage`] trait (where segment bytes live) with [`FileStorage`] and [`MemStorage`] |
+//! | `error`, `options`, `report` | [`Error`]; [`Options`] and [`SyncPolicy`]; what calls report ([`Stats`], [`CompactionReport`], …) |
+//! | [`format`](mod@format) | segment headers and records, byte by byte (`docs/FORMAT.md`) |
+//! | `scan`, `hint` | walking a segment's records (valid, corrupt, torn); hint files that summarise a sealed segment |
+//! | `key`, `location` | `IndexKey` and its order; [`Location`], where a record lives |
+//! | `filter`, `key_map`, `index` | the index: runs of neighbouring keys, each with a Bloom filter, plus per-segment accounting |
 //! | `recovery` | `open`: repair, finish an interrupted compaction, rebuild the index |
-//! | `index` | key → [`Location`], and live bytes per segment |
-//! | `key_map` | the index's ordered map, as runs of neighbouring keys |
-//! | `filter` | the Bloom filter each run keeps over its keys |
-//! | [`compaction`] | the pure [`CompactionPlan`] and the packing both plan and execution use |
-//! | `store` | [`KvStore`]: writes, reads, group commit, rotation, compaction |
+//! | `store` | [`KvStore`]: the handle, and below it the write path, the read path, group commit, background threads |
+//! | `iter` | [`Iter`]: ordered scans over the read path |
+//! | [`compaction`] | the pure [`CompactionPlan`], the pure index change that publishes one, and the mechanism |
 //! | [`layout`] | the store as data for drawing: segments, records and their states |
 //!
 //! ## Guarantees
@@ -75,12 +79,15 @@ pub mod fuzzing;
 mod hint;
 mod index;
 mod iter;
+mod key;
 mod key_map;
 pub mod layout;
+mod location;
 mod options;
 mod recovery;
 mod report;
 mod scan;
+mod segment_id;
 pub mod storage;
 mod store;
 
@@ -91,9 +98,9 @@ pub use format::{
     BatchPart, CommitPayload, FORMAT_VERSION, MAGIC, MAX_KEY_LEN, RECORD_HEADER_LEN, RecordKind,
     SEGMENT_HEADER_LEN, SegmentKind,
 };
-pub use index::Location;
 pub use iter::Iter;
 pub use layout::{Layout, MetaPayload, RecordLayout, RecordState, SegmentLayout};
+pub use location::Location;
 pub use options::{
     DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE_LIMIT, MAX_VALUE_SIZE_LIMIT,
     MIN_SEGMENT_SIZE, Options, SyncPolicy,

@@ -16,15 +16,17 @@ use tracing::{debug, info, warn};
 use crate::error::{Error, Result};
 use crate::format::{self, HeaderError, SEGMENT_HEADER_LEN, SegmentKind};
 use crate::hint::{self, Hint};
-use crate::index::{IndexKey, Location, SegmentInfo, State};
+use crate::index::{Index, SegmentInfo};
+use crate::key::IndexKey;
 use crate::key_map::KeyMap;
+use crate::location::Location;
 use crate::report::{CorruptRange, RecoveryReport, TruncatedTail};
 use crate::scan::scan_segment;
 use crate::storage::{SegmentId, Storage};
 
 /// Everything `open` needs to start serving.
 pub(crate) struct Recovered {
-    pub state: State,
+    pub index: Index,
     pub next_seq: u64,
     /// The unsealed log segment to keep appending to, if any.
     pub active: Option<SegmentId>,
@@ -105,7 +107,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
     ids.sort_unstable();
 
     let mut report = RecoveryReport::default();
-    let mut state = State::default();
+    let mut index = Index::default();
     let mut gathered = Gathered {
         candidates: Candidates::default(),
         obsolete: BTreeSet::new(),
@@ -147,7 +149,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             report.segments += 1;
             report.hinted_segments += 1;
             report.records += hint.records;
-            state.segments.insert(
+            index.segments.insert(
                 id,
                 SegmentInfo {
                     kind: hint.kind,
@@ -199,7 +201,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
                 len,
             };
             report.corrupt.push(range);
-            state.corrupt.push(range);
+            index.corrupt.push(range);
         }
         let mut segment_len = len;
         if let Some(offset) = scan.torn_tail {
@@ -231,7 +233,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             let _ = storage.write_hint(id, &summary.encode_for(&bytes[..segment_len as usize]));
         }
         debug_assert!(segment_len >= SEGMENT_HEADER_LEN);
-        state.segments.insert(
+        index.segments.insert(
             id,
             SegmentInfo {
                 kind,
@@ -257,19 +259,19 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         .filter_map(|(key, _, location)| location.map(|location| (key, location)))
         .collect();
     for (_, location) in &live {
-        if let Some(info) = state.segments.get_mut(&location.segment) {
+        if let Some(info) = index.segments.get_mut(&location.segment) {
             info.live_bytes += u64::from(location.len);
         }
     }
     // Sorted and unique: the map is built in one pass, not key by key.
-    state.index = KeyMap::from_sorted(live);
+    index.keys = KeyMap::from_sorted(live);
     // Segments were read newest first; report in the order a reader expects.
     report.removed_segments.sort_unstable();
     report.corrupt.sort_by_key(|r| (r.segment, r.offset));
     report.truncated.sort_by_key(|t| t.segment);
-    state.corrupt.sort_by_key(|r| (r.segment, r.offset));
+    index.corrupt.sort_by_key(|r| (r.segment, r.offset));
 
-    let active = state
+    let active = index
         .segments
         .iter()
         .rev()
@@ -277,7 +279,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         .map(|(id, _)| *id);
 
     Ok(Recovered {
-        state,
+        index,
         next_seq: next_seq_floor.max(max_seq + 1),
         active,
         next_segment: highest_id.next(),

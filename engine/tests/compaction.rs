@@ -8,7 +8,7 @@ mod common;
 
 use anyhow::Result;
 use common::{key, segment_bytes_on_disk, segment_files, value};
-use mini_kvstore::{KvStore, Options, SyncPolicy};
+use mini_kvstore::{KvStore, MemStorage, Options, SyncPolicy};
 
 const KEYS: usize = 100;
 const ROUNDS: usize = 200;
@@ -194,5 +194,57 @@ fn compaction_drops_files_of_fully_dead_segments() -> Result<()> {
         "{files_before} segment files before compaction, {files_after} after"
     );
     assert_eq!(store.stats().segments, files_after);
+    Ok(())
+}
+
+fn small_in_memory() -> Options {
+    Options::default()
+        .max_segment_size(256)
+        .sync_policy(SyncPolicy::Never)
+}
+
+#[test]
+fn writes_during_compaction_win_over_the_copies() -> Result<()> {
+    let storage = MemStorage::new();
+    let store = KvStore::open_with(storage.clone(), small_in_memory())?;
+    for i in 0..200 {
+        store.set(format!("k{}", i % 20), format!("v{i}"))?;
+    }
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || -> mini_kvstore::Result<()> {
+            for i in 0..500 {
+                store.set(format!("k{}", i % 20), format!("late{i}"))?;
+                if i % 7 == 0 {
+                    store.delete(format!("k{}", (i + 3) % 20))?;
+                }
+            }
+            Ok(())
+        })
+    };
+    for _ in 0..5 {
+        store.compact()?;
+    }
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("writer panicked"))??;
+    let expected: Vec<(Vec<u8>, Vec<u8>)> = store.iter().collect::<mini_kvstore::Result<_>>()?;
+    store.compact()?;
+    drop(store);
+    let store = KvStore::open_with(storage, small_in_memory())?;
+    let reopened: Vec<(Vec<u8>, Vec<u8>)> = store.iter().collect::<mini_kvstore::Result<_>>()?;
+    assert_eq!(expected, reopened);
+    assert!(reopened.iter().all(|(_, v)| v.starts_with(b"late")));
+    Ok(())
+}
+
+#[test]
+fn an_empty_store_compacts_to_one_output_and_the_active_segment() -> Result<()> {
+    let store = KvStore::open_with(MemStorage::new(), small_in_memory())?;
+    let report = store.compact()?;
+    assert_eq!(report.records_copied, 0);
+    assert_eq!(report.outputs.len(), 1);
+    let again = store.compact()?;
+    assert_eq!(again.segments_after, 2, "one output and the active segment");
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! The results: one table in the terminal, and in a full run the section of
-//! `docs/BENCHMARKS.md` between the `bench-compare` markers (the rest of the
-//! file is left alone) plus SVG bar charts drawn with plotters.
+//! `docs/BENCHMARKS.md` between the `bench-compare` markers plus SVG bar
+//! charts drawn with plotters. Only that section is rewritten: the rest of
+//! the file (the machine, the targets against this run, what limits them)
+//! is written by hand, and earlier runs belong in `CHANGELOG.md`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

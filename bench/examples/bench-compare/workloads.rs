@@ -9,7 +9,8 @@ use anyhow::Result;
 
 use crate::engines::Store;
 
-/// Sizes of one run: the full run of the issue, or the quick one CI uses.
+/// Sizes of one run: the full one, whose figures `docs/BENCHMARKS.md`
+/// reports, or the quick one CI uses, whose figures mean nothing.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Scale {
     pub keys: u64,

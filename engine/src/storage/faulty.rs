@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{MemStorage, SegmentId, Storage};
+use super::contract::Storage;
+use super::mem::MemStorage;
+use crate::segment_id::SegmentId;
 
 /// The kinds of [`Storage`] call, for targeting a fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -15,8 +15,8 @@
 //! appends (a sparse extension: no bytes are written). A file that grows on
 //! every append makes every `fdatasync` commit its new size to the file
 //! system's journal as well; within preallocated space the size stays put,
-//! so a sync flushes data only — on this project's test machine, about 1.4×
-//! as many synced appends a second. The appended length is tracked apart
+//! so a sync flushes data only (what that is worth: docs/BENCHMARKS.md).
+//! The appended length is tracked apart
 //! from the file's size, and the spare space is given back on `truncate` and
 //! when the file is closed. A `LOCK` file, held with an exclusive
 //! advisory lock for as long as the storage lives, fences the directory
@@ -29,8 +29,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::{SegmentId, Storage, not_found};
+use super::contract::{Storage, not_found};
 use crate::error::{Error, Result};
+use crate::segment_id::SegmentId;
 
 /// Name of the lock file inside a data directory.
 pub(crate) const LOCK_FILE_NAME: &str = "LOCK";

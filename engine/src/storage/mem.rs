@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{SegmentId, Storage, not_found, read_from_bytes};
+use super::contract::{Storage, not_found, read_from_bytes};
+use crate::segment_id::SegmentId;
 
 /// In-memory [`Storage`]. `Clone` shares the segments.
 #[derive(Debug, Clone, Default)]

@@ -1,43 +1,73 @@
-//! Compaction: what to rewrite (a pure plan) and how (execution).
+//! The plan of a compaction: which segments it rewrites, which records
+//! survive, and the bytes before and after — a pure function of a
+//! [`LayoutSnapshot`], with no I/O, so the CLI's `inspect`, the server's
+//! `/segments` and the playground can show a plan before anything runs, and
+//! tests can check it directly.
 //!
-//! The plan is a function of a snapshot of the layout — which segments exist
-//! and where every live key's record is — with no I/O, so the CLI's
-//! `inspect`, the server's `/segments` and the playground can show a plan
-//! before anything runs, and tests can check it directly.
-//!
-//! Execution keeps every step crash-safe:
-//! 1. seal the active segment and start a new one, so inputs are immutable
-//!    and writes go on during the rewrite;
-//! 2. copy each surviving record, CRC-checked, into new *compacted*
-//!    segments, keeping its sequence number;
-//! 3. sync them, then append a *compaction commit* record naming the inputs
-//!    and sync again — from here on the inputs are obsolete, and recovery
-//!    finishes their removal if a crash interrupts it;
-//! 4. repoint index entries that still point at the copied record (a write
-//!    that raced with the copy wins), then remove the inputs.
-//!
-//! Tombstones are dropped, which is only safe because every segment older
-//! than the new active one is an input: no older value for the key survives
-//! anywhere. A crash between removals cannot bring a key back either, since
-//! recovery skips every input named by a durable commit.
+//! [`OutputPacker`] decides where each survivor lands in the outputs; the
+//! plan and the execution both use it, so the plan's numbers are the ones
+//! execution produces.
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
 use crate::format::{RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
-use crate::index::Location;
+use crate::index::Index;
+use crate::location::Location;
 use crate::storage::SegmentId;
 
 /// The layout facts a plan needs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LayoutSnapshot {
-    /// Every segment and its length in bytes.
-    pub segments: Vec<(SegmentId, u64)>,
+    /// The segments to plan over, in id order.
+    pub segments: Vec<SegmentSize>,
     /// The segment new writes go to (sealed by compaction before it starts).
     pub active: Option<SegmentId>,
-    /// Every live key and where its record is.
-    pub live: Vec<(Vec<u8>, Location)>,
+    /// Every live key in those segments and where its record is.
+    pub live: Vec<Survivor>,
+}
+
+/// A segment and its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentSize {
+    /// The segment.
+    pub id: SegmentId,
+    /// Its length in bytes, header included.
+    pub len: u64,
+}
+
+impl LayoutSnapshot {
+    /// The facts of `index` for the segments `include` accepts and the live
+    /// keys in them; `active` is the segment new writes go to, if it is to
+    /// be counted as sealed by the compaction.
+    pub(crate) fn of(
+        index: &Index,
+        active: Option<SegmentId>,
+        include: impl Fn(SegmentId) -> bool,
+    ) -> Self {
+        LayoutSnapshot {
+            segments: index
+                .segments
+                .iter()
+                .filter(|(id, _)| include(**id))
+                .map(|(id, info)| SegmentSize {
+                    id: *id,
+                    len: info.len,
+                })
+                .collect(),
+            active,
+            live: index
+                .keys
+                .iter()
+                .filter(|(_, at)| include(at.segment))
+                .map(|(key, at)| Survivor {
+                    key: key.to_vec(),
+                    from: *at,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One record compaction keeps.
@@ -85,17 +115,14 @@ pub(crate) fn commit_len(inputs: usize) -> u64 {
 /// Plans a full compaction of `snapshot` into segments of at most
 /// `max_segment_size` bytes (a record larger than that gets its own).
 pub fn plan(snapshot: &LayoutSnapshot, max_segment_size: u64) -> CompactionPlan {
-    let inputs: Vec<SegmentId> = snapshot.segments.iter().map(|(id, _)| *id).collect();
+    let inputs: Vec<SegmentId> = snapshot.segments.iter().map(|s| s.id).collect();
     let input_set: BTreeSet<SegmentId> = inputs.iter().copied().collect();
-    let bytes_before = snapshot.segments.iter().map(|(_, len)| len).sum();
+    let bytes_before = snapshot.segments.iter().map(|s| s.len).sum();
     let mut survivors: Vec<Survivor> = snapshot
         .live
         .iter()
-        .filter(|(_, loc)| input_set.contains(&loc.segment))
-        .map(|(key, loc)| Survivor {
-            key: key.clone(),
-            from: *loc,
-        })
+        .filter(|live| input_set.contains(&live.from.segment))
+        .cloned()
         .collect();
     survivors.sort_by_key(|s| (s.from.segment, s.from.offset));
 
@@ -188,15 +215,29 @@ mod tests {
         }
     }
 
+    fn size(id: u32, len: u64) -> SegmentSize {
+        SegmentSize {
+            id: SegmentId(id),
+            len,
+        }
+    }
+
+    fn live(key: &[u8], from: Location) -> Survivor {
+        Survivor {
+            key: key.to_vec(),
+            from,
+        }
+    }
+
     #[test]
     fn plan_keeps_live_records_in_read_order() {
         let snapshot = LayoutSnapshot {
-            segments: vec![(SegmentId(1), 1000), (SegmentId(2), 500)],
+            segments: vec![size(1, 1000), size(2, 500)],
             active: Some(SegmentId(2)),
             live: vec![
-                (b"b".to_vec(), loc(2, 16, 30)),
-                (b"a".to_vec(), loc(1, 100, 30)),
-                (b"c".to_vec(), loc(1, 16, 40)),
+                live(b"b", loc(2, 16, 30)),
+                live(b"a", loc(1, 100, 30)),
+                live(b"c", loc(1, 16, 40)),
             ],
         };
         let plan = plan(&snapshot, 1 << 20);

@@ -1,0 +1,176 @@
+//! Publishing a finished compaction to the index: a pure function of the
+//! index, what the compaction read and what it wrote.
+//!
+//! The outputs join the index as sealed compacted segments; each survivor is
+//! repointed to its copy only if the index still points where the copy was
+//! read from (a write that raced with the copy wins); the inputs, and any
+//! corrupt ranges recorded in them, leave. Nothing here touches storage, so
+//! the rule is tested on its own.
+
+use crate::format::SegmentKind;
+use crate::index::{Index, SegmentInfo};
+use crate::location::Location;
+use crate::storage::SegmentId;
+
+use super::plan::Survivor;
+
+/// One output segment of a compaction, sealed and synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CompactedOutput {
+    pub(crate) id: SegmentId,
+    /// Bytes in it, header and seal included.
+    pub(crate) len: u64,
+    /// Of those, the bookkeeping: header, seal and (in the last output) the
+    /// commit record.
+    pub(crate) meta_bytes: u64,
+}
+
+/// What a compaction wrote: where each survivor went, in the plan's order,
+/// and the outputs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Copied {
+    pub(crate) to: Vec<Location>,
+    pub(crate) outputs: Vec<CompactedOutput>,
+}
+
+/// Applies a committed compaction of `inputs`, whose `survivors` were copied
+/// as `copied` says, to `index`. Returns how many survivors were repointed
+/// (the rest had been overwritten or deleted meanwhile).
+pub(crate) fn publish(
+    index: &mut Index,
+    inputs: &[SegmentId],
+    survivors: &[Survivor],
+    copied: &Copied,
+) -> usize {
+    debug_assert_eq!(survivors.len(), copied.to.len());
+    for output in &copied.outputs {
+        index.segments.insert(
+            output.id,
+            SegmentInfo {
+                kind: SegmentKind::Compacted,
+                len: output.len,
+                live_bytes: 0,
+                meta_bytes: output.meta_bytes,
+                sealed: true,
+            },
+        );
+    }
+    let mut repointed = 0;
+    for (survivor, to) in survivors.iter().zip(&copied.to) {
+        if index.repoint(&survivor.key, survivor.from, *to) {
+            repointed += 1;
+        }
+    }
+    for id in inputs {
+        index.segments.remove(id);
+    }
+    index
+        .corrupt
+        .retain(|range| !inputs.contains(&range.segment));
+    repointed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::CorruptRange;
+
+    fn at(segment: u32, offset: u64, len: u32) -> Location {
+        Location {
+            offset,
+            segment: SegmentId(segment),
+            len,
+        }
+    }
+
+    fn segment(len: u64) -> SegmentInfo {
+        SegmentInfo {
+            kind: SegmentKind::Log,
+            len,
+            live_bytes: 0,
+            meta_bytes: 16,
+            sealed: true,
+        }
+    }
+
+    /// Segments 1 and 2 are inputs, 3 is active; `a` and `b` live in the
+    /// inputs, `c` in the active segment.
+    fn index() -> Index {
+        let mut index = Index::default();
+        for id in [1, 2, 3] {
+            index.segments.insert(SegmentId(id), segment(1000));
+        }
+        index.insert(b"a", at(1, 16, 30));
+        index.insert(b"b", at(2, 16, 40));
+        index.insert(b"c", at(3, 16, 50));
+        index.corrupt.push(CorruptRange {
+            segment: SegmentId(2),
+            offset: 500,
+            len: 10,
+        });
+        index
+    }
+
+    fn survivor(key: &[u8], from: Location) -> Survivor {
+        Survivor {
+            key: key.to_vec(),
+            from,
+        }
+    }
+
+    #[test]
+    fn outputs_replace_inputs_and_survivors_move_to_their_copies() {
+        let mut index = index();
+        let survivors = [survivor(b"a", at(1, 16, 30)), survivor(b"b", at(2, 16, 40))];
+        let copied = Copied {
+            to: vec![at(4, 16, 30), at(4, 46, 40)],
+            outputs: vec![CompactedOutput {
+                id: SegmentId(4),
+                len: 150,
+                meta_bytes: 80,
+            }],
+        };
+        let inputs = [SegmentId(1), SegmentId(2)];
+        assert_eq!(publish(&mut index, &inputs, &survivors, &copied), 2);
+
+        let ids: Vec<SegmentId> = index.segments.keys().copied().collect();
+        assert_eq!(ids, vec![SegmentId(3), SegmentId(4)]);
+        let output = index.segments[&SegmentId(4)];
+        assert_eq!(
+            (output.kind, output.len, output.sealed),
+            (SegmentKind::Compacted, 150, true)
+        );
+        assert_eq!(output.live_bytes, 70, "both copies are live");
+        assert_eq!(index.get(b"a"), Some(at(4, 16, 30)));
+        assert_eq!(index.get(b"b"), Some(at(4, 46, 40)));
+        assert_eq!(index.get(b"c"), Some(at(3, 16, 50)), "untouched");
+        assert!(
+            index.corrupt.is_empty(),
+            "the input's corrupt range left with it"
+        );
+    }
+
+    #[test]
+    fn a_write_that_raced_with_the_copy_wins() {
+        let mut index = index();
+        // `a` was overwritten into the active segment after the copy read it.
+        index.insert(b"a", at(3, 66, 31));
+        let survivors = [survivor(b"a", at(1, 16, 30)), survivor(b"b", at(2, 16, 40))];
+        let copied = Copied {
+            to: vec![at(4, 16, 30), at(4, 46, 40)],
+            outputs: vec![CompactedOutput {
+                id: SegmentId(4),
+                len: 150,
+                meta_bytes: 80,
+            }],
+        };
+        let inputs = [SegmentId(1), SegmentId(2)];
+        assert_eq!(publish(&mut index, &inputs, &survivors, &copied), 1);
+        assert_eq!(index.get(b"a"), Some(at(3, 66, 31)));
+        assert_eq!(
+            index.segments[&SegmentId(4)].live_bytes,
+            40,
+            "only b's copy is live"
+        );
+    }
+}

@@ -1,0 +1,135 @@
+//! The store's background threads (native builds): the hint writer and,
+//! under [`SyncPolicy::EveryMillis`], the periodic sync.
+//!
+//! Both hold only a weak reference to the store between pieces of work, so
+//! they never keep it open. [`Background`] is shared by every handle; when
+//! the last handle goes it stops and joins them, so that closing the store —
+//! and releasing its directory lock — happens right there, never later on
+//! one of these threads.
+
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+#[cfg(not(target_arch = "wasm32"))]
+use std::{
+    sync::Weak,
+    sync::mpsc::{Receiver, RecvTimeoutError},
+    time::Duration,
+};
+
+#[cfg(not(target_arch = "wasm32"))]
+use tracing::warn;
+
+#[cfg(not(target_arch = "wasm32"))]
+use crate::options::SyncPolicy;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::storage::SegmentId;
+
+use super::shared::Shared;
+
+/// The running background threads and how to stop them.
+pub(crate) struct Background {
+    shared: Arc<Shared>,
+    /// Dropping it wakes the sync thread, which then ends.
+    stop: Mutex<Option<Sender<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Background {
+    /// Starts the threads `shared`'s options ask for (none on wasm).
+    pub(crate) fn start(shared: &Arc<Shared>) -> Background {
+        let background = Background {
+            shared: Arc::clone(shared),
+            stop: Mutex::new(None),
+            threads: Mutex::new(Vec::new()),
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let mut threads = Vec::new();
+            if shared.options.get_background_hints() {
+                threads.extend(hint_writer(shared));
+            }
+            if let SyncPolicy::EveryMillis(period) = shared.options.get_sync_policy() {
+                let (stop, stopped) = std::sync::mpsc::channel();
+                threads.extend(periodic_sync(Arc::downgrade(shared), stopped, period));
+                *lock(&background.stop) = Some(stop);
+            }
+            *lock(&background.threads) = threads;
+        }
+        background
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        // Closing the hint queue ends the hint writer's loop; dropping the
+        // stop sender ends the sync thread's wait.
+        self.shared.hints.close();
+        lock(&self.stop).take();
+        let threads = std::mem::take(&mut *lock(&self.threads));
+        for thread in threads {
+            // A thread that panicked has nothing left to clean up.
+            let _ = thread.join();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Starts the thread that writes hint files for segments sealed by rotation,
+/// off the writers' path. It ends when the queue is closed.
+#[cfg(not(target_arch = "wasm32"))]
+fn hint_writer(shared: &Arc<Shared>) -> Option<JoinHandle<()>> {
+    let (sender, receiver) = std::sync::mpsc::channel::<SegmentId>();
+    let store = Arc::downgrade(shared);
+    let spawned = std::thread::Builder::new()
+        .name("kvstore-hints".into())
+        .spawn(move || {
+            for id in receiver {
+                let Some(shared) = store.upgrade() else { break };
+                shared.write_hint_for(id);
+            }
+        });
+    match spawned {
+        Ok(thread) => {
+            shared.hints.open(sender);
+            Some(thread)
+        }
+        Err(e) => {
+            warn!(error = %e, "could not start the hint writer; hints come from compaction and reopening");
+            None
+        }
+    }
+}
+
+/// Syncs every `period` ms until `stopped` is closed.
+#[cfg(not(target_arch = "wasm32"))]
+fn periodic_sync(
+    store: Weak<Shared>,
+    stopped: Receiver<()>,
+    period: u64,
+) -> Option<JoinHandle<()>> {
+    let spawned = std::thread::Builder::new()
+        .name("kvstore-sync".into())
+        .spawn(move || {
+            let period = Duration::from_millis(period);
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(period) {
+                let Some(shared) = store.upgrade() else { break };
+                if shared.commit.is_poisoned() {
+                    break;
+                }
+                if let Err(e) = shared.sync_all(false) {
+                    warn!(error = %e, "background sync failed; the store refuses further writes");
+                }
+            }
+        });
+    match spawned {
+        Ok(thread) => Some(thread),
+        Err(e) => {
+            warn!(error = %e, "could not start the background sync thread; writes are synced on sync() and close only");
+            None
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! [`KvStore`]: the public handle — opening a store and the calls people
+//! make on it. The work behind the calls lives in the modules below; this
+//! one decides which locks each call takes, in what order.
+//!
+//! Locks, always taken in this order when nested:
+//! - `compaction` — one compaction at a time;
+//! - `writer` — appends, sequence numbers, segment rotation; held while the
+//!   index is updated so the index changes in sequence order;
+//! - `index` (read/write) — the index and segment accounting; readers hold
+//!   it only to look up a location, never during I/O;
+//! - the group commit's own lock (see `durability`).
+//!
+//! | module | what |
+//! |---|---|
+//! | `shared` | [`Shared`](shared::Shared): the state all handles share |
+//! | `write` | the writer: appends, rotation, key and value checks, the seal encoder |
+//! | `read` | locating and checking records, for `get` and [`Iter`] |
+//! | `durability` | group commit and the poisoned state |
+//! | `hints` | the queue of sealed segments waiting for a hint file |
+//! | `background` | the hint writer and periodic sync threads |
+//! | `introspect` | `verify` and `layout`: the store read back as data |
+
+mod background;
+mod durability;
+mod hints;
+mod introspect;
+pub(crate) mod read;
+pub(crate) mod shared;
+pub(crate) mod write;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::batch::{BatchOp, WriteBatch};
+use crate::compaction::{self, CompactionPlan, LayoutSnapshot};
+use crate::error::Result;
+use crate::format::{RecordKind, SEGMENT_HEADER_LEN, SegmentKind};
+use crate::iter::Iter;
+use crate::options::Options;
+use crate::recovery::{self, Recovered};
+use crate::report::{CompactionReport, RecoveryReport, Stats};
+use crate::storage::Storage;
+
+use background::Background;
+use durability::GroupCommit;
+use hints::HintQueue;
+pub use read::Versioned;
+use shared::Shared;
+use write::{Change, Writer, check_key, check_value, create_segment, fresh_segment, preallocate};
+
+/// A handle to an open store. Cheap to clone; clones share the store.
+///
+/// Every method takes `&self` and the handle is `Send + Sync`, so threads can
+/// share one store. When the last clone is dropped, unsynced writes are synced
+/// and the directory lock is released.
+#[derive(Clone)]
+pub struct KvStore {
+    // Declared first so it is dropped first: the background threads are
+    // stopped and joined before the store itself can close.
+    _background: Arc<Background>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for KvStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KvStore")
+            .field("options", &self.shared.options)
+            .field("keys", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of [`KvStore::set_versioned`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetOutcome {
+    /// The write's sequence number: the value's version.
+    pub seq: u64,
+    /// Whether the key had a value before.
+    pub replaced: bool,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl KvStore {
+    /// Opens the store in directory `dir` (created if missing) with default
+    /// [`Options`].
+    pub fn open(dir: impl AsRef<std::path::Path>) -> Result<KvStore> {
+        Self::open_with_options(dir, Options::default())
+    }
+
+    /// Opens the store in directory `dir` with `options`.
+    pub fn open_with_options(
+        dir: impl AsRef<std::path::Path>,
+        options: Options,
+    ) -> Result<KvStore> {
+        options.validate()?;
+        let storage = crate::storage::FileStorage::open(dir)?;
+        Self::open_with(storage, options)
+    }
+}
+
+impl KvStore {
+    /// Opens a store over any [`Storage`]: recovers what is there (cutting
+    /// torn tails, skipping and reporting corrupt ranges, finishing an
+    /// interrupted compaction) and rebuilds the index.
+    pub fn open_with(storage: impl Storage, options: Options) -> Result<KvStore> {
+        options.validate()?;
+        let storage: Box<dyn Storage> = Box::new(storage);
+        let Recovered {
+            mut index,
+            next_seq,
+            active,
+            mut next_segment,
+            report,
+        } = recovery::recover(storage.as_ref())?;
+
+        let (active, active_len) = match active {
+            Some(id) => (id, index.segments[&id].len),
+            None => {
+                let id = next_segment;
+                next_segment = id.next();
+                create_segment(storage.as_ref(), id, SegmentKind::Log)?;
+                index.segments.insert(id, fresh_segment(SegmentKind::Log));
+                (id, SEGMENT_HEADER_LEN)
+            }
+        };
+        preallocate(storage.as_ref(), active, options.get_max_segment_size());
+
+        let shared = Arc::new(Shared {
+            storage,
+            options,
+            compaction: Mutex::new(()),
+            writer: Mutex::new(Writer::new(active, active_len, next_seq, next_segment)),
+            index: RwLock::new(index),
+            commit: GroupCommit::new(next_seq - 1, active),
+            recovery: report,
+            hints: HintQueue::default(),
+        });
+        Ok(KvStore {
+            _background: Arc::new(Background::start(&shared)),
+            shared,
+        })
+    }
+
+    /// Stores `value` under `key`, replacing any previous value.
+    pub fn set(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
+        self.set_versioned(key, value).map(|_| ())
+    }
+
+    /// Like [`set`](Self::set), and tells the new version and whether a value
+    /// was replaced.
+    pub fn set_versioned(
+        &self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+    ) -> Result<SetOutcome> {
+        let (key, value) = (key.as_ref(), value.as_ref());
+        check_key(key)?;
+        check_value(value, self.shared.options.get_max_value_size())?;
+        let (seq, replaced) = {
+            let log = self.shared.log();
+            let mut writer = self.shared.lock_writer();
+            let mut location = None; // set once the record is placed
+            let seq = writer.append(&log, &[Change::put(key, value)], |_, placed| {
+                location = Some(placed)
+            })?;
+            let mut index = writer.index_after_append(&log);
+            let replaced = location.is_some_and(|location| index.insert(key, location).is_some());
+            (seq, replaced)
+        };
+        self.shared.after_write(seq)?;
+        Ok(SetOutcome { seq, replaced })
+    }
+
+    /// The value stored under `key`, if any. Reads exactly one record and
+    /// checks its CRC: damaged bytes are an [`Error::Corruption`](crate::Error::Corruption),
+    /// never a wrong value.
+    pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        Ok(self.get_versioned(key)?.map(|v| v.value))
+    }
+
+    /// Like [`get`](Self::get), with the value's version (the sequence number
+    /// of the write that stored it).
+    pub fn get_versioned(&self, key: impl AsRef<[u8]>) -> Result<Option<Versioned>> {
+        self.shared.reader().get_versioned(key.as_ref())
+    }
+
+    /// Applies every change in `batch` together: readers see all of it at
+    /// once, and a crash leaves all of it or none of it. The batch is one
+    /// append and, under [`SyncPolicy::Always`](crate::SyncPolicy::Always), one fsync — the fast way to
+    /// load many keys. Nothing is written if any key or value breaks a limit.
+    pub fn apply(&self, batch: WriteBatch) -> Result<()> {
+        let max = self.shared.options.get_max_value_size();
+        for op in batch.ops() {
+            match op {
+                BatchOp::Set(key, value) => {
+                    check_key(key)?;
+                    check_value(value, max)?;
+                }
+                BatchOp::Delete(key) => check_key(key)?,
+            }
+        }
+        let last_seq = {
+            let log = self.shared.log();
+            let mut writer = self.shared.lock_writer();
+            // Under the writer lock no other write can change which deletes
+            // find their key: those that do not write nothing.
+            let changes: Vec<Change<'_>> = if !batch.has_deletes() {
+                batch.ops().map(BatchOp::change).collect()
+            } else {
+                let index = self.shared.read_index();
+                let mut present: HashMap<&[u8], bool> = HashMap::new();
+                batch
+                    .ops()
+                    .filter(|op| match *op {
+                        BatchOp::Set(key, _) => {
+                            present.insert(key, true);
+                            true
+                        }
+                        BatchOp::Delete(key) => {
+                            // A delete writes a tombstone only if the key
+                            // exists now or is set earlier in the batch.
+                            present
+                                .insert(key, false)
+                                .unwrap_or_else(|| index.contains(key))
+                        }
+                    })
+                    .map(BatchOp::change)
+                    .collect()
+            };
+            if changes.is_empty() {
+                return Ok(());
+            }
+            let mut locations = Vec::with_capacity(changes.len());
+            let last_seq = writer.append(&log, &changes, |_, location| locations.push(location))?;
+            let mut index = writer.index_after_append(&log);
+            index.apply_batch(changes.iter().zip(&locations).map(|(change, location)| {
+                let put = change.kind != RecordKind::Tombstone;
+                (change.key, put.then_some(*location))
+            }));
+            last_seq
+        };
+        self.shared.after_write(last_seq)
+    }
+
+    /// Deletes `key`. Returns whether it existed; when it did not, nothing is
+    /// written.
+    pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<bool> {
+        let key = key.as_ref();
+        check_key(key)?;
+        let seq = {
+            let log = self.shared.log();
+            let mut writer = self.shared.lock_writer();
+            // Under the writer lock no other write can change the answer.
+            if !self.shared.read_index().contains(key) {
+                return Ok(false);
+            }
+            let seq = writer.append(&log, &[Change::tombstone(key)], |_, _| {})?;
+            writer.index_after_append(&log).remove(key);
+            seq
+        };
+        self.shared.after_write(seq)?;
+        Ok(true)
+    }
+
+    /// Whether `key` has a value.
+    pub fn contains_key(&self, key: impl AsRef<[u8]>) -> bool {
+        self.shared.read_index().contains(key.as_ref())
+    }
+
+    /// Number of live keys.
+    pub fn len(&self) -> usize {
+        self.shared.read_index().keys.len()
+    }
+
+    /// True when the store holds no keys.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every key, in byte order.
+    pub fn keys(&self) -> Vec<Vec<u8>> {
+        self.keys_page(b"", None, usize::MAX)
+    }
+
+    /// Keys starting with `prefix`, in byte order.
+    pub fn keys_with_prefix(&self, prefix: impl AsRef<[u8]>) -> Vec<Vec<u8>> {
+        self.keys_page(prefix.as_ref(), None, usize::MAX)
+    }
+
+    /// One page of keys starting with `prefix`: at most `limit` of them, all
+    /// greater than `after` when given (pass the last key of the previous page).
+    pub fn keys_page(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<Vec<u8>> {
+        self.shared.read_index().keys_page(prefix, after, limit)
+    }
+
+    /// Every `(key, value)`, in key order.
+    pub fn iter(&self) -> Iter {
+        Iter::new(Arc::clone(&self.shared), self.keys())
+    }
+
+    /// Every `(key, value)` whose key starts with `prefix`, in key order.
+    pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> Iter {
+        Iter::new(Arc::clone(&self.shared), self.keys_with_prefix(prefix))
+    }
+
+    /// Makes every write so far durable. Always reaches the storage (even
+    /// when every write is already durable), so the active segment's own
+    /// bookkeeping — a fresh segment's header — is flushed too.
+    pub fn sync(&self) -> Result<()> {
+        self.shared.sync_all(true)
+    }
+
+    /// Numbers about the store right now.
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+
+    /// What `open` found and repaired.
+    pub fn recovery_report(&self) -> RecoveryReport {
+        self.shared.recovery.clone()
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &Options {
+        &self.shared.options
+    }
+
+    /// What [`compact`](Self::compact) would do now, without doing it.
+    pub fn compaction_plan(&self) -> CompactionPlan {
+        let active = self.shared.lock_writer().active;
+        let snapshot = LayoutSnapshot::of(&self.shared.read_index(), Some(active), |_| true);
+        compaction::plan(&snapshot, self.shared.options.get_max_segment_size())
+    }
+
+    /// Rewrites the live records of every segment (the active one included)
+    /// into new segments and removes the old ones. Reads and writes go on
+    /// meanwhile. Safe to crash at any point: see the `compaction` module.
+    pub fn compact(&self) -> Result<CompactionReport> {
+        compaction::execute::compact_all(&self.shared)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_commit_acknowledges_every_writer()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = KvStore::open(dir.path())?;
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || -> Result<()> {
+                    for i in 0..50 {
+                        store.set(format!("t{t}-{i}"), [t as u8; 10])?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().map_err(|_| "writer panicked")??;
+        }
+        let commit = &store.shared.commit;
+        assert_eq!(commit.synced(), commit.appended());
+        assert_eq!(store.len(), 400);
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! The read path: find a key's record through the index, read it, and check
+//! it is the record the index means — for `get` and for [`Iter`](crate::Iter)
+//! alike.
+//!
+//! Reads take no lock during I/O: a reader copies a key's location, reads the
+//! record, and if compaction removed the segment meanwhile, looks the key up
+//! again (it has moved) and retries. A record is only handed out after its
+//! CRC, kind and key check out, so damaged bytes are an
+//! [`Error::Corruption`], never a wrong value.
+
+use std::sync::RwLock;
+
+use crate::error::{Error, Result};
+use crate::format::{self, RecordKind};
+use crate::index::{self, Index};
+use crate::location::Location;
+use crate::storage::{SegmentId, Storage};
+
+/// A value and its version, from [`KvStore::get_versioned`](crate::KvStore::get_versioned).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned {
+    /// The sequence number of the write that stored the value.
+    pub seq: u64,
+    /// The value.
+    pub value: Vec<u8>,
+}
+
+/// How many times a read follows a record that compaction moved before it
+/// reports the error it got.
+const MAX_ATTEMPTS: usize = 8;
+
+/// What a read needs: the index and the bytes.
+#[derive(Clone, Copy)]
+pub(crate) struct Reader<'a> {
+    pub(crate) index: &'a RwLock<Index>,
+    pub(crate) storage: &'a dyn Storage,
+}
+
+impl Reader<'_> {
+    /// `key`'s value and version, if it has one.
+    pub(crate) fn get_versioned(&self, key: &[u8]) -> Result<Option<Versioned>> {
+        let mut attempts = 0;
+        loop {
+            let Some(location) = index::read(self.index).get(key) else {
+                return Ok(None);
+            };
+            match self.read_record(key, location) {
+                Ok((seq, value)) => return Ok(Some(Versioned { seq, value })),
+                // Compaction may have moved the record and removed its old
+                // segment between the lookup and the read.
+                Err(e) => {
+                    attempts += 1;
+                    let moved = index::read(self.index).get(key) != Some(location);
+                    if !moved || attempts >= MAX_ATTEMPTS {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where each of `keys` (in increasing order) has its record now,
+    /// looked up together.
+    pub(crate) fn locate(&self, keys: &[Vec<u8>]) -> Vec<Option<Location>> {
+        index::read(self.index).locate_sorted(keys)
+    }
+
+    /// Reads `buf.len()` bytes of segment `id` from `offset`, as they are.
+    pub(crate) fn read_raw(
+        &self,
+        id: SegmentId,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> std::io::Result<()> {
+        self.storage.read_at(id, offset, buf)
+    }
+
+    /// Reads the record at `location` and returns its seq and value after
+    /// checking that it is the record the index expects.
+    fn read_record(&self, key: &[u8], location: Location) -> Result<(u64, Vec<u8>)> {
+        let mut buf = vec![0u8; location.len as usize];
+        self.storage
+            .read_at(location.segment, location.offset, &mut buf)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    corrupt_at(location, "the segment is shorter than the index expects")
+                } else {
+                    Error::io(
+                        format!("read segment {} at {}", location.segment, location.offset),
+                        e,
+                    )
+                }
+            })?;
+        let (seq, value) = check_record(key, location, &buf)?;
+        buf.truncate(value.end);
+        buf.drain(..value.start);
+        Ok((seq, buf))
+    }
+}
+
+/// Checks that `bytes`, read at `location`, are the put record of `key` the
+/// index expects there; returns its seq and where in `bytes` its value is.
+pub(crate) fn check_record(
+    key: &[u8],
+    location: Location,
+    bytes: &[u8],
+) -> Result<(u64, std::ops::Range<usize>)> {
+    let record = format::decode_record(bytes).map_err(|e| match e {
+        format::RecordError::Incomplete => corrupt_at(location, "record is cut short"),
+        format::RecordError::Invalid(why) => corrupt_at(location, why),
+    })?;
+    if record.kind != RecordKind::Put || record.key != key || record.len != bytes.len() {
+        return Err(corrupt_at(
+            location,
+            "the record there is not the one the index points at",
+        ));
+    }
+    Ok((record.seq, bytes.len() - record.value.len()..bytes.len()))
+}
+
+fn corrupt_at(location: Location, detail: &str) -> Error {
+    Error::Corruption {
+        segment: location.segment,
+        offset: location.offset,
+        detail: detail.to_string(),
+    }
+}
+
+/// A whole segment's bytes up to `len`, or `None` if it no longer exists.
+pub(crate) fn read_segment(
+    storage: &dyn Storage,
+    id: SegmentId,
+    len: u64,
+) -> Result<Option<Vec<u8>>> {
+    let len = usize::try_from(len).map_err(|_| Error::Corruption {
+        segment: id,
+        offset: 0,
+        detail: "segment too large for this platform".into(),
+    })?;
+    let mut bytes = vec![0u8; len];
+    match storage.read_at(id, 0, &mut bytes) {
+        Ok(()) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(format!("read segment {id}"), e)),
+    }
+}

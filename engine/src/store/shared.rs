@@ -1,0 +1,160 @@
+//! [`Shared`]: the state every handle of one store shares, and the locks
+//! around it.
+//!
+//! The handle (`store/mod.rs`) holds it in an `Arc`; the background threads
+//! hold it weakly; the compaction mechanism and [`Iter`](crate::Iter) work on
+//! it directly. It is made of parts that each keep their own rules — the
+//! [`Writer`] behind the writer lock, the [`Index`] behind a read/write
+//! lock, [`GroupCommit`] for durability — and lends them out together
+//! (as a [`Log`] to write, a [`Reader`] to read). The lock order is written
+//! at the top of `store/mod.rs`.
+
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use tracing::{debug, warn};
+
+use crate::compaction::SegmentSize;
+use crate::hint;
+use crate::index::{self, Index};
+use crate::options::{Options, SyncPolicy};
+use crate::report::{RecoveryReport, Stats};
+use crate::storage::{SegmentId, Storage};
+
+use super::durability::GroupCommit;
+use super::hints::HintQueue;
+use super::read::{self, Reader};
+use super::write::{Log, Writer};
+
+/// One open store's state.
+pub(crate) struct Shared {
+    pub(crate) storage: Box<dyn Storage>,
+    pub(crate) options: Options,
+    /// One compaction at a time.
+    pub(crate) compaction: Mutex<()>,
+    pub(crate) writer: Mutex<Writer>,
+    pub(crate) index: RwLock<Index>,
+    pub(crate) commit: GroupCommit,
+    pub(crate) recovery: RecoveryReport,
+    pub(crate) hints: HintQueue,
+}
+
+impl Shared {
+    pub(crate) fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        // A panic while writing leaves at worst an unfinished record on
+        // storage, which recovery handles; the struct itself stays coherent.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn lock_compaction(&self) -> MutexGuard<'_, ()> {
+        self.compaction.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn read_index(&self) -> RwLockReadGuard<'_, Index> {
+        index::read(&self.index)
+    }
+
+    pub(crate) fn write_index(&self) -> RwLockWriteGuard<'_, Index> {
+        index::write(&self.index)
+    }
+
+    /// The parts an append or a rotation works on.
+    pub(crate) fn log(&self) -> Log<'_> {
+        Log {
+            storage: self.storage.as_ref(),
+            options: &self.options,
+            commit: &self.commit,
+            index: &self.index,
+            hints: &self.hints,
+        }
+    }
+
+    /// The parts a read works on.
+    pub(crate) fn reader(&self) -> Reader<'_> {
+        Reader {
+            index: &self.index,
+            storage: self.storage.as_ref(),
+        }
+    }
+
+    /// Applies the sync policy after a write with sequence number `seq`.
+    pub(crate) fn after_write(&self, seq: u64) -> crate::Result<()> {
+        match self.options.get_sync_policy() {
+            SyncPolicy::Always => self.commit.wait_durable(self.storage.as_ref(), seq, false),
+            SyncPolicy::EveryMillis(_) | SyncPolicy::Never => Ok(()),
+        }
+    }
+
+    /// Makes every write so far durable, reaching the storage even when
+    /// nothing is pending (`force`) or only when something is.
+    pub(crate) fn sync_all(&self, force: bool) -> crate::Result<()> {
+        let target = self.commit.appended();
+        self.commit
+            .wait_durable(self.storage.as_ref(), target, force)
+    }
+
+    /// Writes the hint file of sealed segment `id`, read back from storage. A
+    /// hint is a cache: failing to write one is not an error.
+    pub(crate) fn write_hint_for(&self, id: SegmentId) {
+        let len = match self.read_index().segments.get(&id) {
+            Some(info) if info.sealed => info.len,
+            _ => return,
+        };
+        if let Ok(Some(bytes)) = read::read_segment(self.storage.as_ref(), id, len)
+            && let Some(hint) = hint::build(&bytes)
+            && let Err(e) = self.storage.write_hint(id, &hint)
+            && e.kind() != std::io::ErrorKind::Unsupported
+        {
+            debug!(segment = %id, error = %e, "could not write a hint file");
+        }
+    }
+
+    /// Numbers about the store right now.
+    pub(crate) fn stats(&self) -> Stats {
+        let (next_seq, active) = {
+            let writer = self.lock_writer();
+            (writer.next_seq, writer.active)
+        };
+        let index = self.read_index();
+        let total_bytes = index.total_bytes();
+        let live_bytes = index.live_bytes();
+        Stats {
+            keys: index.keys.len(),
+            segments: index.segments.len(),
+            total_bytes,
+            live_bytes,
+            dead_bytes: total_bytes.saturating_sub(live_bytes),
+            corrupt_ranges: index.corrupt.len(),
+            corrupt_bytes: index.corrupt.iter().map(|r| r.len).sum(),
+            next_seq,
+            active_segment: active,
+        }
+    }
+
+    /// Every segment and its length, read where the lengths are record
+    /// boundaries.
+    pub(crate) fn segment_lengths(&self) -> Vec<SegmentSize> {
+        // The writer lock makes the active segment's length a record boundary.
+        let _writer = self.lock_writer();
+        self.read_index()
+            .segments
+            .iter()
+            .map(|(id, info)| SegmentSize {
+                id: *id,
+                len: info.len,
+            })
+            .collect()
+    }
+}
+
+impl Drop for Shared {
+    /// Closing syncs what is not yet durable (unless the store is poisoned:
+    /// then nothing can be trusted to reach the disk).
+    fn drop(&mut self) {
+        if self.commit.is_poisoned() {
+            return;
+        }
+        if let Err(e) = self.sync_all(true) {
+            warn!(error = %e, "could not sync the store while closing it");
+        }
+    }
+}
