@@ -19,6 +19,7 @@ pub(crate) struct HintQueue {
 
 impl HintQueue {
     /// Opens the queue: segments sent from now on go to `sender`.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn open(&self, sender: Sender<SegmentId>) {
         *self.lock() = Some(sender);
     }
