@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::anyhow;
+use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use mini_kvstore::{KvStore, Options, SyncPolicy};
@@ -41,7 +42,7 @@ use mini_kvstore_commands::{Command, Outcome, Reply, execute, execute_without_st
 
 use crate::output::Painter;
 use crate::progress::TerminalHost;
-use crate::serve::ServerArgs;
+use crate::serve::{ServerArgs, ServerConfig};
 
 /// The command line.
 #[derive(Debug, Parser)]
@@ -122,18 +123,16 @@ fn init_tracing() {
 fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
     if server_requested(matches) {
         if cli.command.is_some() {
-            Cli::command()
-                .error(
-                    clap::error::ErrorKind::ArgumentConflict,
-                    "--volume and --id start the server and take no command",
-                )
-                .exit();
+            usage_error(
+                ErrorKind::ArgumentConflict,
+                "--volume and --id start the server and take no command",
+            );
         }
-        return serve::run(cli.server.resolve());
+        return serve::run(server_config(cli.server));
     }
     let painter = Painter::for_stdout();
     match cli.command {
-        Some(CliCommand::Serve(args)) => serve::run(args.resolve()),
+        Some(CliCommand::Serve(args)) => serve::run(server_config(args)),
         None => {
             let store = open(&cli.data_dir)?;
             repl::run(&store, &cli.data_dir, &painter)?;
@@ -180,14 +179,25 @@ fn server_requested(matches: &ArgMatches) -> bool {
     let starts = given("volume") || given("id");
     let configures = ["port", "bind", "token", "max_body", "playground"];
     if !starts && configures.into_iter().any(given) {
-        Cli::command()
-            .error(
-                clap::error::ErrorKind::MissingRequiredArgument,
-                "--port, --bind, --token, --max-body and --playground configure the server: give --volume DIR and --id ID too",
-            )
-            .exit();
+        usage_error(
+            ErrorKind::MissingRequiredArgument,
+            "--port, --bind, --token, --max-body and --playground configure the server: give --volume DIR and --id ID too",
+        );
     }
     starts
+}
+
+/// The server's configuration from its flags, or clap's usage error (exit
+/// status 2) naming the required flag that is missing.
+fn server_config(args: ServerArgs) -> ServerConfig {
+    args.resolve()
+        .unwrap_or_else(|missing| usage_error(ErrorKind::MissingRequiredArgument, missing))
+}
+
+/// Exits with clap's usage error for this command line: the message, the
+/// usage line, status 2.
+fn usage_error(kind: ErrorKind, message: impl std::fmt::Display) -> ! {
+    Cli::command().error(kind, message).exit()
 }
 
 /// Opens the store for the CLI. Writes are made durable by the commands

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use mini_kvstore::KvStore;
-use mini_kvstore_commands::{Line, Reply, Tone, execute, parse_line};
+use mini_kvstore_commands::{Line, Reply, Tone, count, execute, parse_line};
 use rustyline::error::ReadlineError;
 use rustyline::{Config, DefaultEditor};
 
@@ -80,12 +80,12 @@ impl Session<'_> {
             ),
         }
 
-        let keys = match self.store.len() {
-            1 => "1 key".to_owned(),
-            n => format!("{n} keys"),
-        };
         let banner = Line::toned(
-            format!("mini-kvstore on {} ({keys}).", data_dir.display()),
+            format!(
+                "mini-kvstore on {} ({}).",
+                data_dir.display(),
+                count(self.store.len() as u64, "key")
+            ),
             Tone::Heading,
         )
         .push(

@@ -9,13 +9,18 @@
 //! [`SyncPolicy::Always`](mini_kvstore::SyncPolicy::Always), so a PUT that
 //! got its 2xx answer is on disk even if the process is killed the next
 //! instant.
+//!
+//! It knows nothing of the rest of the command line: a missing flag comes
+//! back as a [`MissingFlag`], and `main`, which owns the parser, turns it
+//! into the usage error.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
-use clap::{Args, CommandFactory};
+use clap::Args;
 use mini_kvstore::{KvStore, Options};
 use mini_kvstore_server::{DEFAULT_MAX_BODY_BYTES, DEFAULT_PLAYGROUND_DIR};
 
@@ -64,22 +69,15 @@ pub(crate) struct ServerConfig {
 const DEFAULT_PORT: u16 = 8000;
 
 impl ServerArgs {
-    /// The configuration, or clap's usage error (exit status 2) when
-    /// `--volume` or `--id` is missing from both the flags and the environment.
-    pub(crate) fn resolve(self) -> ServerConfig {
-        let missing = |what: &str| -> ! {
-            crate::Cli::command()
-                .error(
-                    clap::error::ErrorKind::MissingRequiredArgument,
-                    format!("the server needs {what}"),
-                )
-                .exit()
-        };
-        ServerConfig {
+    /// The configuration, or which required flag is missing from both the
+    /// command line and the environment (`main` turns that into clap's
+    /// usage error, exit status 2).
+    pub(crate) fn resolve(self) -> Result<ServerConfig, MissingFlag> {
+        Ok(ServerConfig {
             volume: self
                 .volume
-                .unwrap_or_else(|| missing("--volume DIR (or DATA_DIR)")),
-            id: self.id.unwrap_or_else(|| missing("--id ID (or VOLUME_ID)")),
+                .ok_or(MissingFlag("--volume DIR (or DATA_DIR)"))?,
+            id: self.id.ok_or(MissingFlag("--id ID (or VOLUME_ID)"))?,
             port: self.port.unwrap_or(DEFAULT_PORT),
             bind: self.bind.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
             token: self.token,
@@ -87,7 +85,17 @@ impl ServerArgs {
             playground: self
                 .playground
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_PLAYGROUND_DIR)),
-        }
+        })
+    }
+}
+
+/// A flag the server cannot start without, as its usage error names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MissingFlag(&'static str);
+
+impl fmt::Display for MissingFlag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the server needs {}", self.0)
     }
 }
 

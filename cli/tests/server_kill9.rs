@@ -157,6 +157,7 @@ impl Model {
                 reply.text()
             );
         }
+        let mut hot_found = BTreeSet::new();
         for (client, (last_acked, last_sent)) in self.hot.iter_mut().enumerate() {
             let key = hot_key(client);
             let reply = server.request("GET", &format!("/blobs/{key}"), &[], b"")?;
@@ -172,6 +173,9 @@ impl Model {
             // What recovery showed is on disk now; it may only grow.
             *last_acked = found;
             *last_sent = found;
+            if found.is_some() {
+                hot_found.insert(key);
+            }
         }
         for (key, value) in std::mem::take(&mut self.unknown) {
             if listed.contains(&key) {
@@ -181,13 +185,15 @@ impl Model {
                 self.absent.insert(key);
             }
         }
-        let expected: BTreeSet<&String> = self.present.keys().collect();
-        for key in &listed {
-            ensure!(
-                expected.contains(key) || key.starts_with("hot/"),
-                "{key:?} was never written (or its delete was acknowledged)"
-            );
-        }
+        // Exactly the keys the model holds and the hot keys that were found:
+        // nothing nobody wrote, nothing whose delete was acknowledged.
+        let expected: BTreeSet<String> = self.present.keys().cloned().chain(hot_found).collect();
+        ensure!(
+            listed == expected,
+            "listed but never written (or deleted): {:?}; expected but not listed: {:?}",
+            listed.difference(&expected).collect::<Vec<_>>(),
+            expected.difference(&listed).collect::<Vec<_>>()
+        );
         self.recent.clear();
         Ok(())
     }

@@ -11,10 +11,15 @@
 //! (the playground draws the same model, sized by bytes). A record much
 //! smaller than a cell can vanish from the strip; the counts line and
 //! `--verbose` list every record exactly.
+//!
+//! What state a record is in, the word for that state and for each record
+//! and segment kind, and what a seal or commit record says are the engine's
+//! (`mini_kvstore::layout`); this module only chooses letters, tones and
+//! columns for them.
 
 use mini_kvstore::{
-    CorruptRange, RecordKind, RecordLayout, RecordState, SEGMENT_HEADER_LEN, SegmentKind,
-    SegmentLayout,
+    CommitPayload, CorruptRange, MetaPayload, RecordKind, RecordLayout, RecordState,
+    SEGMENT_HEADER_LEN, SegmentLayout,
 };
 
 use crate::reply::LayoutView;
@@ -44,12 +49,11 @@ impl Cell {
         }
     }
 
+    /// The state's own word; corrupt bytes are no record, so no state, and
+    /// their word is this module's.
     fn word(self) -> &'static str {
         match self {
-            Cell::Record(RecordState::Live) => "live",
-            Cell::Record(RecordState::Overwritten) => "overwritten",
-            Cell::Record(RecordState::Tombstone) => "tombstone",
-            Cell::Record(RecordState::Meta) => "meta",
+            Cell::Record(state) => state.name(),
             Cell::Corrupt => "corrupt",
         }
     }
@@ -166,10 +170,7 @@ pub(crate) fn render_layout(view: &LayoutView) -> Text {
         .map(|s| {
             [
                 s.id.to_string(),
-                match s.kind {
-                    SegmentKind::Log => "log".to_owned(),
-                    SegmentKind::Compacted => "compacted".to_owned(),
-                },
+                s.kind.name().to_owned(),
                 if s.active {
                     "active"
                 } else if s.sealed {
@@ -357,14 +358,11 @@ fn render_records(text: &mut Text, segment: &SegmentLayout, widths: &VerboseWidt
 
 fn record_row(record: &RecordLayout, w: &VerboseWidths) -> Line {
     let cell = Cell::Record(record.state);
-    let kind = match record.kind {
-        RecordKind::Put => "put",
-        RecordKind::Tombstone => "tombstone",
-        RecordKind::Seal => "seal",
-        RecordKind::CompactionCommit => "commit",
-    };
-    let detail = match record.kind {
-        RecordKind::Put => format!(
+    let kind = record.kind.name();
+    let detail = match (&record.meta, record.kind) {
+        (Some(MetaPayload::Seal { next_seq }), _) => format!("next seq {next_seq}"),
+        (Some(MetaPayload::Commit(commit)), _) => commit_inputs(commit),
+        (None, RecordKind::Put) => format!(
             "key {}  value {}{}",
             display_bytes(&record.key, PREVIEW_CHARS, false),
             value_preview(record),
@@ -374,14 +372,12 @@ fn record_row(record: &RecordLayout, w: &VerboseWidths) -> Line {
                 String::new()
             }
         ),
-        RecordKind::Tombstone => {
+        (None, RecordKind::Tombstone) => {
             format!("key {}", display_bytes(&record.key, PREVIEW_CHARS, false))
         }
-        RecordKind::Seal => match next_seq(&record.value_preview) {
-            Some(seq) => format!("next seq {seq}"),
-            None => String::new(),
-        },
-        RecordKind::CompactionCommit => commit_inputs(&record.value_preview),
+        // A seal or commit whose payload the engine could not decode: the
+        // kind column says what it is, and there is nothing more to tell.
+        (None, RecordKind::Seal | RecordKind::CompactionCommit) => String::new(),
     };
     Line::plain(format!(
         "      @{:>wo$}  {:>ws$}  seq {:<wq$}  ",
@@ -432,34 +428,11 @@ fn value_preview(record: &RecordLayout) -> String {
     display_bytes(preview, PREVIEW_CHARS, true)
 }
 
-/// A seal's value: the next sequence number, 8 bytes little-endian.
-fn next_seq(value: &[u8]) -> Option<u64> {
-    Some(u64::from_le_bytes(value.get(..8)?.try_into().ok()?))
-}
-
-/// A commit's value: next seq, then a count and that many input segment ids
-/// (all little-endian; see docs/FORMAT.md). Only the preview is at hand, so
-/// a long list is cut.
-fn commit_inputs(value: &[u8]) -> String {
-    let Some(n) = value
-        .get(8..12)
-        .and_then(|b| b.try_into().ok())
-        .map(u32::from_le_bytes)
-    else {
-        return String::new();
-    };
-    let ids: Vec<String> = value[12..]
-        .chunks_exact(4)
-        .take(n as usize)
-        .filter_map(|b| b.try_into().ok().map(u32::from_le_bytes))
-        .map(|id| id.to_string())
-        .collect();
-    let more = if (ids.len() as u64) < u64::from(n) {
-        ", …"
-    } else {
-        ""
-    };
-    format!("removes segments {}{more}", ids.join(", "))
+/// What a commit record says: the segments the compaction replaced, every
+/// one of them (the engine decoded the whole payload, not just the preview).
+fn commit_inputs(commit: &CommitPayload) -> String {
+    let ids: Vec<String> = commit.inputs.iter().map(ToString::to_string).collect();
+    format!("removes segments {}", ids.join(", "))
 }
 
 #[cfg(test)]
@@ -558,18 +531,32 @@ mod tests {
         store.compact().unwrap();
         store.set("b", "x".repeat(100)).unwrap();
         let text = render_layout(&view(&store, true)).to_string();
-        let rows: Vec<&str> = text
+        // @offset, size, unit, "seq", n, letter, state, kind, "crc", hex, "ok", …
+        let rows: Vec<Vec<&str>> = text
             .lines()
             .filter(|l| l.trim_start().starts_with('@'))
+            .map(|l| l.split_whitespace().collect())
             .collect();
-        assert!(
-            rows.iter().any(|r| r.contains("L live")
-                && r.contains("put")
-                && r.contains("key b")
-                && r.contains("(100 B)")),
+        let columns: Vec<[&str; 6]> = rows
+            .iter()
+            .map(|r| [r[0], r[4], r[5], r[6], r[7], r[10]])
+            .collect();
+        // The active segment's put, then the compaction's output: its commit
+        // record and its seal (the deleted key left nothing to copy).
+        assert_eq!(
+            columns,
+            [
+                ["@16", "3", "L", "live", "put", "ok"],
+                ["@16", "0", "M", "meta", "commit", "ok"],
+                ["@53", "0", "M", "meta", "seal", "ok"],
+            ],
             "{text}"
         );
-        assert!(rows.iter().all(|r| r.contains(" ok")), "{text}");
+        let [put] = details(&text, "put")[..] else {
+            panic!("not one put row: {text}");
+        };
+        assert!(put.starts_with("key b  value \"xxx"), "{text}");
+        assert!(put.ends_with(" (100 B)"), "{text}");
     }
 
     #[test]
@@ -593,13 +580,57 @@ mod tests {
         assert!(cells.iter().all(|c| *c == Cell::Corrupt));
     }
 
+    /// The detail column of every `--verbose` row of records of `kind`.
+    fn details<'t>(text: &'t str, kind: &str) -> Vec<&'t str> {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with('@'))
+            .filter(|l| l.split_whitespace().nth(7) == Some(kind))
+            .map(|l| l.split_once(" ok").map_or("", |(_, rest)| rest.trim()))
+            .collect()
+    }
+
     #[test]
-    fn commit_and_seal_values_are_decoded() {
-        let mut value = 7u64.to_le_bytes().to_vec();
-        assert_eq!(next_seq(&value), Some(7));
-        value.extend(2u32.to_le_bytes());
-        value.extend(1u32.to_le_bytes());
-        value.extend(3u32.to_le_bytes());
-        assert_eq!(commit_inputs(&value), "removes segments 1, 3");
+    fn seal_and_commit_rows_say_what_their_payloads_hold() {
+        // Segments so small that the compaction replaces more of them than a
+        // commit record's value preview has room to name.
+        let options = Options::default().max_segment_size(200);
+        let store = KvStore::open_with(MemStorage::new(), options).unwrap();
+        for i in 0..40 {
+            store.set(format!("key{i}"), "v".repeat(20)).unwrap();
+        }
+        let inputs: Vec<String> = store
+            .layout()
+            .unwrap()
+            .plan
+            .inputs
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        // A commit's payload is the next seq (8 bytes), a count (4), then 4
+        // bytes per input segment.
+        let preview_room = (mini_kvstore::layout::VALUE_PREVIEW_LEN - 12) / 4;
+        assert!(inputs.len() > preview_room, "{inputs:?}");
+        store.compact().unwrap();
+
+        let text = render_layout(&view(&store, true)).to_string();
+        assert_eq!(
+            details(&text, "commit"),
+            [format!("removes segments {}", inputs.join(", "))],
+            "{text}"
+        );
+        // Every compaction output is sealed, each with the next seq after
+        // the 40 writes.
+        let outputs = store
+            .layout()
+            .unwrap()
+            .segments
+            .iter()
+            .filter(|s| s.is_compacted())
+            .count();
+        assert_eq!(
+            details(&text, "seal"),
+            vec!["next seq 41"; outputs],
+            "{text}"
+        );
     }
 }

@@ -281,5 +281,6 @@ mod tests {
     fn plurals() {
         assert_eq!(count(1u64, "key"), "1 key");
         assert_eq!(count(0u64, "key"), "0 keys");
+        assert_eq!(count(2u64, "live record"), "2 live records");
     }
 }

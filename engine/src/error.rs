@@ -95,6 +95,11 @@ pub enum Error {
     #[error("the store refuses writes after an earlier storage failure; reopen it")]
     Poisoned,
 
+    /// The store is closing: a merge it was running stopped, and left the
+    /// store as it was before the merge.
+    #[error("the store is closing; the merge in progress was abandoned and changed nothing")]
+    Closing,
+
     /// The options passed to `open` make no sense.
     #[error("invalid options: {0}")]
     InvalidOptions(String),

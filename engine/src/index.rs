@@ -12,12 +12,12 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::format::SegmentKind;
 use crate::key::IndexKey;
 use crate::key_map::KeyMap;
-use crate::location::Location;
+use crate::location::{Location, TombstoneAt};
 use crate::report::CorruptRange;
 use crate::storage::SegmentId;
 
 /// What the store knows about one segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SegmentInfo {
     pub kind: SegmentKind,
     /// Bytes in the segment, header included.
@@ -29,6 +29,35 @@ pub(crate) struct SegmentInfo {
     /// them, so a freshly compacted store shows no dead bytes.
     pub meta_bytes: u64,
     pub sealed: bool,
+    /// The smallest seq of a put in the segment, live or not (`None`: no
+    /// put). What the tombstone rule of a partial merge asks of every
+    /// segment it leaves alone (see `compaction`). Recovery learns it from
+    /// each key's newest record in the segment — a put hidden by a newer
+    /// record of its key in the same segment is kept dead by that record.
+    pub min_put_seq: Option<u64>,
+    /// Every tombstone known to be in the segment, in offset order.
+    pub tombstones: Vec<TombstoneAt>,
+}
+
+impl SegmentInfo {
+    /// A segment of `kind` and `len` bytes, `meta_bytes` of them
+    /// bookkeeping, with nothing live and no puts or tombstones known yet.
+    pub(crate) fn new(kind: SegmentKind, len: u64, meta_bytes: u64, sealed: bool) -> Self {
+        SegmentInfo {
+            kind,
+            len,
+            live_bytes: 0,
+            meta_bytes,
+            sealed,
+            min_put_seq: None,
+            tombstones: Vec::new(),
+        }
+    }
+
+    /// Takes note of a put with `seq` in the segment.
+    pub(crate) fn note_put(&mut self, seq: u64) {
+        self.min_put_seq = Some(self.min_put_seq.map_or(seq, |min| min.min(seq)));
+    }
 }
 
 /// Every live key's location plus per-segment accounting, kept consistent
@@ -83,6 +112,22 @@ impl Index {
             self.add_live(same_segment[0].1.segment, bytes);
         }
         self.keys.append_sorted(entries);
+    }
+
+    /// Takes note of records just appended to `segment`: the first put's
+    /// seq (the smallest, as seqs rise within an append), and tombstones.
+    pub(crate) fn note_appended(
+        &mut self,
+        segment: SegmentId,
+        first_put_seq: Option<u64>,
+        tombstones: impl Iterator<Item = TombstoneAt>,
+    ) {
+        if let Some(info) = self.segments.get_mut(&segment) {
+            if let Some(seq) = first_put_seq {
+                info.note_put(seq);
+            }
+            info.tombstones.extend(tombstones);
+        }
     }
 
     /// Whether `changes` are all puts whose keys increase strictly from
@@ -238,13 +283,7 @@ mod tests {
         for id in ids {
             state.segments.insert(
                 SegmentId(*id),
-                SegmentInfo {
-                    kind: SegmentKind::Log,
-                    len: 1000,
-                    live_bytes: 0,
-                    meta_bytes: 0,
-                    sealed: false,
-                },
+                SegmentInfo::new(SegmentKind::Log, 1000, 0, false),
             );
         }
         state

@@ -70,6 +70,7 @@
 //! it is durable; the writer itself gets `Ok` only once it is durable.
 
 mod batch;
+mod clock;
 pub mod compaction;
 mod error;
 mod filter;
@@ -82,6 +83,7 @@ mod iter;
 mod key;
 mod key_map;
 pub mod layout;
+mod limits;
 mod location;
 mod options;
 mod recovery;
@@ -92,7 +94,10 @@ pub mod storage;
 mod store;
 
 pub use batch::WriteBatch;
-pub use compaction::CompactionPlan;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use compaction::{
+    CompactionPlan, CompactionPolicy, MergeReason, PolicyPlan, SegmentAssessment,
+};
 pub use error::{Error, Result};
 pub use format::{
     BatchPart, CommitPayload, FORMAT_VERSION, MAGIC, MAX_KEY_LEN, RECORD_HEADER_LEN, RecordKind,
@@ -100,13 +105,14 @@ pub use format::{
 };
 pub use iter::Iter;
 pub use layout::{Layout, MetaPayload, RecordLayout, RecordState, SegmentLayout};
-pub use location::Location;
+pub use location::{Location, TombstoneAt};
 pub use options::{
     DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE_LIMIT, MAX_VALUE_SIZE_LIMIT,
     MIN_SEGMENT_SIZE, Options, SyncPolicy,
 };
 pub use report::{
-    CompactionReport, CorruptRange, RecoveryReport, Stats, TruncatedTail, VerifyReport,
+    CompactionReport, CompactionTrigger, CorruptRange, InputReason, RecoveryReport, Stats,
+    TruncatedTail, VerifyReport,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use storage::FileStorage;

@@ -1,4 +1,5 @@
-//! [`Location`]: where a record lives on storage.
+//! [`Location`]: where a record lives on storage, and [`TombstoneAt`]:
+//! where a tombstone lives, with its seq.
 //!
 //! A leaf shared by the index, the key map, compaction and the read path, so
 //! that none of them has to import another for it.
@@ -17,4 +18,16 @@ pub struct Location {
     pub segment: SegmentId,
     /// The record's length, header included.
     pub len: u32,
+}
+
+/// Where a tombstone is, and its seq: what a merge needs to keep or drop it
+/// (see [`tombstone_cutoff`](crate::compaction::tombstone_cutoff)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TombstoneAt {
+    /// Byte offset of the tombstone in its segment.
+    pub offset: u64,
+    /// Its length, header included.
+    pub len: u32,
+    /// Its seq.
+    pub seq: u64,
 }

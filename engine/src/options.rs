@@ -1,7 +1,15 @@
-//! How a store is tuned: segment size, durability, value limit.
+//! How a store is tuned: segment size, durability, value limit, when
+//! compaction runs, and the clock.
 
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::compaction::policy::CompactionPolicy;
 use crate::error::{Error, Result};
-use crate::format::{MAX_KEY_LEN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
+pub use crate::limits::{
+    DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE_LIMIT, MAX_VALUE_SIZE_LIMIT,
+    MIN_SEGMENT_SIZE,
+};
 
 /// When an acknowledged write reaches stable storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,28 +38,15 @@ pub enum SyncPolicy {
 ///     .sync_policy(SyncPolicy::EveryMillis(50));
 /// assert_eq!(options.get_max_segment_size(), 4 * 1024 * 1024);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Options {
     max_segment_size: u64,
     sync_policy: SyncPolicy,
     max_value_size: u64,
     background_hints: bool,
+    compaction_policy: CompactionPolicy,
+    clock: Arc<dyn Clock>,
 }
-
-/// Default segment size: large enough that rotation is rare, small enough that
-/// recovery and compaction read a segment at a time comfortably.
-pub const DEFAULT_MAX_SEGMENT_SIZE: u64 = 16 * 1024 * 1024;
-/// Default value limit.
-pub const DEFAULT_MAX_VALUE_SIZE: u64 = 64 * 1024 * 1024;
-/// The smallest segment size accepted (the playground uses a few hundred bytes
-/// so that rotation happens within a few writes).
-pub const MIN_SEGMENT_SIZE: u64 = 64;
-const _: () = assert!(SEGMENT_HEADER_LEN < MIN_SEGMENT_SIZE);
-/// The largest value any store accepts: a record's length must fit in 32 bits.
-pub const MAX_VALUE_SIZE_LIMIT: u64 =
-    u32::MAX as u64 - RECORD_HEADER_LEN as u64 - MAX_KEY_LEN as u64;
-/// The largest segment size accepted; recovery reads a segment at a time.
-pub const MAX_SEGMENT_SIZE_LIMIT: u64 = 1 << 32;
 
 impl Default for Options {
     fn default() -> Self {
@@ -60,6 +55,8 @@ impl Default for Options {
             sync_policy: SyncPolicy::Always,
             max_value_size: DEFAULT_MAX_VALUE_SIZE,
             background_hints: true,
+            compaction_policy: CompactionPolicy::default(),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -99,6 +96,30 @@ impl Options {
         self
     }
 
+    /// When and what compaction merges by itself; the default merges in
+    /// the background by Bitcask's rules (see [`CompactionPolicy`]).
+    pub fn compaction_policy(mut self, policy: CompactionPolicy) -> Self {
+        self.compaction_policy = policy;
+        self
+    }
+
+    /// Where the store reads the time (see [`Clock`]).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The compaction policy, its byte defaults scaled to the segment size
+    /// (see [`CompactionPolicy::for_segment_size`]).
+    pub fn get_compaction_policy(&self) -> CompactionPolicy {
+        self.compaction_policy.scaled_to(self.max_segment_size)
+    }
+
+    /// The clock.
+    pub fn get_clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
     /// Whether background hint writing is on.
     pub fn get_background_hints(&self) -> bool {
         self.background_hints
@@ -131,6 +152,9 @@ impl Options {
                 "max_value_size must be at most {MAX_VALUE_SIZE_LIMIT} bytes, not {}",
                 self.max_value_size
             )));
+        }
+        if let Some(problem) = self.compaction_policy.problem() {
+            return Err(Error::InvalidOptions(problem));
         }
         if self.sync_policy == SyncPolicy::EveryMillis(0) {
             return Err(Error::InvalidOptions(

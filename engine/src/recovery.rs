@@ -20,6 +20,7 @@ use crate::index::{Index, SegmentInfo};
 use crate::key::IndexKey;
 use crate::key_map::KeyMap;
 use crate::location::Location;
+use crate::location::TombstoneAt;
 use crate::report::{CorruptRange, RecoveryReport, TruncatedTail};
 use crate::scan::scan_segment;
 use crate::storage::{SegmentId, Storage};
@@ -102,6 +103,25 @@ impl Gathered {
     }
 }
 
+/// `info` with the puts and tombstones `summary` lists: its smallest put
+/// seq and its tombstones, for the tombstone rule of partial merges.
+fn summarised(mut info: SegmentInfo, summary: &Hint<'_>) -> SegmentInfo {
+    for entry in &summary.entries {
+        if entry.tombstone {
+            info.tombstones.push(TombstoneAt {
+                offset: entry.offset,
+                len: entry.len,
+                seq: entry.seq,
+            });
+        } else {
+            info.note_put(entry.seq);
+        }
+    }
+    // A hint lists entries by key; merges walk a segment by offset.
+    info.tombstones.sort_unstable_by_key(|t| t.offset);
+    info
+}
+
 pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
     let mut ids = storage.list().map_err(|e| Error::io("list segments", e))?;
     ids.sort_unstable();
@@ -151,13 +171,10 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             report.records += hint.records;
             index.segments.insert(
                 id,
-                SegmentInfo {
-                    kind: hint.kind,
-                    len,
-                    live_bytes: 0,
-                    meta_bytes: hint.meta_bytes,
-                    sealed: true,
-                },
+                summarised(
+                    SegmentInfo::new(hint.kind, len, hint.meta_bytes, true),
+                    &hint,
+                ),
             );
             continue;
         }
@@ -190,7 +207,10 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         let mut summary = Hint::new(kind);
         let scan = scan_segment(&bytes, |offset, record| summary.observe(offset, record));
         gathered.take_in(id, &summary);
-        let meta_bytes = summary.meta_bytes;
+        let mut info = summarised(
+            SegmentInfo::new(kind, len, summary.meta_bytes, scan.sealed),
+            &summary,
+        );
         report.segments += 1;
         report.records += summary.records;
         for &(offset, len) in &scan.corrupt {
@@ -233,16 +253,8 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             let _ = storage.write_hint(id, &summary.encode_for(&bytes[..segment_len as usize]));
         }
         debug_assert!(segment_len >= SEGMENT_HEADER_LEN);
-        index.segments.insert(
-            id,
-            SegmentInfo {
-                kind,
-                len: segment_len,
-                live_bytes: 0,
-                meta_bytes,
-                sealed: scan.sealed,
-            },
-        );
+        info.len = segment_len;
+        index.segments.insert(id, info);
     }
 
     let Gathered {

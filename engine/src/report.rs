@@ -31,9 +31,41 @@ pub struct Stats {
     pub next_seq: u64,
     /// The segment new writes go to.
     pub active_segment: SegmentId,
+    /// Merges run since the store was opened (full compactions included).
+    pub compactions: u64,
+    /// Merges that failed since the store was opened (each changed nothing).
+    pub compaction_failures: u64,
+    /// The last failure's message.
+    pub last_compaction_failure: Option<String>,
+    /// Bytes appended by writes since the store was opened: records and
+    /// seals.
+    pub user_bytes_written: u64,
+    /// Bytes appended by merges since the store was opened.
+    pub compaction_bytes_written: u64,
 }
 
 impl Stats {
+    /// Bytes on storage per live byte (1.0 when there is nothing live):
+    /// what overwritten values, tombstones and bookkeeping cost in space.
+    pub fn space_amplification(&self) -> f64 {
+        if self.live_bytes == 0 {
+            1.0
+        } else {
+            self.total_bytes as f64 / self.live_bytes as f64
+        }
+    }
+
+    /// Bytes written in all per byte that writes asked for (1.0 before any
+    /// write): `(user + compaction) / user`, since the store was opened.
+    pub fn write_amplification(&self) -> f64 {
+        if self.user_bytes_written == 0 {
+            1.0
+        } else {
+            (self.user_bytes_written + self.compaction_bytes_written) as f64
+                / self.user_bytes_written as f64
+        }
+    }
+
     /// Share of the bytes on disk that compaction would reclaim (0.0 to 1.0).
     pub fn dead_ratio(&self) -> f64 {
         if self.total_bytes == 0 {
@@ -112,6 +144,79 @@ pub struct CompactionReport {
     pub inputs: Vec<SegmentId>,
     /// Segments written.
     pub outputs: Vec<SegmentId>,
+    /// Why it ran.
+    pub trigger: CompactionTrigger,
+    /// For a merge the policy chose, why each input joined it.
+    pub reasons: Vec<InputReason>,
+    /// Tombstones copied because a put they hide survives elsewhere.
+    pub tombstones_kept: u64,
+    /// Tombstones dropped.
+    pub tombstones_dropped: u64,
+    /// Bytes written to the outputs.
+    pub bytes_written: u64,
+    /// When it started, in ms since the Unix epoch (by the store's clock).
+    pub started_at_ms: u64,
+    /// How long it took, in ms (by the store's clock).
+    pub duration_ms: u64,
+}
+
+/// Why a compaction ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CompactionTrigger {
+    /// [`KvStore::compact`](crate::KvStore::compact): every segment.
+    Full,
+    /// The compaction policy chose it, run by the background thread or by
+    /// [`KvStore::compact_by_policy`](crate::KvStore::compact_by_policy).
+    Policy,
+}
+
+/// Why one input joined a merge the policy chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InputReason {
+    /// The input.
+    pub segment: SegmentId,
+    /// The trigger or threshold it met.
+    pub reason: MergeReason,
+}
+
+/// Why a segment joins a merge: the trigger or threshold it met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MergeReason {
+    /// Its dead fraction reached `fragmentation_trigger`.
+    FragmentationTrigger,
+    /// Its dead bytes reached `dead_bytes_trigger`.
+    DeadBytesTrigger,
+    /// Its dead fraction reached `fragmentation_threshold`.
+    FragmentationThreshold,
+    /// Its dead bytes reached `dead_bytes_threshold`.
+    DeadBytesThreshold,
+    /// It is smaller than `small_segment_threshold`.
+    SmallSegment,
+}
+
+impl MergeReason {
+    /// Whether this reason starts a merge, rather than joining one.
+    pub fn is_trigger(self) -> bool {
+        matches!(
+            self,
+            MergeReason::FragmentationTrigger | MergeReason::DeadBytesTrigger
+        )
+    }
+
+    /// How the fronts say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            MergeReason::FragmentationTrigger => "dead fraction reached the trigger",
+            MergeReason::DeadBytesTrigger => "dead bytes reached the trigger",
+            MergeReason::FragmentationThreshold => "dead fraction reached the threshold",
+            MergeReason::DeadBytesThreshold => "dead bytes reached the threshold",
+            MergeReason::SmallSegment => "small segment, packed with the others",
+        }
+    }
 }
 
 impl CompactionReport {

@@ -8,14 +8,16 @@ mod common;
 
 use anyhow::Result;
 use common::{key, segment_bytes_on_disk, segment_files, value};
-use mini_kvstore::{KvStore, MemStorage, Options, SyncPolicy};
+use mini_kvstore::{CompactionPolicy, KvStore, MemStorage, Options, SyncPolicy};
 
 const KEYS: usize = 100;
 const ROUNDS: usize = 200;
 
 fn options() -> Options {
     // 20,000 writes: one fsync each would only measure the disk.
+    // These tests are about `compact()`; the background merges stay off.
     Options::default()
+        .compaction_policy(CompactionPolicy::default().background(false))
         .max_segment_size(64 * 1024)
         .sync_policy(SyncPolicy::Never)
 }
@@ -104,7 +106,11 @@ fn compaction_reclaims_overwritten_records() -> Result<()> {
 #[test]
 fn store_keeps_working_after_compaction() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let options = || Options::default().max_segment_size(512);
+    let options = || {
+        Options::default()
+            .max_segment_size(512)
+            .compaction_policy(CompactionPolicy::default().background(false))
+    };
     {
         let store = KvStore::open_with_options(dir.path(), options())?;
         for round in 0..10 {
@@ -179,7 +185,12 @@ fn compacting_twice_and_compacting_empty_are_harmless() -> Result<()> {
 #[test]
 fn compaction_drops_files_of_fully_dead_segments() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let store = KvStore::open_with_options(dir.path(), Options::default().max_segment_size(256))?;
+    let store = KvStore::open_with_options(
+        dir.path(),
+        Options::default()
+            .max_segment_size(256)
+            .compaction_policy(CompactionPolicy::default().background(false)),
+    )?;
     for round in 0..20 {
         for i in 0..4 {
             store.set(key(i), value(i, round))?;
@@ -199,6 +210,7 @@ fn compaction_drops_files_of_fully_dead_segments() -> Result<()> {
 
 fn small_in_memory() -> Options {
     Options::default()
+        .compaction_policy(CompactionPolicy::default().background(false))
         .max_segment_size(256)
         .sync_policy(SyncPolicy::Never)
 }

@@ -1,5 +1,7 @@
 //! A model-based state-machine test with crashes: random sequences of set,
-//! delete, write batch, compact, sync, clean reopen and crash (three kinds), under
+//! delete, write batch, compact, a merge the compaction policy chooses (run
+//! now, so the sequence stays deterministic), sync, clean reopen and crash
+//! (three kinds), under
 //! `SyncPolicy::Always` and `SyncPolicy::Never`, checked against a
 //! `BTreeMap` model that knows what is durable.
 //!
@@ -13,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use mini_kvstore::storage::{CrashMode, FaultyStorage};
-use mini_kvstore::{KvStore, MemStorage, Options, SyncPolicy, WriteBatch};
+use mini_kvstore::{CompactionPolicy, KvStore, MemStorage, Options, SyncPolicy, WriteBatch};
 use proptest::prelude::*;
 
 type State = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -25,6 +27,8 @@ enum Op {
     /// A `WriteBatch`: `Some(value)` sets, `None` deletes.
     Batch(Vec<(u8, Option<Vec<u8>>)>),
     Compact,
+    /// `compact_by_policy`, with triggers low enough that small stores merge.
+    CompactByPolicy,
     Sync,
     Reopen,
     Crash(CrashMode),
@@ -46,6 +50,7 @@ fn op() -> impl Strategy<Value = Op> {
         )
         .prop_map(Op::Batch),
         1 => Just(Op::Compact),
+        3 => Just(Op::CompactByPolicy),
         1 => Just(Op::Sync),
         1 => Just(Op::Reopen),
         2 => prop_oneof![
@@ -103,7 +108,16 @@ fn read_all(store: &KvStore) -> Result<State, TestCaseError> {
 }
 
 fn run(ops: Vec<Op>, policy: SyncPolicy) -> Result<(), TestCaseError> {
-    let options = Options::default().max_segment_size(160).sync_policy(policy);
+    // Merges run only as operations of the sequence, so that each run is
+    // the same every time and shrinks to a short case when it fails.
+    let merges = CompactionPolicy::default()
+        .background(false)
+        .fragmentation_trigger(0.3)
+        .fragmentation_threshold(0.1);
+    let options = Options::default()
+        .max_segment_size(160)
+        .sync_policy(policy)
+        .compaction_policy(merges);
     let always = policy == SyncPolicy::Always;
     let open = |storage: &FaultyStorage| {
         KvStore::open_with(storage.clone(), options.clone())
@@ -166,6 +180,13 @@ fn run(ops: Vec<Op>, policy: SyncPolicy) -> Result<(), TestCaseError> {
                     .compact()
                     .map_err(|e| TestCaseError::fail(format!("compact: {e}")))?;
                 model.everything_durable();
+            }
+            Op::CompactByPolicy => {
+                // A partial merge syncs its outputs, not the active segment:
+                // nothing new becomes durable.
+                store
+                    .compact_by_policy()
+                    .map_err(|e| TestCaseError::fail(format!("compact_by_policy: {e}")))?;
             }
             Op::Sync => {
                 store

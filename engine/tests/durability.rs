@@ -17,7 +17,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use mini_kvstore::{Error, KvStore, MemStorage, Options, SegmentId, Storage, SyncPolicy};
+use mini_kvstore::{
+    CompactionPolicy, Error, KvStore, MemStorage, Options, SegmentId, Storage, SyncPolicy,
+};
+
+/// The options every test here opens with: no background merges, whose
+/// storage operations would race with the crash images this file takes from
+/// the outside (the merges' own crash safety is proved in `crash_points`,
+/// `crash_model` and `kill9_background_merges`).
+fn options() -> Options {
+    Options::default().compaction_policy(CompactionPolicy::default().background(false))
+}
 
 /// `MemStorage` plus a record of what a power cut would keep.
 #[derive(Clone, Default)]
@@ -148,8 +158,8 @@ fn v(i: usize, round: usize) -> Vec<u8> {
 #[test]
 fn always_survives_a_crash_after_every_acknowledged_write() -> Result<()> {
     let storage = CrashableStorage::default();
-    let options = || Options::default().max_segment_size(256);
-    let store = KvStore::open_with(storage.clone(), options())?;
+    let small = || options().max_segment_size(256);
+    let store = KvStore::open_with(storage.clone(), small())?;
     let mut model: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
     for step in 0..60 {
         let i = step % 15;
@@ -163,7 +173,7 @@ fn always_survives_a_crash_after_every_acknowledged_write() -> Result<()> {
         if step % 20 == 19 {
             store.compact()?;
         }
-        let crashed = KvStore::open_with(storage.crash(0)?, options())?;
+        let crashed = KvStore::open_with(storage.crash(0)?, small())?;
         for i in 0..15 {
             assert_eq!(
                 crashed.get(k(i))?.as_ref(),
@@ -178,8 +188,8 @@ fn always_survives_a_crash_after_every_acknowledged_write() -> Result<()> {
 #[test]
 fn a_crash_at_any_step_of_compaction_loses_and_resurrects_nothing() -> Result<()> {
     let storage = CrashableStorage::default();
-    let options = || Options::default().max_segment_size(256);
-    let store = KvStore::open_with(storage.clone(), options())?;
+    let small = || options().max_segment_size(256);
+    let store = KvStore::open_with(storage.clone(), small())?;
     let mut model: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
     for i in 0..30 {
         store.set(k(i), v(i, 0))?;
@@ -207,7 +217,7 @@ fn a_crash_at_any_step_of_compaction_loses_and_resurrects_nothing() -> Result<()
     );
 
     for (step, image) in images.into_iter().enumerate() {
-        let recovered = KvStore::open_with(image.clone(), options())?;
+        let recovered = KvStore::open_with(image.clone(), small())?;
         for i in 0..30 {
             assert_eq!(
                 recovered.get(k(i))?.as_ref(),
@@ -218,7 +228,7 @@ fn a_crash_at_any_step_of_compaction_loses_and_resurrects_nothing() -> Result<()
         // The recovered store takes writes and recovers again.
         recovered.set("after", "x")?;
         drop(recovered);
-        let again = KvStore::open_with(image.crash(0)?, options())?;
+        let again = KvStore::open_with(image.crash(0)?, small())?;
         assert_eq!(again.get("after")?, Some(b"x".to_vec()), "op {step}");
         assert_eq!(again.len(), model.len() + 1, "op {step}");
     }
@@ -229,7 +239,7 @@ fn a_crash_at_any_step_of_compaction_loses_and_resurrects_nothing() -> Result<()
 fn never_keeps_what_sync_made_durable_and_loses_only_a_suffix() -> Result<()> {
     let storage = CrashableStorage::default();
     let options = || {
-        Options::default()
+        options()
             .sync_policy(SyncPolicy::Never)
             .max_segment_size(512)
     };
@@ -271,7 +281,7 @@ fn never_keeps_what_sync_made_durable_and_loses_only_a_suffix() -> Result<()> {
 #[test]
 fn a_failed_fsync_poisons_the_store() -> Result<()> {
     let storage = CrashableStorage::default();
-    let store = KvStore::open_with(storage.clone(), Options::default())?;
+    let store = KvStore::open_with(storage.clone(), options())?;
     store.set("before", "ok")?;
 
     storage.fail_syncs.store(true, Ordering::SeqCst);
@@ -293,7 +303,7 @@ fn a_failed_fsync_poisons_the_store() -> Result<()> {
     drop(store);
 
     // A fresh open (the way out of poisoning) sees every acknowledged write.
-    let reopened = KvStore::open_with(storage.crash(0)?, Options::default())?;
+    let reopened = KvStore::open_with(storage.crash(0)?, options())?;
     assert_eq!(reopened.get("before")?, Some(b"ok".to_vec()));
     assert_eq!(reopened.get("after")?, None);
     reopened.set("after", "x")?;
@@ -305,7 +315,7 @@ fn every_millis_syncs_in_the_background() -> Result<()> {
     let storage = CrashableStorage::default();
     let store = KvStore::open_with(
         storage.clone(),
-        Options::default().sync_policy(SyncPolicy::EveryMillis(1)),
+        options().sync_policy(SyncPolicy::EveryMillis(1)),
     )?;
     store.set("k", "v")?;
     let syncs_at_write = storage.syncs.load(Ordering::SeqCst);
@@ -313,7 +323,7 @@ fn every_millis_syncs_in_the_background() -> Result<()> {
     // durable, judged by what a crash would keep.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let crashed = KvStore::open_with(storage.crash(0)?, Options::default())?;
+        let crashed = KvStore::open_with(storage.crash(0)?, options())?;
         if crashed.get("k")? == Some(b"v".to_vec()) {
             break;
         }

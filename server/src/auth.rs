@@ -12,7 +12,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use crate::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Proof that the request may change the store: the server has no token, or
 /// the request carries `Authorization: Bearer <token>` with the right one.

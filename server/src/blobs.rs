@@ -17,7 +17,7 @@ use crate::auth::WriteAccess;
 use crate::config::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 use crate::error::ApiError;
 use crate::keys::{self, BlobKey, KeyJson};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The `ETag` of the value written with sequence number `seq`.
 fn etag(seq: u64) -> String {
@@ -218,7 +218,11 @@ mod tests {
         assert_eq!(parse_limit(b"1").ok(), Some(1));
         assert_eq!(parse_limit(b"10000").ok(), Some(MAX_LIST_LIMIT));
         for bad in [&b"0"[..], b"10001", b"-1", b"ten", b"", b"\xff"] {
-            assert!(parse_limit(bad).is_err(), "{bad:?}");
+            assert!(
+                matches!(parse_limit(bad), Err(ApiError::BadRequest(message))
+                    if message.starts_with("limit must be a whole number from 1 to 10000")),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -3,23 +3,39 @@
 //!
 //! Stats and reports are the engine's own serialisable types, sent as they
 //! are with a few derived numbers added, so the server, the CLI and the
-//! playground agree. The layout is the exception: its keys and value
-//! previews are bytes, which serde would write as arrays of numbers, so it
-//! is copied into a mirror here whose keys are text (see [`KeyJson`]).
+//! playground agree.
+//!
+//! The layout is not: `/segments` is [`LayoutJson`], a mirror of the
+//! engine's [`Layout`] that this module owns, and it is the one definition
+//! of that JSON (the engine's types derive `Serialize` too, but the server
+//! never sends them). A mirror rather than the engine's types, because
+//!
+//! - keys and value previews are bytes, which serde writes as arrays of
+//!   numbers, while every key this server sends — here and in `/blobs`
+//!   listings — is a string, or `{"hex": …}` for one that is not UTF-8
+//!   ([`KeyJson`]);
+//! - the answer carries numbers the engine derives but does not store: each
+//!   segment's `live_bytes`, the plan's `bytes_reclaimed`.
+//!
+//! What holds no bytes — segment ids, kinds, record states, corrupt ranges,
+//! locations, the decoded payloads of seal and commit records (`meta`) —
+//! goes into the mirror as the engine's own type, serialized as the engine
+//! derives it, so the words (`live`, `log`, `tombstone`, …) are decided
+//! once, in the engine's layout module.
 
 use axum::Json;
 use axum::extract::State;
 use mini_kvstore::compaction::Survivor;
 use mini_kvstore::{
-    CompactionPlan, CompactionReport, CorruptRange, Layout, Location, RecordKind, RecordLayout,
-    RecordState, SegmentId, SegmentKind, SegmentLayout, Stats,
+    CompactionPlan, CompactionReport, CorruptRange, Layout, Location, MetaPayload, RecordKind,
+    RecordLayout, RecordState, SegmentId, SegmentKind, SegmentLayout, Stats,
 };
 use serde::Serialize;
 
 use crate::auth::WriteAccess;
 use crate::error::ApiError;
 use crate::keys::KeyJson;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// `GET /health`.
 #[derive(Serialize)]
@@ -100,7 +116,7 @@ pub(crate) async fn segments(State(app): State<AppState>) -> Result<Json<LayoutJ
     Ok(Json(LayoutJson::from(&layout)))
 }
 
-/// [`Layout`] with text keys.
+/// [`Layout`] with text keys: the body of `GET /segments`.
 #[derive(Serialize)]
 pub(crate) struct LayoutJson {
     segments: Vec<SegmentJson>,
@@ -127,9 +143,13 @@ struct RecordJson {
     seq: u64,
     key: KeyJson,
     value_len: u64,
+    /// A put's first bytes as text or hex; a seal's or commit's always hex.
     value_preview: KeyJson,
     crc: u32,
     state: RecordState,
+    /// What a seal or commit record says, decoded by the engine; `null` for
+    /// puts and tombstones.
+    meta: Option<MetaPayload>,
 }
 
 #[derive(Serialize)]
@@ -181,9 +201,17 @@ impl From<&RecordLayout> for RecordJson {
             seq: record.seq,
             key: KeyJson::new(&record.key),
             value_len: record.value_len,
-            value_preview: KeyJson::preview(&record.value_preview),
+            // Seal and commit payloads are binary by definition, and `meta`
+            // carries them decoded: they go out as hex without a look. Only
+            // a stored value is looked at to see whether it reads as text.
+            value_preview: if record.state == RecordState::Meta {
+                KeyJson::hex(&record.value_preview)
+            } else {
+                KeyJson::preview(&record.value_preview)
+            },
             crc: record.crc,
             state: record.state,
+            meta: record.meta.clone(),
         }
     }
 }

@@ -94,38 +94,48 @@ pub(crate) enum KeyJson {
 }
 
 impl KeyJson {
+    /// A key: the string when it is UTF-8, else its hex.
     pub(crate) fn new(bytes: &[u8]) -> Self {
         match std::str::from_utf8(bytes) {
             Ok(text) => KeyJson::Text(text.to_owned()),
-            Err(_) => KeyJson::Hex { hex: hex(bytes) },
+            Err(_) => KeyJson::hex(bytes),
         }
     }
 
-    /// For the first bytes of a value, to look at rather than to use: text
-    /// when it reads as text, hex otherwise. The cut may split a UTF-8
-    /// character, which only shortens the text; control characters other
-    /// than white space (the binary payloads of seal and commit records are
-    /// valid UTF-8 full of NULs) make it hex.
+    /// Bytes known to be binary, as hex whatever they look like.
+    pub(crate) fn hex(bytes: &[u8]) -> Self {
+        KeyJson::Hex {
+            hex: hex_digits(bytes),
+        }
+    }
+
+    /// For the first bytes of a stored value, to look at rather than to use:
+    /// text when it reads as text, hex otherwise. Nothing says what a value
+    /// is, so this is the one place that looks. The cut may split a UTF-8
+    /// character, which only shortens the text. Control characters other
+    /// than white space make it hex: NULs and escape codes mark binary data
+    /// that happens to be valid UTF-8, and hex shows such bytes one by one.
     pub(crate) fn preview(bytes: &[u8]) -> Self {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) if e.error_len().is_none() => {
                 std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default()
             }
-            Err(_) => return KeyJson::Hex { hex: hex(bytes) },
+            Err(_) => return KeyJson::hex(bytes),
         };
         if text
             .chars()
             .any(|c| c.is_control() && !c.is_ascii_whitespace())
         {
-            KeyJson::Hex { hex: hex(bytes) }
+            KeyJson::hex(bytes)
         } else {
             KeyJson::Text(text.to_owned())
         }
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Two lower-case hex digits per byte.
+fn hex_digits(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::new(), |mut out, b| {
         let _ = write!(out, "{b:02x}");
@@ -167,14 +177,23 @@ mod tests {
 
     #[test]
     fn decoding_refuses_empty_long_and_non_utf8_keys() {
-        assert!(matches!(decode_key(""), Err(ApiError::BadRequest(_))));
-        assert!(matches!(decode_key("%FF"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(
+            decode_key(""),
+            Err(ApiError::BadRequest(message)) if message.starts_with("key must not be empty")
+        ));
+        assert!(matches!(
+            decode_key("%FF"),
+            Err(ApiError::BadRequest(message))
+                if message == "key is not valid UTF-8 once percent-decoded"
+        ));
         let long = "k".repeat(MAX_URL_KEY_LEN + 1);
         assert!(matches!(
             decode_key(&long),
-            Err(ApiError::KeyTooLong { len, .. }) if len == MAX_URL_KEY_LEN + 1
+            Err(ApiError::KeyTooLong { len, max })
+                if len == MAX_URL_KEY_LEN + 1 && max == MAX_URL_KEY_LEN
         ));
-        assert!(decode_key(&"k".repeat(MAX_URL_KEY_LEN)).is_ok());
+        let at_limit = "k".repeat(MAX_URL_KEY_LEN);
+        assert_eq!(decode_key(&at_limit).ok(), Some(at_limit));
     }
 
     #[test]
@@ -204,11 +223,13 @@ mod tests {
         // "é" is C3 A9: a preview cut after C3 keeps the text before it.
         assert_eq!(KeyJson::preview(b"caf\xc3"), KeyJson::Text("caf".into()));
         assert_eq!(KeyJson::preview(b"\xff"), KeyJson::Hex { hex: "ff".into() });
-        // Valid UTF-8, but not text: a seal record's payload.
+        // Valid UTF-8, but binary: NULs and other control characters.
         assert_eq!(
             KeyJson::preview(b"\x07\x00"),
             KeyJson::Hex { hex: "0700".into() }
         );
+        // Known binary stays hex even when it would read as text.
+        assert_eq!(KeyJson::hex(b"  "), KeyJson::Hex { hex: "2020".into() });
         assert_eq!(KeyJson::preview(b"a\tb\n"), KeyJson::Text("a\tb\n".into()));
     }
 

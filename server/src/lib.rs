@@ -46,7 +46,8 @@
 //! | module | what |
 //! |---|---|
 //! | `config` | [`Config`]: volume id, token, body limit, playground directory |
-//! | `server` | [`router`], [`run`], [`shutdown_signal`]; the blocking-call bridge |
+//! | `server` | [`router`], [`run`], [`shutdown_signal`] |
+//! | `state` | the state every handler shares (store, config) and the blocking-call bridge |
 //! | `blobs` | `/blobs` and `/blobs/{*key}`: store, read, delete, list |
 //! | `introspection` | `/health`, `/stats`, `/segments`, `/compact` |
 //! | `keys` | keys in URLs (percent-decoding, limits) and in JSON (UTF-8 or hex) |
@@ -75,6 +76,7 @@ mod introspection;
 mod keys;
 mod playground;
 mod server;
+mod state;
 
 pub use config::{
     Config, DEFAULT_LIST_LIMIT, DEFAULT_MAX_BODY_BYTES, DEFAULT_PLAYGROUND_DIR,

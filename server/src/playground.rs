@@ -15,7 +15,7 @@ use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
 use crate::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The page `/` shows when the playground has not been built.
 const NOT_BUILT: &str = r#"<!doctype html>

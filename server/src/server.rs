@@ -1,9 +1,10 @@
-//! Putting it together: the shared state, the route table, serving with
-//! graceful shutdown, and the bridge that keeps engine calls off the async
-//! runtime.
+//! Putting it together: the route table, serving with graceful shutdown,
+//! and the shutdown signal the binary waits for.
+//!
+//! This module imports the handlers; none of them imports it back. The
+//! state they share lives in `state`, which both sides import.
 
 use std::future::Future;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -15,34 +16,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::error::{ApiError, ServerError};
+use crate::state::AppState;
 use crate::{blobs, introspection, playground};
-
-/// What every handler can reach. Cheap to clone: a store handle and an `Arc`.
-#[derive(Debug, Clone)]
-pub(crate) struct AppState {
-    pub(crate) store: KvStore,
-    pub(crate) config: Arc<Config>,
-}
-
-impl AppState {
-    /// Runs `call` against the store on tokio's blocking pool.
-    ///
-    /// Engine calls block: a write waits for its fsync (or for the group
-    /// commit it joined), a read may wait for the writer's lock or for a
-    /// disk read, compaction rewrites whole segments. On a runtime worker any
-    /// of these would stall every other connection on that worker.
-    pub(crate) async fn engine<T, F>(&self, call: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&KvStore) -> Result<T, mini_kvstore::Error> + Send + 'static,
-        T: Send + 'static,
-    {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || call(&store))
-            .await
-            .map_err(ApiError::TaskFailed)?
-            .map_err(ApiError::from)
-    }
-}
 
 /// The server's routes over `store`:
 ///
@@ -63,10 +38,7 @@ impl AppState {
 pub fn router(store: KvStore, config: Config) -> Router {
     let body_limit = config.get_max_body_bytes();
     let time_limit = config.get_request_timeout();
-    let state = AppState {
-        store,
-        config: Arc::new(config),
-    };
+    let state = AppState::new(store, config);
     let blob = get(blobs::get)
         .put(blobs::put)
         .post(blobs::put)

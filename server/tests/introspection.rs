@@ -1,5 +1,6 @@
 //! `/stats`, `/segments` and `POST /compact`: the engine's own numbers and
-//! layout as JSON, with keys as text (hex for a key that is not UTF-8).
+//! layout as JSON, with keys as text (hex for a key that is not UTF-8) and
+//! the payloads of seal and commit records decoded.
 
 mod common;
 
@@ -31,8 +32,13 @@ async fn stats_carry_every_engine_number() {
         assert!(stats[field].is_u64(), "{field} in {stats}");
     }
     assert_eq!(stats["next_seq"], 3);
-    let ratio = stats["dead_ratio"].as_f64().unwrap_or(-1.0);
-    assert!(ratio > 0.0 && ratio < 1.0, "{stats}");
+    let (total, dead) = (stats["total_bytes"].as_u64(), stats["dead_bytes"].as_u64());
+    assert!(dead > Some(0), "the overwrite left dead bytes: {stats}");
+    assert_eq!(
+        stats["dead_ratio"].as_f64(),
+        total.zip(dead).map(|(t, d)| d as f64 / t as f64),
+        "{stats}"
+    );
 }
 
 /// Every record of every segment in `/segments`, as `(key, state, kind)`.
@@ -84,7 +90,9 @@ async fn segments_show_records_with_states_and_text_keys() {
     let live = &layout["segments"][0]["records"][1];
     assert_eq!(live["value_preview"], "Alicia");
     assert_eq!(live["value_len"], 6);
-    assert!(live["offset"].is_u64() && live["crc"].is_u64() && live["seq"].is_u64());
+    assert!(live["offset"].is_u64() && live["crc"].is_u64());
+    assert_eq!(live["seq"], 2);
+    assert_eq!(live["meta"], Value::Null);
     let binary = &layout["segments"][0]["records"][4];
     assert_eq!(binary["value_preview"], json!({"hex": "fe"}));
 
@@ -125,7 +133,10 @@ async fn compact_runs_and_reports() {
     assert!(after < before, "{report}");
     assert_eq!(report["bytes_reclaimed"], before - after);
     assert_eq!(report["records_copied"], 1);
-    assert!(report["inputs"].is_array() && report["outputs"].is_array());
+    // Segment 2 is the fresh active one that takes writes meanwhile; the
+    // rewrite of segment 1 is segment 3.
+    assert_eq!(report["inputs"], json!([1]));
+    assert_eq!(report["outputs"], json!([3]));
     assert_eq!(get(&t.app, "/blobs/hot").await.body.as_ref(), b"value 19");
 
     let layout = get(&t.app, "/segments").await.json();
@@ -141,4 +152,50 @@ async fn compact_runs_and_reports() {
             StatusCode::METHOD_NOT_ALLOWED,
             "GET is not allowed on /compact",
         );
+}
+
+#[tokio::test]
+async fn seal_and_commit_records_come_decoded() {
+    let t = app();
+    put(&t.app, "/blobs/a", "1").await;
+    put(&t.app, "/blobs/a", "2").await;
+    let compacted = send(
+        &t.app,
+        request(Method::POST, "/compact", &[], Body::empty()),
+    )
+    .await;
+    assert_eq!(compacted.status, StatusCode::OK);
+
+    let layout = get(&t.app, "/segments").await.json();
+    let output = layout["segments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|segment| segment["kind"] == "compacted")
+        .unwrap_or_else(|| panic!("no compacted segment in {layout}"));
+    assert_eq!(output["sealed"], true);
+    let records = output["records"].as_array().cloned().unwrap_or_default();
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(kinds, ["put", "compaction_commit", "seal"], "{output}");
+    let (copy, commit, seal) = (&records[0], &records[1], &records[2]);
+    assert_eq!(copy["meta"], Value::Null);
+    assert_eq!(copy["value_preview"], "2");
+
+    // Two writes, so the next seq is 3; the compaction replaced segment 1.
+    assert_eq!(commit["state"], "meta");
+    assert_eq!(
+        commit["meta"],
+        json!({"commit": {"next_seq": 3, "inputs": [1]}})
+    );
+    // The payload's bytes, never read as text: next seq, count, the id.
+    assert_eq!(
+        commit["value_preview"],
+        json!({"hex": "03000000000000000100000001000000"})
+    );
+    assert_eq!(seal["state"], "meta");
+    assert_eq!(seal["meta"], json!({"seal": {"next_seq": 3}}));
+    assert_eq!(seal["value_preview"], json!({"hex": "0300000000000000"}));
 }

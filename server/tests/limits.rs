@@ -98,10 +98,12 @@ async fn an_empty_key_is_400() {
 #[tokio::test]
 async fn a_bad_page_limit_is_400() {
     let t = app();
-    get(&t.app, "/blobs?limit=0")
-        .await
-        .assert_error(StatusCode::BAD_REQUEST, "limit");
-    get(&t.app, "/blobs?limit=lots")
-        .await
-        .assert_error(StatusCode::BAD_REQUEST, "limit");
+    get(&t.app, "/blobs?limit=0").await.assert_error(
+        StatusCode::BAD_REQUEST,
+        "limit must be a whole number from 1 to 10000, not \"0\"",
+    );
+    get(&t.app, "/blobs?limit=lots").await.assert_error(
+        StatusCode::BAD_REQUEST,
+        "limit must be a whole number from 1 to 10000, not \"lots\"",
+    );
 }

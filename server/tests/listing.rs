@@ -41,17 +41,16 @@ async fn pages_follow_the_next_cursor_to_the_end() {
     }
     let mut seen = Vec::new();
     let mut uri = "/blobs?prefix=k/&limit=3".to_owned();
-    let mut pages = 0;
+    let mut page_sizes = Vec::new();
     loop {
         let page = get(&t.app, &uri).await.json();
-        pages += 1;
         let keys: Vec<String> = page["keys"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|k| k.as_str().map(str::to_owned))
             .collect();
-        assert!(keys.len() <= 3);
+        page_sizes.push(keys.len());
         seen.extend(keys);
         match page["next"].as_str() {
             Some(next) => {
@@ -62,7 +61,7 @@ async fn pages_follow_the_next_cursor_to_the_end() {
         }
     }
     assert_eq!(seen, expected);
-    assert_eq!(pages, 3);
+    assert_eq!(page_sizes, [3, 3, 1]);
     // A page that ends exactly at the last key has no cursor.
     let last = get(&t.app, "/blobs?limit=7").await.json();
     assert_eq!(last["next"], serde_json::Value::Null);

@@ -109,10 +109,10 @@ async fn the_original_readme_session_works_over_http() -> anyhow::Result<()> {
     server.stop.send(()).ok();
     server.server.await??;
     // The listener is closed: nobody answers on the port any more.
-    assert!(
-        tokio::net::TcpStream::connect(server.address)
-            .await
-            .is_err()
-    );
+    let refused = tokio::net::TcpStream::connect(server.address)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.kind());
+    assert_eq!(refused, Err(std::io::ErrorKind::ConnectionRefused));
     Ok(())
 }

@@ -69,7 +69,17 @@ async fn after_a_failed_fsync_writes_get_503_and_reads_still_work() -> anyhow::R
         });
     }
     let failed = put(&app, "/blobs/new", "v").await;
-    assert!(failed.status.is_server_error(), "{failed:?}");
+    // The failed fsync itself is an I/O error (500); only what follows is
+    // the poisoned store's 503.
+    assert_eq!(
+        failed.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{failed:?}"
+    );
+    assert_eq!(
+        failed.json(),
+        serde_json::json!({"error": "internal error; the server log has the details"})
+    );
     assert_opaque(&failed.body);
 
     let refused = put(&app, "/blobs/other", "v").await;

@@ -16,16 +16,22 @@
 //! | [`storage`] | [`IdbStorage`], the engine's `Storage` over the working set | native + wasm |
 //! | [`view`] | the segment map as data: cells, states, aggregation, plan overlay, walk | native + wasm |
 //! | [`render`] | the view model as HTML strings, with the test hooks | native + wasm |
+//! | [`selection`] | the selected key and record, and when a selection ends | native + wasm |
+//! | [`history`] | the console's command history | native + wasm |
+//! | [`turns`] | one writer to IndexedDB at a time, the rest in order | native + wasm |
 //! | [`faults`] | "tear the last write" and "flip a bit" as bytes → bytes | native + wasm |
 //! | [`recovery`] | what a reload repaired and which keys it changed | native + wasm |
 //! | [`sample`] | sample data and the random write generator | native + wasm |
 //! | `idb` | IndexedDB: open, load, flush (one transaction), wipe | wasm only |
-//! | `app` | the page: state, events, drawing, flush scheduling | wasm only |
+//! | `app` | the page: start-up, console, map, flushing, reload, events | wasm only |
 //!
 //! Everything but `idb` and `app` is plain Rust, so `cargo test -p
-//! mini-kvstore-web` runs its tests natively; the IndexedDB code is tested in
-//! headless Chromium (`tests/idb.rs`) and the page end to end by the
-//! Playwright suite in `tests/e2e/` at the repository root.
+//! mini-kvstore-web` runs its tests natively. The page's rules that are not
+//! about the DOM (what a selection is, how history walks, whose turn it is
+//! to flush) live in those plain modules for that reason, and `app` only
+//! applies them; the IndexedDB code is tested in headless Chromium
+//! (`tests/idb.rs`) and the page end to end by the Playwright suite in
+//! `tests/e2e/` at the repository root.
 //!
 //! ## Why an in-memory working set
 //! The engine's storage trait is synchronous and IndexedDB is not. Rather than
@@ -58,10 +64,13 @@
 //! ```
 
 pub mod faults;
+pub mod history;
 pub mod recovery;
 pub mod render;
 pub mod sample;
+pub mod selection;
 pub mod storage;
+pub mod turns;
 pub mod view;
 pub mod working_set;
 

@@ -70,9 +70,26 @@ pub struct Recovery {
     pub diff: KeyDiff,
 }
 
+impl Recovery {
+    /// True when nothing was damaged: every stored chunk loaded and the
+    /// engine cut and skipped nothing. (Removing a leftover segment repairs
+    /// no damage: it finishes what a crash interrupted.)
+    pub fn found_no_damage(&self) -> bool {
+        self.report.is_clean() && self.load_problems.is_empty()
+    }
+
+    /// Whether opening the page shows this report unasked: when recovery
+    /// did anything at all, removals included. After a reload the page
+    /// always shows it, since the learner asked.
+    pub fn worth_showing_at_start(&self) -> bool {
+        !self.found_no_damage() || !self.report.removed_segments.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mini_kvstore::SegmentId;
 
     fn keys(pairs: &[(&str, u64)]) -> KeySnapshot {
         pairs
@@ -90,5 +107,23 @@ mod tests {
         assert_eq!(diff.rolled_back, vec![b"b".to_vec()]);
         assert_eq!(diff.resurrected, vec![b"d".to_vec()]);
         assert!(KeyDiff::between(&before, &before).is_empty());
+    }
+
+    #[test]
+    fn removals_are_shown_at_start_but_are_not_damage() {
+        let mut recovery = Recovery::default();
+        assert!(recovery.found_no_damage());
+        assert!(!recovery.worth_showing_at_start());
+
+        recovery.report.removed_segments.push(SegmentId(3));
+        assert!(recovery.found_no_damage());
+        assert!(recovery.worth_showing_at_start());
+
+        recovery.report.removed_segments.clear();
+        recovery
+            .load_problems
+            .push("segment 1: a bad chunk".to_owned());
+        assert!(!recovery.found_no_damage());
+        assert!(recovery.worth_showing_at_start());
     }
 }

@@ -257,11 +257,20 @@ mod tests {
     fn missing_segments_are_io_errors() {
         let storage = IdbStorage::new();
         let id = SegmentId(9);
-        assert!(storage.append(id, b"x").is_err());
-        assert!(storage.sync(id).is_err());
-        assert!(storage.remove(id).is_err());
-        assert!(storage.create(id).is_ok());
-        assert!(storage.create(id).is_err());
+        let kind = |result: io::Result<()>| result.map_err(|e| e.kind());
+        assert_eq!(
+            kind(storage.append(id, b"x").map(drop)),
+            Err(io::ErrorKind::NotFound)
+        );
+        assert_eq!(kind(storage.sync(id)), Err(io::ErrorKind::NotFound));
+        assert_eq!(kind(storage.truncate(id, 0)), Err(io::ErrorKind::NotFound));
+        assert_eq!(kind(storage.remove(id)), Err(io::ErrorKind::NotFound));
+        assert_eq!(
+            storage.len(id).map_err(|e| e.kind()),
+            Err(io::ErrorKind::NotFound)
+        );
+        assert_eq!(kind(storage.create(id)), Ok(()));
+        assert_eq!(kind(storage.create(id)), Err(io::ErrorKind::AlreadyExists));
         let mut buf = [0u8; 2];
         assert_eq!(
             storage.read_at(id, 0, &mut buf).map_err(|e| e.kind()),

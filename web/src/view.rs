@@ -245,9 +245,10 @@ fn segment_cells(
 }
 
 /// Whether a record holds a key (a put or a tombstone), as opposed to a seal
-/// or compaction commit.
+/// or compaction commit. The engine decides which records are bookkeeping
+/// ([`RecordState::of`] makes them [`RecordState::Meta`]); this only asks.
 pub fn is_data(record: &RecordLayout) -> bool {
-    matches!(record.kind, RecordKind::Put | RecordKind::Tombstone)
+    record.state != RecordState::Meta
 }
 
 /// Merges runs of unmarked record cells narrower than [`MIN_CELL_PX`] into
@@ -350,6 +351,13 @@ pub fn walk_outputs(plan: &CompactionPlan, step: usize, segment_size: u64) -> Ve
 
 /// A key or value for display on one line: text as is when it is printable
 /// UTF-8, escaped otherwise, cut to `max` characters with `…`.
+///
+/// Not [`mini_kvstore_commands::display_bytes`]`(bytes, max, false)`, which
+/// wraps anything it escapes (and the empty string) in double quotes: a
+/// terminal line needs them to show where a key ends, but on the page every
+/// key already sits in a `<code>` element or a map cell of its own, and in a
+/// cell a few pixels wide the quotes would take the room of the key. The
+/// cutting is shared ([`mini_kvstore_commands::ellipsize`]).
 pub fn show_bytes(bytes: &[u8], max: usize) -> String {
     let shown = match std::str::from_utf8(bytes) {
         Ok(text) if !text.chars().any(char::is_control) => text.to_owned(),
@@ -428,9 +436,12 @@ mod tests {
     fn store(segment_size: u64) -> Result<KvStore, mini_kvstore::Error> {
         KvStore::open_with(
             MemStorage::new(),
+            // The map is drawn from what the test wrote: no background
+            // merge may tidy it first (the browser has no threads anyway).
             Options::default()
                 .max_segment_size(segment_size)
-                .sync_policy(SyncPolicy::Never),
+                .sync_policy(SyncPolicy::Never)
+                .compaction_policy(mini_kvstore::CompactionPolicy::default().background(false)),
         )
     }
 

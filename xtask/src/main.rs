@@ -9,7 +9,7 @@
 //! - [`setup`] — installs the tools the checks need, skipping what is present.
 //! - [`process`] — runs child commands and turns a failed one into an error.
 //! - [`load`] — the REST server under wrk (`cargo xtask load`).
-//! - [`imports`] — the check that no crate's modules import each other in a
+//! - `imports` — the check that no crate's modules import each other in a
 //!   cycle (a test, so `cargo test` runs it).
 //!
 //! It depends on `std` and `anyhow` only, so it builds in seconds, before

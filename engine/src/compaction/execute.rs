@@ -1,11 +1,14 @@
-//! The mechanism of a compaction: copy a plan's survivors into new
-//! compacted segments, commit, publish to the index, remove the inputs.
+//! The mechanism of a merge: copy a plan's records into new compacted
+//! segments, commit, publish to the index, remove the inputs. A full
+//! compaction and a merge the policy chose are the same steps; only the
+//! inputs differ.
 //!
 //! Every step is crash-safe:
-//! 1. seal the active segment and start a new one, so inputs are immutable
-//!    and writes go on during the rewrite;
-//! 2. copy each surviving record, CRC-checked, into new *compacted*
-//!    segments, keeping its sequence number;
+//! 1. fix the inputs: sealed segments, which never change again (a full
+//!    compaction first seals the active segment, so writes go on in a new
+//!    one during the rewrite);
+//! 2. copy each planned record — the live puts, and the tombstones the rule
+//!    keeps — CRC-checked, into new *compacted* segments, keeping its seq;
 //! 3. sync them, then append a *compaction commit* record naming the inputs
 //!    and sync again — from here on the inputs are obsolete, and recovery
 //!    finishes their removal if a crash interrupts it;
@@ -15,24 +18,31 @@
 //!
 //! The copy holds no lock that writers need: it reads immutable sealed
 //! segments and writes segments nobody else knows of yet. The writer lock is
-//! taken only to rotate and to take output segment numbers.
+//! taken only to rotate (full compaction) and to take segment numbers.
+//!
+//! A merge that fails — a full disk, any write error — removes its partial
+//! outputs and leaves the inputs in charge: nothing was published, so the
+//! store goes on as before. Such a failure does not poison the store; only
+//! the writer's own syncs do.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
 
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::error::{Error, Result};
 use crate::format::{
     self, CommitPayload, RecordKind, SEGMENT_HEADER_LEN, SegmentKind, encode_record,
 };
-use crate::location::Location;
-use crate::report::CompactionReport;
+use crate::location::{Location, TombstoneAt};
+use crate::report::{CompactionReport, CompactionTrigger, InputReason};
 use crate::storage::SegmentId;
 use crate::store::read::read_segment;
 use crate::store::shared::Shared;
 use crate::store::write::{create_segment, encode_seal};
 
-use super::plan::{self, CompactionPlan, LayoutSnapshot, OutputPacker, SEAL_LEN};
+use super::plan::{self, CompactionPlan, Copy, LayoutSnapshot, OutputPacker, SEAL_LEN};
+use super::policy::{self, PolicyPlan};
 use super::publish::{self, CompactedOutput, Copied};
 
 /// Bytes buffered before an append during compaction.
@@ -43,35 +53,124 @@ const COPY_CHUNK: usize = 1 << 20;
 pub(crate) fn compact_all(shared: &Shared) -> Result<CompactionReport> {
     let _one_at_a_time = shared.lock_compaction();
     shared.commit.check_poisoned()?;
+    let started = Start::now(shared);
     let before = shared.stats();
 
-    // 1. Freeze the inputs: everything up to now, then a fresh active segment.
-    let (inputs, next_seq_at_start) = {
+    // Freeze the inputs: everything up to now, then a fresh active segment.
+    let (snapshot, inputs, next_seq) = {
         let mut writer = shared.lock_writer();
         writer.rotate(&shared.log())?;
-        let active = writer.active;
-        let mut inputs: Vec<SegmentId> = shared
-            .read_index()
+        let snapshot = LayoutSnapshot::of(&shared.read_index(), Some(writer.active));
+        let inputs: BTreeSet<SegmentId> = snapshot
             .segments
-            .keys()
-            .copied()
-            .filter(|id| *id != active)
-            .chain(writer.leftovers.iter().copied())
+            .iter()
+            .map(|s| s.id)
+            .filter(|id| *id != writer.active)
             .collect();
-        inputs.sort_unstable();
-        inputs.dedup();
-        (inputs, writer.next_seq)
+        (snapshot, inputs, writer.next_seq)
     };
-    let snapshot = {
-        let inputs: BTreeSet<SegmentId> = inputs.iter().copied().collect();
-        LayoutSnapshot::of(&shared.read_index(), None, |id| inputs.contains(&id))
+    let plan = plan::plan_merge(&snapshot, &inputs, shared.options.get_max_segment_size());
+    let why = Why {
+        trigger: CompactionTrigger::Full,
+        reasons: Vec::new(),
     };
-    let plan = plan::plan(&snapshot, shared.options.get_max_segment_size());
+    run(shared, plan, next_seq, started, before, why)
+}
 
-    // 2 + 3. Copy, seal, commit. On failure, discard the outputs: the
-    // inputs are untouched, so nothing is lost.
+/// The store's layout now, and the next seq at that moment: every record
+/// the index points past — every record a merge planned from this snapshot
+/// may drop as dead — has a smaller seq.
+fn snapshot(shared: &Shared) -> (LayoutSnapshot, u64) {
+    let writer = shared.lock_writer();
+    let snapshot = LayoutSnapshot::of(&shared.read_index(), Some(writer.active));
+    (snapshot, writer.next_seq)
+}
+
+/// What the policy would merge now.
+pub(crate) fn policy_plan(shared: &Shared) -> PolicyPlan {
+    choose(shared, &snapshot(shared).0)
+}
+
+fn choose(shared: &Shared, snapshot: &LayoutSnapshot) -> PolicyPlan {
+    policy::choose(
+        snapshot,
+        &shared.policy,
+        shared.options.get_max_segment_size(),
+    )
+}
+
+/// Runs the merge the policy chooses now, if anything triggers.
+pub(crate) fn compact_by_policy(shared: &Shared) -> Result<Option<CompactionReport>> {
+    let _one_at_a_time = shared.lock_compaction();
+    shared.commit.check_poisoned()?;
+    let started = Start::now(shared);
+    let before = shared.stats();
+    let (snapshot, next_seq) = snapshot(shared);
+    let choice = choose(shared, &snapshot);
+    let Some(plan) = choice.merge else {
+        return Ok(None);
+    };
+    let reasons = choice
+        .segments
+        .iter()
+        .filter(|s| s.selected)
+        .filter_map(|s| {
+            s.reason.map(|reason| InputReason {
+                segment: s.id,
+                reason,
+            })
+        })
+        .collect();
+    let why = Why {
+        trigger: CompactionTrigger::Policy,
+        reasons,
+    };
+    run(shared, plan, next_seq, started, before, why).map(Some)
+}
+
+/// When a merge started, by the store's clock (and, natively, a monotonic
+/// one for pacing).
+struct Start {
+    at_ms: u64,
+    #[cfg(not(target_arch = "wasm32"))]
+    instant: std::time::Instant,
+}
+
+impl Start {
+    fn now(shared: &Shared) -> Start {
+        Start {
+            at_ms: shared.options.get_clock().now_millis(),
+            #[cfg(not(target_arch = "wasm32"))]
+            instant: std::time::Instant::now(),
+        }
+    }
+}
+
+/// Why a merge runs, for its report.
+struct Why {
+    trigger: CompactionTrigger,
+    reasons: Vec<InputReason>,
+}
+
+/// Copies, commits, publishes and removes; on failure, discards the outputs
+/// and counts the failure. `before` is the store as the caller found it.
+fn run(
+    shared: &Shared,
+    plan: CompactionPlan,
+    next_seq: u64,
+    started: Start,
+    before: crate::report::Stats,
+    why: Why,
+) -> Result<CompactionReport> {
+    // Segments an earlier merge made obsolete but could not remove are named
+    // again, so this commit keeps recovery from ever reading them.
+    let mut inputs = plan.inputs.clone();
+    inputs.extend(shared.lock_writer().leftovers.iter().copied());
+    inputs.sort_unstable();
+    inputs.dedup();
+
     let mut output_ids = Vec::new();
-    let copied = match write_outputs(shared, &plan, &inputs, next_seq_at_start, &mut output_ids) {
+    let copied = match write_outputs(shared, &plan, &inputs, next_seq, &started, &mut output_ids) {
         Ok(copied) => copied,
         Err(e) => {
             for id in &output_ids {
@@ -79,11 +178,12 @@ pub(crate) fn compact_all(shared: &Shared) -> Result<CompactionReport> {
                     warn!(segment = %id, error = %remove_error, "could not remove a discarded compaction output");
                 }
             }
+            warn!(error = %e, inputs = inputs.len(), "a merge failed and changed nothing");
+            shared.history.failed(&e);
             return Err(e);
         }
     };
 
-    // 4. Publish, then remove the inputs.
     publish::publish(&mut shared.write_index(), &inputs, &plan.survivors, &copied);
     remove_segments(shared, &inputs);
     for id in &output_ids {
@@ -91,7 +191,7 @@ pub(crate) fn compact_all(shared: &Shared) -> Result<CompactionReport> {
     }
 
     let after = shared.stats();
-    Ok(CompactionReport {
+    let report = CompactionReport {
         segments_before: before.segments,
         segments_after: after.segments,
         bytes_before: before.total_bytes,
@@ -99,23 +199,69 @@ pub(crate) fn compact_all(shared: &Shared) -> Result<CompactionReport> {
         records_copied: copied.to.len() as u64,
         inputs,
         outputs: output_ids,
-    })
+        trigger: why.trigger,
+        reasons: why.reasons,
+        tombstones_kept: plan.kept_tombstones.len() as u64,
+        tombstones_dropped: plan.dropped_tombstones as u64,
+        bytes_written: copied.outputs.iter().map(|o| o.len).sum(),
+        started_at_ms: started.at_ms,
+        duration_ms: shared
+            .options
+            .get_clock()
+            .now_millis()
+            .saturating_sub(started.at_ms),
+    };
+    info!(
+        trigger = ?report.trigger,
+        inputs = report.inputs.len(),
+        outputs = report.outputs.len(),
+        reclaimed = report.bytes_reclaimed(),
+        "merge committed"
+    );
+    shared.history.finished(&report);
+    Ok(report)
 }
 
 /// The output segment being filled.
 struct OpenOutput {
     id: SegmentId,
     len: u64,
+    min_put_seq: Option<u64>,
+    tombstones: Vec<TombstoneAt>,
 }
 
-/// Copies the plan's survivors into new compacted segments, then makes
-/// them durable and commits. Output ids are pushed to `output_ids` as they
-/// are created, so the caller can discard them on failure.
+impl OpenOutput {
+    fn new(id: SegmentId) -> Self {
+        OpenOutput {
+            id,
+            len: SEGMENT_HEADER_LEN,
+            min_put_seq: None,
+            tombstones: Vec::new(),
+        }
+    }
+
+    /// The output once sealed at `len` bytes, `meta_bytes` of them
+    /// bookkeeping.
+    fn finished(self, len: u64, meta_bytes: u64) -> CompactedOutput {
+        CompactedOutput {
+            id: self.id,
+            len,
+            meta_bytes,
+            min_put_seq: self.min_put_seq,
+            tombstones: self.tombstones,
+        }
+    }
+}
+
+/// Copies the plan's records into new compacted segments, then makes them
+/// durable and commits `inputs`. Output ids are pushed to `output_ids` as
+/// they are created, so the caller can discard them on failure.
 fn write_outputs(
     shared: &Shared,
     plan: &CompactionPlan,
     inputs: &[SegmentId],
     next_seq: u64,
+    started: &Start,
     output_ids: &mut Vec<SegmentId>,
 ) -> Result<Copied> {
     let mut packer = OutputPacker::new(shared.options.get_max_segment_size());
@@ -123,12 +269,17 @@ fn write_outputs(
         to: Vec::with_capacity(plan.survivors.len()),
         outputs: Vec::new(),
     };
-    let mut pending: Vec<u8> = Vec::new();
+    let mut out = Output {
+        shared,
+        pending: Vec::new(),
+        written: 0,
+        started,
+    };
     let mut current: Option<OpenOutput> = None;
     let mut loaded: Option<(SegmentId, Vec<u8>)> = None;
 
-    for survivor in &plan.survivors {
-        let from = survivor.from;
+    for copy in plan.copies() {
+        let from = copy.from();
         if loaded.as_ref().map(|(id, _)| *id) != Some(from.segment) {
             let len = shared
                 .read_index()
@@ -151,118 +302,185 @@ fn write_outputs(
                 offset: from.offset,
                 detail: "record lies beyond the end of its segment".into(),
             })?;
-        match format::decode_record(record_bytes) {
-            Ok(r) if r.key == survivor.key.as_slice() && r.kind == RecordKind::Put => {}
-            _ => {
-                return Err(Error::Corruption {
-                    segment: from.segment,
-                    offset: from.offset,
-                    detail: "a live record failed its check during compaction".into(),
-                });
-            }
-        }
+        let seq = check_copy(&copy, record_bytes)?;
 
         let placement = packer.place(u64::from(from.len));
         if placement.new_segment {
             if let Some(full) = current.take() {
-                flush(shared, full.id, &mut pending)?;
-                let len = seal(shared, full.id, full.len, next_seq)?;
-                copied.outputs.push(CompactedOutput {
-                    id: full.id,
-                    len,
-                    meta_bytes: SEGMENT_HEADER_LEN + SEAL_LEN,
-                });
+                out.flush(full.id)?;
+                let len = out.seal(full.id, full.len, next_seq)?;
+                copied
+                    .outputs
+                    .push(full.finished(len, SEGMENT_HEADER_LEN + SEAL_LEN));
             }
-            current = Some(OpenOutput {
-                id: new_output(shared, output_ids)?,
-                len: SEGMENT_HEADER_LEN,
-            });
+            current = Some(OpenOutput::new(new_output(shared, output_ids)?));
         }
         let Some(output) = current.as_mut() else {
             unreachable!("a placement always has an output segment");
         };
         debug_assert_eq!(output.len, placement.offset);
-        let start = pending.len();
-        pending.extend_from_slice(record_bytes);
+        let start = out.pending.len();
+        out.pending.extend_from_slice(record_bytes);
         // Its batch is committed; alone in the output it must not wait
         // for the rest of it.
-        format::clear_batch_flags(&mut pending[start..]);
-        copied.to.push(Location {
+        format::clear_batch_flags(&mut out.pending[start..]);
+        let to = Location {
             offset: placement.offset,
             segment: output.id,
             len: from.len,
-        });
+        };
+        match copy {
+            Copy::Put(_) => {
+                copied.to.push(to);
+                output.min_put_seq = Some(output.min_put_seq.map_or(seq, |m| m.min(seq)));
+            }
+            Copy::Tombstone(_) => output.tombstones.push(TombstoneAt {
+                offset: to.offset,
+                len: to.len,
+                seq,
+            }),
+        }
         output.len += u64::from(from.len);
-        if pending.len() >= COPY_CHUNK {
-            flush(shared, output.id, &mut pending)?;
+        if out.pending.len() >= COPY_CHUNK {
+            out.flush(output.id)?;
         }
     }
 
     // The last output (made now if nothing survived) carries the commit.
     let last = match current {
         Some(output) => output,
-        None => OpenOutput {
-            id: new_output(shared, output_ids)?,
-            len: SEGMENT_HEADER_LEN,
-        },
+        None => OpenOutput::new(new_output(shared, output_ids)?),
     };
-    flush(shared, last.id, &mut pending)?;
+    out.flush(last.id)?;
     // Records first, durably; only then the commit that makes the inputs
     // obsolete. A crash can persist a later write without an earlier one,
     // so one sync for both would not do.
-    sync(shared, last.id)?;
+    out.sync(last.id)?;
+    // The inputs' dead records are dead because newer ones replaced them,
+    // perhaps in the active segment and not yet durable (under
+    // `SyncPolicy::Never` or `EveryMillis`). Once the commit drops the old
+    // ones, a crash must not take the new ones too: make every write the
+    // plan saw durable first. (After a full compaction's rotation it is.)
+    shared
+        .commit
+        .wait_durable(shared.storage.as_ref(), next_seq - 1, false)?;
     let commit = CommitPayload {
         next_seq,
         inputs: inputs.to_vec(),
     };
     encode_record(
-        &mut pending,
+        &mut out.pending,
         RecordKind::CompactionCommit,
         0,
         b"",
         &commit.encode(),
     );
-    let commit_len = pending.len() as u64;
-    flush(shared, last.id, &mut pending)?;
-    let len = seal(shared, last.id, last.len + commit_len, next_seq)?;
-    copied.outputs.push(CompactedOutput {
-        id: last.id,
-        len,
-        meta_bytes: SEGMENT_HEADER_LEN + commit_len + SEAL_LEN,
-    });
+    let commit_len = out.pending.len() as u64;
+    out.flush(last.id)?;
+    let len = out.seal(last.id, last.len + commit_len, next_seq)?;
+    copied
+        .outputs
+        .push(last.finished(len, SEGMENT_HEADER_LEN + commit_len + SEAL_LEN));
     Ok(copied)
+}
+
+/// Checks that the bytes are the record the plan means (a put of the
+/// survivor's key, or a tombstone of the planned seq); returns its seq.
+fn check_copy(copy: &Copy<'_>, bytes: &[u8]) -> Result<u64> {
+    let from = copy.from();
+    let matches = match (format::decode_record(bytes), copy) {
+        (Ok(r), Copy::Put(survivor)) => {
+            (r.kind == RecordKind::Put && r.key == survivor.key.as_slice()).then_some(r.seq)
+        }
+        (Ok(r), Copy::Tombstone(tombstone)) => {
+            (r.kind == RecordKind::Tombstone && r.seq == tombstone.seq).then_some(r.seq)
+        }
+        (Err(_), _) => None,
+    };
+    matches.ok_or_else(|| Error::Corruption {
+        segment: from.segment,
+        offset: from.offset,
+        detail: "a record failed its check during compaction".into(),
+    })
+}
+
+/// Writes to the outputs: buffers, appends, syncs, and paces the copy.
+struct Output<'a> {
+    shared: &'a Shared,
+    pending: Vec<u8>,
+    /// Bytes appended so far, for the rate limit.
+    written: u64,
+    started: &'a Start,
+}
+
+impl Output<'_> {
+    fn flush(&mut self, id: SegmentId) -> Result<()> {
+        if self.shared.stop_merges.load(Ordering::Acquire) {
+            return Err(Error::Closing);
+        }
+        if !self.pending.is_empty() {
+            self.shared
+                .storage
+                .append(id, &self.pending)
+                .map_err(|e| Error::io(format!("append to compaction output {id}"), e))?;
+            let bytes = self.pending.len() as u64;
+            self.written += bytes;
+            self.shared.history.wrote(bytes);
+            self.pending.clear();
+            self.pace()?;
+        }
+        Ok(())
+    }
+
+    fn sync(&self, id: SegmentId) -> Result<()> {
+        self.shared
+            .storage
+            .sync(id)
+            .map_err(|e| Error::io(format!("sync compaction output {id}"), e))
+    }
+
+    /// Appends the seal and syncs; returns the output's final length.
+    fn seal(&mut self, id: SegmentId, len: u64, next_seq: u64) -> Result<u64> {
+        self.pending.extend_from_slice(&encode_seal(next_seq));
+        self.flush(id)?;
+        self.sync(id)?;
+        Ok(len + SEAL_LEN)
+    }
+
+    /// Sleeps until the bytes written so far fit the rate limit, in short
+    /// naps so that closing the store is never kept waiting long.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn pace(&self) -> Result<()> {
+        let Some(rate) = self.shared.policy.get_rate_limit() else {
+            return Ok(());
+        };
+        let due = std::time::Duration::from_secs_f64(self.written as f64 / rate as f64);
+        loop {
+            if self.shared.stop_merges.load(Ordering::Acquire) {
+                return Err(Error::Closing);
+            }
+            let elapsed = self.started.instant.elapsed();
+            if elapsed >= due {
+                return Ok(());
+            }
+            std::thread::sleep((due - elapsed).min(std::time::Duration::from_millis(50)));
+        }
+    }
+
+    /// No threads to pace on wasm: merges there run when the host asks.
+    #[cfg(target_arch = "wasm32")]
+    fn pace(&self) -> Result<()> {
+        let _ = (self.written, self.started.at_ms);
+        Ok(())
+    }
 }
 
 fn new_output(shared: &Shared, output_ids: &mut Vec<SegmentId>) -> Result<SegmentId> {
     let id = shared.lock_writer().take_segment_id();
-    create_segment(shared.storage.as_ref(), id, SegmentKind::Compacted)?;
     output_ids.push(id);
+    create_segment(shared.storage.as_ref(), id, SegmentKind::Compacted)?;
+    shared.history.wrote(SEGMENT_HEADER_LEN);
     Ok(id)
-}
-
-fn flush(shared: &Shared, id: SegmentId, pending: &mut Vec<u8>) -> Result<()> {
-    if !pending.is_empty() {
-        shared
-            .storage
-            .append(id, pending)
-            .map_err(|e| Error::io(format!("append to compaction output {id}"), e))?;
-        pending.clear();
-    }
-    Ok(())
-}
-
-fn sync(shared: &Shared, id: SegmentId) -> Result<()> {
-    shared
-        .storage
-        .sync(id)
-        .map_err(|e| Error::io(format!("sync compaction output {id}"), e))
-}
-
-/// Appends the seal and syncs; returns the output's final length.
-fn seal(shared: &Shared, id: SegmentId, len: u64, next_seq: u64) -> Result<u64> {
-    flush(shared, id, &mut encode_seal(next_seq))?;
-    sync(shared, id)?;
-    Ok(len + SEAL_LEN)
 }
 
 /// Removes obsolete segments. A failure is not fatal — the commit already

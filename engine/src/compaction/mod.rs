@@ -2,18 +2,30 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | `plan` | [`CompactionPlan`]: a pure function of a [`LayoutSnapshot`], and the output packing plan and mechanism share |
+//! | `policy` | [`CompactionPolicy`]: which sealed segments are worth a merge, and why — a pure function of a [`LayoutSnapshot`] |
+//! | `plan` | [`CompactionPlan`]: what a merge copies and drops (the tombstone rule, [`tombstone_cutoff`]), and the output packing plan and mechanism share |
 //! | `publish` | the index change a committed compaction makes, as a pure function of the index and what was copied |
 //! | `execute` | the mechanism: copy, seal, commit, publish, remove — crash-safe at every step |
 //!
-//! A full compaction drops tombstones, which is only safe because every
-//! segment older than the new active one is an input: no older value for
-//! the key survives anywhere. A crash between removals cannot bring a key
-//! back either, since recovery skips every input named by a durable commit.
+//! A merge — of every segment (`compact`) or of the few the policy chose —
+//! is one mechanism: copy the inputs' live records and the tombstones that
+//! must stay into new segments, commit, publish, remove the inputs. A
+//! tombstone leaves only when no put older than it survives outside the
+//! merge ([`tombstone_cutoff`]); a full compaction leaves nothing outside
+//! but the fresh active segment, so it drops them all. A crash between
+//! removals cannot bring a key back either, since recovery skips every
+//! input named by a durable commit.
 
 pub(crate) mod execute;
+pub(crate) mod history;
 mod plan;
+pub(crate) mod policy;
 mod publish;
 
+pub use crate::report::MergeReason;
 pub(crate) use plan::SEAL_LEN;
-pub use plan::{CompactionPlan, LayoutSnapshot, SegmentSize, Survivor, plan};
+pub use plan::{
+    CompactionPlan, KeptTombstone, LayoutSnapshot, SegmentFacts, SegmentSize, Survivor, plan,
+    plan_merge, tombstone_cutoff,
+};
+pub use policy::{CompactionPolicy, PolicyPlan, SegmentAssessment, choose};

@@ -14,18 +14,38 @@ use serde::Serialize;
 
 use crate::format::{RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
 use crate::index::Index;
-use crate::location::Location;
+use crate::location::{Location, TombstoneAt};
 use crate::storage::SegmentId;
 
-/// The layout facts a plan needs.
+/// The layout facts a plan needs: every segment of the store, and every
+/// live key.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LayoutSnapshot {
-    /// The segments to plan over, in id order.
-    pub segments: Vec<SegmentSize>,
-    /// The segment new writes go to (sealed by compaction before it starts).
+    /// Every segment, in id order.
+    pub segments: Vec<SegmentFacts>,
+    /// The segment new writes go to.
     pub active: Option<SegmentId>,
-    /// Every live key in those segments and where its record is.
+    /// Every live key and where its record is.
     pub live: Vec<Survivor>,
+}
+
+/// What a plan needs to know of one segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentFacts {
+    /// The segment.
+    pub id: SegmentId,
+    /// Its length in bytes, header included.
+    pub len: u64,
+    /// Bytes of the records the index points at.
+    pub live_bytes: u64,
+    /// Bytes of bookkeeping (header, seals, commit).
+    pub meta_bytes: u64,
+    /// Whether it ends with a seal (it never changes again).
+    pub sealed: bool,
+    /// The smallest seq of a put in it, live or not.
+    pub min_put_seq: Option<u64>,
+    /// Its tombstones, in offset order.
+    pub tombstones: Vec<TombstoneAt>,
 }
 
 /// A segment and its length.
@@ -37,30 +57,36 @@ pub struct SegmentSize {
     pub len: u64,
 }
 
+impl SegmentFacts {
+    /// Bytes that are neither live records nor bookkeeping: overwritten
+    /// values and tombstones (whether a merge may drop a tombstone depends
+    /// on the other segments; see [`tombstone_cutoff`]).
+    pub fn dead_bytes(&self) -> u64 {
+        self.len.saturating_sub(self.live_bytes + self.meta_bytes)
+    }
+}
+
 impl LayoutSnapshot {
-    /// The facts of `index` for the segments `include` accepts and the live
-    /// keys in them; `active` is the segment new writes go to, if it is to
-    /// be counted as sealed by the compaction.
-    pub(crate) fn of(
-        index: &Index,
-        active: Option<SegmentId>,
-        include: impl Fn(SegmentId) -> bool,
-    ) -> Self {
+    /// The facts of `index`; `active` is the segment new writes go to.
+    pub(crate) fn of(index: &Index, active: Option<SegmentId>) -> Self {
         LayoutSnapshot {
             segments: index
                 .segments
                 .iter()
-                .filter(|(id, _)| include(**id))
-                .map(|(id, info)| SegmentSize {
+                .map(|(id, info)| SegmentFacts {
                     id: *id,
                     len: info.len,
+                    live_bytes: info.live_bytes,
+                    meta_bytes: info.meta_bytes,
+                    sealed: info.sealed,
+                    min_put_seq: info.min_put_seq,
+                    tombstones: info.tombstones.clone(),
                 })
                 .collect(),
             active,
             live: index
                 .keys
                 .iter()
-                .filter(|(_, at)| include(at.segment))
                 .map(|(key, at)| Survivor {
                     key: key.to_vec(),
                     from: *at,
@@ -68,6 +94,29 @@ impl LayoutSnapshot {
                 .collect(),
         }
     }
+}
+
+/// The tombstone rule of a merge. A tombstone hides every older put of its
+/// key; if it leaves the store while such a put survives anywhere, the put
+/// is the newest record of the key again and the key comes back at the
+/// next open (bitcask lost deletes this way, its PR #156). A merge drops a
+/// tombstone only when no put older than it survives *outside* the merge:
+/// every segment it leaves alone holds only puts newer than the tombstone.
+/// Puts inside the merge that are older than a tombstone of their key are
+/// dead, so the merge drops them too.
+///
+/// The cutoff is the smallest put seq among the segments outside `inputs`:
+/// tombstones with a smaller seq are dropped, the rest are copied like live
+/// records. `None` means no put survives outside, so every tombstone goes.
+/// Seqs only rise, so segments created while the merge runs (new writes)
+/// hold only newer puts and cannot change the answer.
+pub fn tombstone_cutoff(snapshot: &LayoutSnapshot, inputs: &BTreeSet<SegmentId>) -> Option<u64> {
+    snapshot
+        .segments
+        .iter()
+        .filter(|s| !inputs.contains(&s.id))
+        .filter_map(|s| s.min_put_seq)
+        .min()
 }
 
 /// One record compaction keeps.
@@ -79,19 +128,34 @@ pub struct Survivor {
     pub from: Location,
 }
 
+/// A tombstone a merge copies, because a put it hides survives outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct KeptTombstone {
+    /// Where it is now.
+    pub from: Location,
+    /// Its seq.
+    pub seq: u64,
+}
+
 /// What a compaction would do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct CompactionPlan {
-    /// Segments to rewrite and remove: all of them, the active one included.
+    /// Segments to rewrite and remove (for a full compaction, all of them,
+    /// the active one included).
     pub inputs: Vec<SegmentId>,
-    /// Records to copy, in the order they are read (segment, then offset).
+    /// Live records to copy, in the order they are read (segment, then
+    /// offset).
     pub survivors: Vec<Survivor>,
+    /// Tombstones to copy (see [`tombstone_cutoff`]), in read order.
+    pub kept_tombstones: Vec<KeptTombstone>,
+    /// Tombstones in the inputs that the merge drops.
+    pub dropped_tombstones: usize,
     /// Bytes in the inputs.
     pub bytes_before: u64,
-    /// Bytes on storage afterwards, if nothing is written meanwhile: the
-    /// outputs (headers, records, seals and the commit) plus the fresh active
-    /// segment's header.
+    /// Bytes the inputs become, if nothing is written meanwhile: the outputs
+    /// (headers, records, seals and the commit), plus for a full compaction
+    /// the fresh active segment's header.
     pub bytes_after: u64,
     /// Output segments the rewrite will produce.
     pub output_segments: usize,
@@ -101,6 +165,40 @@ impl CompactionPlan {
     /// Bytes that compaction would give back.
     pub fn bytes_reclaimed(&self) -> u64 {
         self.bytes_before.saturating_sub(self.bytes_after)
+    }
+
+    /// Every record to copy, survivors and kept tombstones together, in the
+    /// order they are read and written: by segment, then offset. The plan's
+    /// packing and the execution both walk this order.
+    pub(crate) fn copies(&self) -> impl Iterator<Item = Copy<'_>> {
+        let mut puts = self.survivors.iter().peekable();
+        let mut tombstones = self.kept_tombstones.iter().peekable();
+        std::iter::from_fn(move || {
+            let place = |l: &Location| (l.segment, l.offset);
+            match (puts.peek(), tombstones.peek()) {
+                (Some(p), Some(t)) if place(&t.from) < place(&p.from) => {
+                    tombstones.next().map(Copy::Tombstone)
+                }
+                (Some(_), _) => puts.next().map(Copy::Put),
+                (None, _) => tombstones.next().map(Copy::Tombstone),
+            }
+        })
+    }
+}
+
+/// One record a compaction copies.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Copy<'p> {
+    Put(&'p Survivor),
+    Tombstone(&'p KeptTombstone),
+}
+
+impl Copy<'_> {
+    pub(crate) fn from(&self) -> Location {
+        match self {
+            Copy::Put(survivor) => survivor.from,
+            Copy::Tombstone(tombstone) => tombstone.from,
+        }
     }
 }
 
@@ -113,36 +211,76 @@ pub(crate) fn commit_len(inputs: usize) -> u64 {
 }
 
 /// Plans a full compaction of `snapshot` into segments of at most
-/// `max_segment_size` bytes (a record larger than that gets its own).
+/// `max_segment_size` bytes (a record larger than that gets its own): every
+/// segment is an input, the active one included, which compaction seals
+/// first — so a fresh active segment (a bare header) exists afterwards too.
 pub fn plan(snapshot: &LayoutSnapshot, max_segment_size: u64) -> CompactionPlan {
-    let inputs: Vec<SegmentId> = snapshot.segments.iter().map(|s| s.id).collect();
-    let input_set: BTreeSet<SegmentId> = inputs.iter().copied().collect();
-    let bytes_before = snapshot.segments.iter().map(|s| s.len).sum();
+    let inputs: BTreeSet<SegmentId> = snapshot.segments.iter().map(|s| s.id).collect();
+    let mut plan = plan_merge(snapshot, &inputs, max_segment_size);
+    if snapshot.active.is_some() {
+        plan.bytes_after += SEGMENT_HEADER_LEN;
+    }
+    plan
+}
+
+/// Plans a merge of `inputs` (segments of `snapshot`) into segments of at
+/// most `max_segment_size` bytes: their live records and the tombstones the
+/// rule of [`tombstone_cutoff`] keeps.
+pub fn plan_merge(
+    snapshot: &LayoutSnapshot,
+    inputs: &BTreeSet<SegmentId>,
+    max_segment_size: u64,
+) -> CompactionPlan {
+    let chosen: Vec<&SegmentFacts> = snapshot
+        .segments
+        .iter()
+        .filter(|s| inputs.contains(&s.id))
+        .collect();
+    let bytes_before = chosen.iter().map(|s| s.len).sum();
     let mut survivors: Vec<Survivor> = snapshot
         .live
         .iter()
-        .filter(|live| input_set.contains(&live.from.segment))
+        .filter(|live| inputs.contains(&live.from.segment))
         .cloned()
         .collect();
     survivors.sort_by_key(|s| (s.from.segment, s.from.offset));
+    let cutoff = tombstone_cutoff(snapshot, inputs);
+    let mut kept_tombstones = Vec::new();
+    let mut dropped_tombstones = 0;
+    for segment in &chosen {
+        for tombstone in &segment.tombstones {
+            if cutoff.is_some_and(|cutoff| tombstone.seq > cutoff) {
+                kept_tombstones.push(KeptTombstone {
+                    from: Location {
+                        offset: tombstone.offset,
+                        segment: segment.id,
+                        len: tombstone.len,
+                    },
+                    seq: tombstone.seq,
+                });
+            } else {
+                dropped_tombstones += 1;
+            }
+        }
+    }
 
-    let mut packer = OutputPacker::new(max_segment_size);
-    for survivor in &survivors {
-        packer.place(u64::from(survivor.from.len));
-    }
-    let (output_segments, mut bytes_after) = packer.finish(commit_len(inputs.len()));
-    if snapshot.active.is_some() {
-        // Compaction seals the active segment, so a fresh one (a bare header)
-        // will exist afterwards too.
-        bytes_after += SEGMENT_HEADER_LEN;
-    }
-    CompactionPlan {
-        inputs,
+    let mut plan = CompactionPlan {
+        inputs: chosen.iter().map(|s| s.id).collect(),
         survivors,
+        kept_tombstones,
+        dropped_tombstones,
         bytes_before,
-        bytes_after,
-        output_segments,
+        bytes_after: 0,
+        output_segments: 0,
+    };
+    let mut packer = OutputPacker::new(max_segment_size);
+    for copy in plan.copies() {
+        packer.place(u64::from(copy.from().len));
     }
+    let (output_segments, bytes_after) = packer.finish(commit_len(plan.inputs.len()));
+    plan.output_segments = output_segments;
+    plan.bytes_after = bytes_after;
+    plan
 }
 
 /// Decides where records go in the outputs. Shared by the plan and the
@@ -215,10 +353,15 @@ mod tests {
         }
     }
 
-    fn size(id: u32, len: u64) -> SegmentSize {
-        SegmentSize {
+    fn size(id: u32, len: u64) -> SegmentFacts {
+        SegmentFacts {
             id: SegmentId(id),
             len,
+            live_bytes: 0,
+            meta_bytes: 16,
+            sealed: id != 2,
+            min_put_seq: Some(1),
+            tombstones: Vec::new(),
         }
     }
 

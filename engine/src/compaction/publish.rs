@@ -9,13 +9,13 @@
 
 use crate::format::SegmentKind;
 use crate::index::{Index, SegmentInfo};
-use crate::location::Location;
+use crate::location::{Location, TombstoneAt};
 use crate::storage::SegmentId;
 
 use super::plan::Survivor;
 
 /// One output segment of a compaction, sealed and synced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CompactedOutput {
     pub(crate) id: SegmentId,
     /// Bytes in it, header and seal included.
@@ -23,6 +23,10 @@ pub(crate) struct CompactedOutput {
     /// Of those, the bookkeeping: header, seal and (in the last output) the
     /// commit record.
     pub(crate) meta_bytes: u64,
+    /// The smallest seq of the puts copied into it.
+    pub(crate) min_put_seq: Option<u64>,
+    /// The tombstones copied into it.
+    pub(crate) tombstones: Vec<TombstoneAt>,
 }
 
 /// What a compaction wrote: where each survivor went, in the plan's order,
@@ -44,16 +48,11 @@ pub(crate) fn publish(
 ) -> usize {
     debug_assert_eq!(survivors.len(), copied.to.len());
     for output in &copied.outputs {
-        index.segments.insert(
-            output.id,
-            SegmentInfo {
-                kind: SegmentKind::Compacted,
-                len: output.len,
-                live_bytes: 0,
-                meta_bytes: output.meta_bytes,
-                sealed: true,
-            },
-        );
+        let mut info =
+            SegmentInfo::new(SegmentKind::Compacted, output.len, output.meta_bytes, true);
+        info.min_put_seq = output.min_put_seq;
+        info.tombstones = output.tombstones.clone();
+        index.segments.insert(output.id, info);
     }
     let mut repointed = 0;
     for (survivor, to) in survivors.iter().zip(&copied.to) {
@@ -84,12 +83,20 @@ mod tests {
     }
 
     fn segment(len: u64) -> SegmentInfo {
-        SegmentInfo {
-            kind: SegmentKind::Log,
+        SegmentInfo::new(SegmentKind::Log, len, 16, true)
+    }
+
+    fn output(id: u32, len: u64, meta_bytes: u64) -> CompactedOutput {
+        CompactedOutput {
+            id: SegmentId(id),
             len,
-            live_bytes: 0,
-            meta_bytes: 16,
-            sealed: true,
+            meta_bytes,
+            min_put_seq: Some(1),
+            tombstones: vec![TombstoneAt {
+                offset: 86,
+                len: 20,
+                seq: 9,
+            }],
         }
     }
 
@@ -124,23 +131,21 @@ mod tests {
         let survivors = [survivor(b"a", at(1, 16, 30)), survivor(b"b", at(2, 16, 40))];
         let copied = Copied {
             to: vec![at(4, 16, 30), at(4, 46, 40)],
-            outputs: vec![CompactedOutput {
-                id: SegmentId(4),
-                len: 150,
-                meta_bytes: 80,
-            }],
+            outputs: vec![output(4, 150, 80)],
         };
         let inputs = [SegmentId(1), SegmentId(2)];
         assert_eq!(publish(&mut index, &inputs, &survivors, &copied), 2);
 
         let ids: Vec<SegmentId> = index.segments.keys().copied().collect();
         assert_eq!(ids, vec![SegmentId(3), SegmentId(4)]);
-        let output = index.segments[&SegmentId(4)];
+        let output = &index.segments[&SegmentId(4)];
         assert_eq!(
             (output.kind, output.len, output.sealed),
             (SegmentKind::Compacted, 150, true)
         );
         assert_eq!(output.live_bytes, 70, "both copies are live");
+        assert_eq!(output.min_put_seq, Some(1));
+        assert_eq!(output.tombstones.len(), 1, "the kept tombstone is known");
         assert_eq!(index.get(b"a"), Some(at(4, 16, 30)));
         assert_eq!(index.get(b"b"), Some(at(4, 46, 40)));
         assert_eq!(index.get(b"c"), Some(at(3, 16, 50)), "untouched");
@@ -158,11 +163,7 @@ mod tests {
         let survivors = [survivor(b"a", at(1, 16, 30)), survivor(b"b", at(2, 16, 40))];
         let copied = Copied {
             to: vec![at(4, 16, 30), at(4, 46, 40)],
-            outputs: vec![CompactedOutput {
-                id: SegmentId(4),
-                len: 150,
-                meta_bytes: 80,
-            }],
+            outputs: vec![output(4, 150, 80)],
         };
         let inputs = [SegmentId(1), SegmentId(2)];
         assert_eq!(publish(&mut index, &inputs, &survivors, &copied), 1);

@@ -66,6 +66,16 @@ pub enum Fault {
         /// Which one.
         nth: u64,
     },
+    /// The disk is full for segments numbered `from` and up: appending to
+    /// one fails with [`io::ErrorKind::StorageFull`] (ENOSPC) — creating an
+    /// empty file still works, as it does on a full file system — until the
+    /// fault is cleared. Older segments work on, so a test can
+    /// fill the disk under a merge's outputs while the store keeps writing
+    /// to its active segment.
+    FullFrom {
+        /// The first segment the disk has no room for.
+        from: SegmentId,
+    },
 }
 
 /// What survives a crash, within what the [`Storage`] contract allows.
@@ -294,6 +304,25 @@ impl<S: Storage> FaultyStorage<S> {
     }
 }
 
+impl<S: Storage> FaultyStorage<S> {
+    /// [`enter`](Self::enter) for an operation that writes to segment `id`.
+    fn enter_writing(&self, kind: OpKind, id: SegmentId) -> io::Result<()> {
+        self.enter(kind)?;
+        let faults = self.lock();
+        let full = faults
+            .planned
+            .iter()
+            .any(|fault| matches!(*fault, Fault::FullFrom { from } if id >= from));
+        if full {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                format!("injected full disk: no space for segment {id}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn kind_name(kind: OpKind) -> &'static str {
     match kind {
         OpKind::List => "list",
@@ -333,7 +362,7 @@ impl<S: Storage> Storage for FaultyStorage<S> {
         // may leave part of it on disk.
         let offset = self.inner.len(id)?;
         self.lock().last_append = Some((id, offset, bytes.to_vec()));
-        self.enter(OpKind::Append)?;
+        self.enter_writing(OpKind::Append, id)?;
         self.inner.append(id, bytes)
     }
 

@@ -1,12 +1,14 @@
-//! The store's background threads (native builds): the hint writer and,
-//! under [`SyncPolicy::EveryMillis`], the periodic sync.
+//! The store's background threads (native builds): the hint writer, the
+//! compactor and, under [`SyncPolicy::EveryMillis`], the periodic sync.
 //!
-//! Both hold only a weak reference to the store between pieces of work, so
-//! they never keep it open. [`Background`] is shared by every handle; when
-//! the last handle goes it stops and joins them, so that closing the store —
-//! and releasing its directory lock — happens right there, never later on
-//! one of these threads.
+//! Each holds only a weak reference to the store between pieces of work, so
+//! none keeps it open. [`Background`] is shared by every handle; when the
+//! last handle goes it stops and joins them — a merge in progress stops at
+//! its next chunk and changes nothing — so that closing the store, and
+//! releasing its directory lock, happens right there, never later on one of
+//! these threads.
 
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -18,14 +20,22 @@ use std::{
 };
 
 #[cfg(not(target_arch = "wasm32"))]
-use tracing::warn;
+use tracing::{debug, warn};
 
+#[cfg(not(target_arch = "wasm32"))]
+use crate::compaction::execute;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::error::Error;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::options::SyncPolicy;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::storage::SegmentId;
 
 use super::shared::Shared;
+
+/// The longest a failing compactor waits before it tries again.
+#[cfg(not(target_arch = "wasm32"))]
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// The running background threads and how to stop them.
 pub(crate) struct Background {
@@ -49,6 +59,9 @@ impl Background {
             if shared.options.get_background_hints() {
                 threads.extend(hint_writer(shared));
             }
+            if shared.policy.get_background() {
+                threads.extend(compactor(shared));
+            }
             if let SyncPolicy::EveryMillis(period) = shared.options.get_sync_policy() {
                 let (stop, stopped) = std::sync::mpsc::channel();
                 threads.extend(periodic_sync(Arc::downgrade(shared), stopped, period));
@@ -62,9 +75,11 @@ impl Background {
 
 impl Drop for Background {
     fn drop(&mut self) {
-        // Closing the hint queue ends the hint writer's loop; dropping the
-        // stop sender ends the sync thread's wait.
-        self.shared.hints.close();
+        // A merge in progress gives up; closing the seal notices ends the
+        // hint writer's and the compactor's loops; dropping the stop sender
+        // ends the sync thread's wait.
+        self.shared.stop_merges.store(true, Ordering::Release);
+        self.shared.sealed.close();
         lock(&self.stop).take();
         let threads = std::mem::take(&mut *lock(&self.threads));
         for thread in threads {
@@ -79,7 +94,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Starts the thread that writes hint files for segments sealed by rotation,
-/// off the writers' path. It ends when the queue is closed.
+/// off the writers' path. It ends when the seal notices close.
 #[cfg(not(target_arch = "wasm32"))]
 fn hint_writer(shared: &Arc<Shared>) -> Option<JoinHandle<()>> {
     let (sender, receiver) = std::sync::mpsc::channel::<SegmentId>();
@@ -94,12 +109,70 @@ fn hint_writer(shared: &Arc<Shared>) -> Option<JoinHandle<()>> {
         });
     match spawned {
         Ok(thread) => {
-            shared.hints.open(sender);
+            shared.sealed.watch_hints(sender);
             Some(thread)
         }
         Err(e) => {
             warn!(error = %e, "could not start the hint writer; hints come from compaction and reopening");
             None
+        }
+    }
+}
+
+/// Starts the thread that runs the policy's merges: it looks every
+/// `check_interval` and whenever a segment is sealed, and right again after
+/// a merge (another may be due). A failed merge changed nothing; the thread
+/// waits twice as long after each failure in a row, up to [`MAX_BACKOFF`],
+/// and the store goes on serving meanwhile.
+#[cfg(not(target_arch = "wasm32"))]
+fn compactor(shared: &Arc<Shared>) -> Option<JoinHandle<()>> {
+    let (sender, receiver) = std::sync::mpsc::channel::<()>();
+    let store = Arc::downgrade(shared);
+    let interval = shared.policy.get_check_interval();
+    let spawned = std::thread::Builder::new()
+        .name("kvstore-compactor".into())
+        .spawn(move || compact_until_closed(&store, &receiver, interval));
+    match spawned {
+        Ok(thread) => {
+            shared.sealed.watch_merges(sender);
+            Some(thread)
+        }
+        Err(e) => {
+            warn!(error = %e, "could not start the compactor; only explicit calls compact");
+            None
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn compact_until_closed(store: &Weak<Shared>, woken: &Receiver<()>, interval: Duration) {
+    let mut wait = interval;
+    let mut failures = 0u32;
+    // Woken by a seal or by the timeout; a closed channel means closing.
+    while let Ok(()) | Err(RecvTimeoutError::Timeout) = woken.recv_timeout(wait) {
+        // Several seals while a merge ran are one reason to look.
+        while woken.try_recv().is_ok() {}
+        let Some(shared) = store.upgrade() else { break };
+        if shared.commit.is_poisoned() || shared.stop_merges.load(Ordering::Acquire) {
+            break;
+        }
+        match execute::compact_by_policy(&shared) {
+            Ok(Some(_)) => {
+                failures = 0;
+                wait = Duration::ZERO;
+            }
+            Ok(None) => {
+                failures = 0;
+                wait = interval;
+            }
+            Err(Error::Closing) => break,
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                wait = interval
+                    .saturating_mul(1 << failures.min(16))
+                    .min(MAX_BACKOFF.max(interval));
+                debug!(error = %e, failures, ?wait, "background merge failed; backing off");
+            }
         }
     }
 }

@@ -16,26 +16,29 @@
 //! | `write` | the writer: appends, rotation, key and value checks, the seal encoder |
 //! | `read` | locating and checking records, for `get` and [`Iter`] |
 //! | `durability` | group commit and the poisoned state |
-//! | `hints` | the queue of sealed segments waiting for a hint file |
+//! | `sealed` | who is told when a segment is sealed: the hint writer and the compactor |
 //! | `background` | the hint writer and periodic sync threads |
 //! | `introspect` | `verify` and `layout`: the store read back as data |
 
 mod background;
 mod durability;
-mod hints;
 mod introspect;
 pub(crate) mod read;
+mod sealed;
 pub(crate) mod shared;
 pub(crate) mod write;
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::batch::{BatchOp, WriteBatch};
-use crate::compaction::{self, CompactionPlan, LayoutSnapshot};
+use crate::compaction::history::CompactionHistory;
+use crate::compaction::{self, CompactionPlan, CompactionPolicy, LayoutSnapshot, PolicyPlan};
 use crate::error::Result;
 use crate::format::{RecordKind, SEGMENT_HEADER_LEN, SegmentKind};
 use crate::iter::Iter;
+use crate::location::TombstoneAt;
 use crate::options::Options;
 use crate::recovery::{self, Recovered};
 use crate::report::{CompactionReport, RecoveryReport, Stats};
@@ -43,8 +46,8 @@ use crate::storage::Storage;
 
 use background::Background;
 use durability::GroupCommit;
-use hints::HintQueue;
 pub use read::Versioned;
+use sealed::SealNotices;
 use shared::Shared;
 use write::{Change, Writer, check_key, check_value, create_segment, fresh_segment, preallocate};
 
@@ -127,13 +130,16 @@ impl KvStore {
 
         let shared = Arc::new(Shared {
             storage,
+            policy: options.get_compaction_policy(),
             options,
             compaction: Mutex::new(()),
             writer: Mutex::new(Writer::new(active, active_len, next_seq, next_segment)),
             index: RwLock::new(index),
             commit: GroupCommit::new(next_seq - 1, active),
             recovery: report,
-            hints: HintQueue::default(),
+            sealed: SealNotices::default(),
+            history: CompactionHistory::default(),
+            stop_merges: AtomicBool::new(false),
         });
         Ok(KvStore {
             _background: Arc::new(Background::start(&shared)),
@@ -164,7 +170,10 @@ impl KvStore {
                 location = Some(placed)
             })?;
             let mut index = writer.index_after_append(&log);
-            let replaced = location.is_some_and(|location| index.insert(key, location).is_some());
+            let replaced = location.is_some_and(|location| {
+                index.note_appended(location.segment, Some(seq), std::iter::empty());
+                index.insert(key, location).is_some()
+            });
             (seq, replaced)
         };
         self.shared.after_write(seq)?;
@@ -233,10 +242,28 @@ impl KvStore {
             let mut locations = Vec::with_capacity(changes.len());
             let last_seq = writer.append(&log, &changes, |_, location| locations.push(location))?;
             let mut index = writer.index_after_append(&log);
-            index.apply_batch(changes.iter().zip(&locations).map(|(change, location)| {
-                let put = change.kind != RecordKind::Tombstone;
-                (change.key, put.then_some(*location))
-            }));
+            let first_seq = last_seq + 1 - changes.len() as u64;
+            let seqs = first_seq..=last_seq;
+            let is_put = |change: &Change<'_>| change.kind != RecordKind::Tombstone;
+            let first_put_seq = changes.iter().zip(seqs.clone()).find(|(c, _)| is_put(c));
+            let tombstones = changes
+                .iter()
+                .zip(&locations)
+                .zip(seqs)
+                .filter(|((change, _), _)| !is_put(change))
+                .map(|((_, at), seq)| TombstoneAt {
+                    offset: at.offset,
+                    len: at.len,
+                    seq,
+                });
+            // A batch is one append: every record is in one segment.
+            index.note_appended(writer.active, first_put_seq.map(|(_, seq)| seq), tombstones);
+            index.apply_batch(
+                changes
+                    .iter()
+                    .zip(&locations)
+                    .map(|(change, location)| (change.key, is_put(change).then_some(*location))),
+            );
             last_seq
         };
         self.shared.after_write(last_seq)
@@ -254,8 +281,20 @@ impl KvStore {
             if !self.shared.read_index().contains(key) {
                 return Ok(false);
             }
-            let seq = writer.append(&log, &[Change::tombstone(key)], |_, _| {})?;
-            writer.index_after_append(&log).remove(key);
+            let mut at = None;
+            let seq = writer.append(&log, &[Change::tombstone(key)], |_, placed| {
+                at = Some(placed)
+            })?;
+            let mut index = writer.index_after_append(&log);
+            if let Some(at) = at {
+                let tombstone = TombstoneAt {
+                    offset: at.offset,
+                    len: at.len,
+                    seq,
+                };
+                index.note_appended(at.segment, None, std::iter::once(tombstone));
+            }
+            index.remove(key);
             seq
         };
         self.shared.after_write(seq)?;
@@ -328,8 +367,21 @@ impl KvStore {
     /// What [`compact`](Self::compact) would do now, without doing it.
     pub fn compaction_plan(&self) -> CompactionPlan {
         let active = self.shared.lock_writer().active;
-        let snapshot = LayoutSnapshot::of(&self.shared.read_index(), Some(active), |_| true);
+        let snapshot = LayoutSnapshot::of(&self.shared.read_index(), Some(active));
         compaction::plan(&snapshot, self.shared.options.get_max_segment_size())
+    }
+
+    /// What [`compact_by_policy`](Self::compact_by_policy) would merge now:
+    /// how the policy sees every sealed segment (its dead bytes, and which
+    /// trigger or threshold it met) and the merge it would run, if any.
+    pub fn policy_plan(&self) -> PolicyPlan {
+        compaction::execute::policy_plan(&self.shared)
+    }
+
+    /// The compaction policy in force (byte defaults scaled to the segment
+    /// size).
+    pub fn compaction_policy(&self) -> &CompactionPolicy {
+        &self.shared.policy
     }
 
     /// Rewrites the live records of every segment (the active one included)
@@ -337,6 +389,20 @@ impl KvStore {
     /// meanwhile. Safe to crash at any point: see the `compaction` module.
     pub fn compact(&self) -> Result<CompactionReport> {
         compaction::execute::compact_all(&self.shared)
+    }
+
+    /// Runs the merge the compaction policy chooses, now: `None` when no
+    /// segment meets a trigger. The background thread does the same on its
+    /// own; this is the way in for tests and for stores with background
+    /// merging off. A merge that fails changes nothing and leaves the store
+    /// serving.
+    pub fn compact_by_policy(&self) -> Result<Option<CompactionReport>> {
+        compaction::execute::compact_by_policy(&self.shared)
+    }
+
+    /// The last few merges' reports (at most 16), oldest first, since open.
+    pub fn recent_compactions(&self) -> Vec<CompactionReport> {
+        self.shared.history.recent()
     }
 }
 

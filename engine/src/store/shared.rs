@@ -9,11 +9,13 @@
 //! (as a [`Log`] to write, a [`Reader`] to read). The lock order is written
 //! at the top of `store/mod.rs`.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tracing::{debug, warn};
 
-use crate::compaction::SegmentSize;
+use crate::compaction::history::CompactionHistory;
+use crate::compaction::{CompactionPolicy, SegmentSize};
 use crate::hint;
 use crate::index::{self, Index};
 use crate::options::{Options, SyncPolicy};
@@ -21,8 +23,8 @@ use crate::report::{RecoveryReport, Stats};
 use crate::storage::{SegmentId, Storage};
 
 use super::durability::GroupCommit;
-use super::hints::HintQueue;
 use super::read::{self, Reader};
+use super::sealed::SealNotices;
 use super::write::{Log, Writer};
 
 /// One open store's state.
@@ -35,7 +37,14 @@ pub(crate) struct Shared {
     pub(crate) index: RwLock<Index>,
     pub(crate) commit: GroupCommit,
     pub(crate) recovery: RecoveryReport,
-    pub(crate) hints: HintQueue,
+    pub(crate) sealed: SealNotices,
+    /// The compaction policy, its byte defaults scaled to the segment size.
+    pub(crate) policy: CompactionPolicy,
+    /// What merges have done since open.
+    pub(crate) history: CompactionHistory,
+    /// Set when the store closes: a merge in progress stops at its next
+    /// chunk and changes nothing.
+    pub(crate) stop_merges: AtomicBool,
 }
 
 impl Shared {
@@ -64,7 +73,7 @@ impl Shared {
             options: &self.options,
             commit: &self.commit,
             index: &self.index,
-            hints: &self.hints,
+            sealed: &self.sealed,
         }
     }
 
@@ -110,9 +119,9 @@ impl Shared {
 
     /// Numbers about the store right now.
     pub(crate) fn stats(&self) -> Stats {
-        let (next_seq, active) = {
+        let (next_seq, active, user_bytes_written) = {
             let writer = self.lock_writer();
-            (writer.next_seq, writer.active)
+            (writer.next_seq, writer.active, writer.bytes_written)
         };
         let index = self.read_index();
         let total_bytes = index.total_bytes();
@@ -127,6 +136,11 @@ impl Shared {
             corrupt_bytes: index.corrupt.iter().map(|r| r.len).sum(),
             next_seq,
             active_segment: active,
+            compactions: self.history.runs(),
+            compaction_failures: self.history.failures(),
+            last_compaction_failure: self.history.last_failure(),
+            user_bytes_written,
+            compaction_bytes_written: self.history.bytes_written(),
         }
     }
 

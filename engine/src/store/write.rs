@@ -26,7 +26,7 @@ use crate::options::Options;
 use crate::storage::{SegmentId, Storage};
 
 use super::durability::GroupCommit;
-use super::hints::HintQueue;
+use super::sealed::SealNotices;
 
 /// What the writer lock guards.
 pub(crate) struct Writer {
@@ -37,6 +37,11 @@ pub(crate) struct Writer {
     pub(crate) next_segment: SegmentId,
     /// Reused encode buffer.
     scratch: Vec<u8>,
+    /// The active segment was sealed and no new one could be made yet.
+    active_sealed: bool,
+    /// Bytes appended since open (records and seals): the user's side of
+    /// write amplification.
+    pub(crate) bytes_written: u64,
     /// Segments a committed compaction made obsolete but failed to remove;
     /// the next compaction names them again so recovery never reads them.
     pub(crate) leftovers: BTreeSet<SegmentId>,
@@ -49,7 +54,7 @@ pub(crate) struct Log<'a> {
     pub(crate) options: &'a Options,
     pub(crate) commit: &'a GroupCommit,
     pub(crate) index: &'a RwLock<Index>,
-    pub(crate) hints: &'a HintQueue,
+    pub(crate) sealed: &'a SealNotices,
 }
 
 /// One record to append: a put or a tombstone, borrowed from the caller.
@@ -106,6 +111,8 @@ impl Writer {
             next_seq,
             next_segment,
             scratch: Vec::new(),
+            active_sealed: false,
+            bytes_written: 0,
             leftovers: BTreeSet::new(),
         }
     }
@@ -129,6 +136,7 @@ impl Writer {
         mut placed: impl FnMut(usize, Location),
     ) -> Result<u64> {
         log.commit.check_poisoned()?;
+        self.ensure_open(log)?;
         let total: u64 = changes.iter().map(Change::record_len).sum();
         if self.active_len > SEGMENT_HEADER_LEN
             && self.active_len + total > log.options.get_max_segment_size()
@@ -200,6 +208,7 @@ impl Writer {
         match log.storage.append(id, bytes) {
             Ok(offset) => {
                 self.active_len = offset + bytes.len() as u64;
+                self.bytes_written += bytes.len() as u64;
                 Ok(offset)
             }
             Err(e) => {
@@ -213,8 +222,15 @@ impl Writer {
     }
 
     /// Seals the active segment (seal record + sync) and starts a new one.
+    ///
+    /// If the disk has no room for the new segment, the old one stays
+    /// sealed and the writer has no segment to append to: the write that
+    /// wanted it fails, and the next one tries again (see
+    /// [`ensure_open`](Self::ensure_open)). A sealed segment never takes
+    /// another append.
     pub(crate) fn rotate(&mut self, log: &Log<'_>) -> Result<()> {
         log.commit.check_poisoned()?;
+        self.ensure_open(log)?;
         let old = self.active;
         self.append_raw(log, &encode_seal(self.next_seq))?;
         if let Err(e) = log.storage.sync(old) {
@@ -230,23 +246,47 @@ impl Writer {
         if let Err(e) = log.storage.truncate(old, self.active_len) {
             debug!(segment = %old, error = %e, "could not give back preallocated space");
         }
-        let new = self.next_segment;
-        create_segment(log.storage, new, SegmentKind::Log)?;
-        preallocate(log.storage, new, log.options.get_max_segment_size());
-        self.next_segment = new.next();
-        self.active = new;
-        log.commit.publish_active(new);
-        self.active_len = SEGMENT_HEADER_LEN;
-        let mut index = index::write(log.index);
-        if let Some(info) = index.segments.get_mut(&old) {
+        if let Some(info) = index::write(log.index).segments.get_mut(&old) {
             info.len += SEAL_LEN;
             info.meta_bytes += SEAL_LEN;
             info.sealed = true;
         }
-        index.segments.insert(new, fresh_segment(SegmentKind::Log));
-        drop(index);
-        log.hints.push(old);
+        log.sealed.sealed(old);
+        self.active_sealed = true;
+        self.ensure_open(log)
+    }
+
+    /// Starts a new active segment if the last one was sealed without one
+    /// taking its place.
+    pub(crate) fn ensure_open(&mut self, log: &Log<'_>) -> Result<()> {
+        if !self.active_sealed {
+            return Ok(());
+        }
+        let new = self.next_segment;
+        if let Err(e) = create_segment(log.storage, new, SegmentKind::Log) {
+            discard_segment(log.storage, new);
+            return Err(e);
+        }
+        self.next_segment = new.next();
+        preallocate(log.storage, new, log.options.get_max_segment_size());
+        self.active = new;
+        self.active_sealed = false;
+        log.commit.publish_active(new);
+        self.active_len = SEGMENT_HEADER_LEN;
+        index::write(log.index)
+            .segments
+            .insert(new, fresh_segment(SegmentKind::Log));
         Ok(())
+    }
+}
+
+/// Removes a segment whose creation failed part way. A failure leaves an
+/// empty or partial-header segment, which recovery removes.
+fn discard_segment(storage: &dyn Storage, id: SegmentId) {
+    if let Err(e) = storage.remove(id)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        debug!(segment = %id, error = %e, "could not remove an unused new segment");
     }
 }
 
@@ -284,13 +324,7 @@ pub(crate) fn check_value(value: &[u8], max: u64) -> Result<()> {
 
 /// The accounting of a segment that holds only its header.
 pub(crate) fn fresh_segment(kind: SegmentKind) -> SegmentInfo {
-    SegmentInfo {
-        kind,
-        len: SEGMENT_HEADER_LEN,
-        live_bytes: 0,
-        meta_bytes: SEGMENT_HEADER_LEN,
-        sealed: false,
-    }
+    SegmentInfo::new(kind, SEGMENT_HEADER_LEN, SEGMENT_HEADER_LEN, false)
 }
 
 /// Creates a segment and writes its header. Not synced: until its first sync

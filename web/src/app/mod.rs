@@ -1,0 +1,50 @@
+//! The playground page: the only code that touches the DOM.
+//!
+//! It keeps one `Page` in a thread-local, asks the engine for its
+//! [`Layout`](mini_kvstore::Layout) after every change, and hands that to
+//! the pure `view` and `render` modules; the rules that need no browser
+//! (selection, history, whose turn it is to flush) are plain modules of the
+//! crate, tested natively. The parts, each with one concern:
+//!
+//! | module | what |
+//! |---|---|
+//! | `startup` | the entry point: tab lock, database, first store, wiring; the fatal banner |
+//! | `events` | which control calls which handler |
+//! | `reopen` | Reload and Reset: a new store from IndexedDB, holding the flusher's turn |
+//! | `page` | `Page`: the state and what each control does; `replace_store` |
+//! | `store` | `OpenStore`: the store and the state that dies with it (selection, overlay, fault, report) |
+//! | `flusher` | the one writer to IndexedDB: scheduling, the turn, the status |
+//! | `console` | the output log, the command field, its history |
+//! | `map` | the segment map (drawn incrementally), the index, the details panel |
+//! | `panels` | stats, flush status, compaction plan and walk, fault note and recovery report |
+//! | `settings` | `SegmentSize`: the offered sizes, remembered in `localStorage` |
+//! | `dom` | element lookup, listeners, body flags, `PageError` |
+//!
+//! Imports run one way, down that table: a module imports only modules
+//! listed below it (`events` calls `reopen` and `page`, `page` uses `store`,
+//! `flusher` and the drawing parts, `store` uses `settings`, everything uses
+//! `dom`), so no two modules import each other. The parts below `page` never
+//! reach the page: `flusher` gets what it needs from it through the hooks
+//! `startup` gives it. This file holds nothing but the list.
+//!
+//! ## Faults
+//! The fault buttons damage the stored bytes behind the engine's back, the
+//! way a crash or bit rot would. A store whose bytes changed underneath it
+//! is a machine that crashed, so the page stops the store (commands are
+//! refused) until the learner presses Reload, which reopens it from
+//! IndexedDB and shows what recovery did.
+
+mod console;
+mod dom;
+mod events;
+mod flusher;
+mod map;
+mod page;
+mod panels;
+mod reopen;
+mod settings;
+mod startup;
+mod store;
+
+pub use page::playground_state;
+pub use startup::start;

@@ -1,0 +1,536 @@
+//! The segment map as HTML: one strip per segment with a cell per record,
+//! the compaction walk's preview strips, and the details panel for whatever
+//! cell the pointer is on.
+//!
+//! The one shape this module owns is [`CellId`], the `data-i` name of a map
+//! cell: written here, parsed back by the page on hover and click.
+
+use std::fmt::{self, Write as _};
+
+use mini_kvstore::{
+    CompactionPlan, Layout, MetaPayload, RecordKind, RecordLayout, RecordState, SegmentLayout,
+};
+use mini_kvstore_commands::{count, human_bytes};
+
+use super::escape;
+use crate::view::{Cell, CellKind, PreviewSegment, StripView, newer_seq, show_bytes};
+
+/// Cells narrower than this many pixels get no key label.
+const LABEL_MIN_PX: f64 = 26.0;
+
+/// Which map cell a `data-i` attribute names: `3:h` (segment 3's header),
+/// `3:c120` (corrupt bytes at offset 120), `3:7` (its eighth record). Record
+/// cells carry the same text in `data-record`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellId {
+    /// A segment's header.
+    Header {
+        /// The segment.
+        segment: u32,
+    },
+    /// Bytes holding no valid record.
+    Corrupt {
+        /// The segment.
+        segment: u32,
+        /// Where the bytes start.
+        offset: u64,
+    },
+    /// A record.
+    Record {
+        /// The segment.
+        segment: u32,
+        /// Its position in [`SegmentLayout::records`].
+        index: usize,
+    },
+}
+
+impl CellId {
+    /// The cell named by `text`, if it names one.
+    pub fn parse(text: &str) -> Option<CellId> {
+        let (segment, what) = text.split_once(':')?;
+        let segment = segment.parse().ok()?;
+        if what == "h" {
+            Some(CellId::Header { segment })
+        } else if let Some(offset) = what.strip_prefix('c') {
+            let offset = offset.parse().ok()?;
+            Some(CellId::Corrupt { segment, offset })
+        } else {
+            let index = what.parse().ok()?;
+            Some(CellId::Record { segment, index })
+        }
+    }
+}
+
+impl fmt::Display for CellId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CellId::Header { segment } => write!(f, "{segment}:h"),
+            CellId::Corrupt { segment, offset } => write!(f, "{segment}:c{offset}"),
+            CellId::Record { segment, index } => write!(f, "{segment}:{index}"),
+        }
+    }
+}
+
+fn percent(bytes: u64, scale: u64) -> f64 {
+    bytes as f64 * 100.0 / scale.max(1) as f64
+}
+
+/// How a strip is drawn: bytes per full strip, the store's segment size (for
+/// the label; a seal may take a segment a little past it) and the strip's
+/// width in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StripScale {
+    /// Bytes a full strip stands for.
+    pub bytes: u64,
+    /// The store's segment size.
+    pub segment_size: u64,
+    /// The strip's width in CSS pixels.
+    pub px: u32,
+}
+
+/// One segment: its label and its strip of cells. `segment` is the layout
+/// the strip was built from (for keys).
+pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: StripScale) -> String {
+    let mut classes = vec!["segment"];
+    if strip.active {
+        classes.push("active");
+    }
+    if strip.sealed {
+        classes.push("sealed");
+    }
+    if strip.compacted {
+        classes.push("compacted");
+    }
+    if strip.doomed {
+        classes.push("doomed");
+    }
+    let role = match (strip.active, strip.sealed, strip.compacted) {
+        (true, _, _) => "active — new writes go here",
+        (false, true, true) => "sealed · written by compaction",
+        (false, true, false) => "sealed — never written again",
+        (false, false, _) => "unsealed",
+    };
+    let mut html = String::with_capacity(128 + strip.cells.len() * 160);
+    let _ = write!(
+        html,
+        r#"<div class="{}" data-segment="{}" data-active="{}" data-sealed="{}"><div class="seg-label"><b>segment {}</b><span class="role">{}</span><span class="fill">{} / {} · {}% live</span>{}</div><div class="strip">"#,
+        classes.join(" "),
+        strip.id,
+        strip.active,
+        strip.sealed,
+        strip.id,
+        role,
+        human_bytes(strip.len),
+        human_bytes(scale.segment_size),
+        (strip.live_bytes * 100).checked_div(strip.len).unwrap_or(0),
+        if strip.doomed {
+            r#"<span class="doom">will be removed</span>"#
+        } else {
+            ""
+        },
+    );
+    let px_per_byte = f64::from(scale.px) / scale.bytes.max(1) as f64;
+    for cell in &strip.cells {
+        cell_html(&mut html, strip.id, cell, segment, scale.bytes, px_per_byte);
+    }
+    html.push_str("</div></div>");
+    html
+}
+
+fn cell_html(
+    html: &mut String,
+    segment_id: u32,
+    cell: &Cell,
+    segment: &SegmentLayout,
+    scale: u64,
+    px_per_byte: f64,
+) {
+    let style = format!(
+        "left:{:.4}%;width:{:.4}%",
+        percent(cell.start, scale),
+        percent(cell.len, scale)
+    );
+    let wide = cell.len as f64 * px_per_byte >= LABEL_MIN_PX;
+    match &cell.kind {
+        CellKind::Header => {
+            let id = CellId::Header {
+                segment: segment_id,
+            };
+            let _ = write!(
+                html,
+                r#"<div class="cell hdr" data-i="{id}" style="{style}"></div>"#
+            );
+        }
+        CellKind::Corrupt => {
+            let id = CellId::Corrupt {
+                segment: segment_id,
+                offset: cell.start,
+            };
+            let _ = write!(
+                html,
+                r#"<div class="cell corrupt" data-i="{id}" style="{style}">{}</div>"#,
+                if wide { "corrupt" } else { "" }
+            );
+        }
+        CellKind::Aggregate { count, state } => {
+            let _ = write!(
+                html,
+                r#"<div class="cell agg {}" data-aggregate="{count}" style="{style}"></div>"#,
+                state.name()
+            );
+        }
+        CellKind::Record { index, state, kind } => {
+            let Some(record) = segment.records.get(*index) else {
+                return;
+            };
+            let id = CellId::Record {
+                segment: segment_id,
+                index: *index,
+            };
+            let marks = cell.marks;
+            let mut classes = format!("cell rec {}", state.name());
+            for (on, class) in [
+                (marks.selected, "sel"),
+                (marks.index_target, "target"),
+                (marks.survives, "survives"),
+                (marks.dropped, "dropped"),
+                (marks.copied, "copied"),
+                (marks.next, "next"),
+                (marks.damaged, "damaged"),
+            ] {
+                if on {
+                    classes.push(' ');
+                    classes.push_str(class);
+                }
+            }
+            let data = match kind {
+                RecordKind::Put | RecordKind::Tombstone => format!(
+                    r#" data-record="{id}" data-key="{}" data-state="{}" data-seq="{}""#,
+                    escape(&String::from_utf8_lossy(&record.key)),
+                    state.name(),
+                    record.seq
+                ),
+                RecordKind::Seal | RecordKind::CompactionCommit => {
+                    r#" data-meta="true""#.to_owned()
+                }
+            };
+            let label = if !wide {
+                String::new()
+            } else {
+                match kind {
+                    RecordKind::Put | RecordKind::Tombstone => escape(&show_bytes(&record.key, 40)),
+                    RecordKind::Seal | RecordKind::CompactionCommit => kind.name().to_owned(),
+                }
+            };
+            let _ = write!(
+                html,
+                r#"<div class="{classes}" data-i="{id}"{data} style="{style}"><span>{label}</span></div>"#
+            );
+        }
+    }
+}
+
+/// The output segments the compaction walk has filled so far.
+pub fn preview_html(
+    outputs: &[PreviewSegment],
+    plan: &CompactionPlan,
+    scale: u64,
+    strip_px: u32,
+) -> String {
+    let px_per_byte = f64::from(strip_px) / scale.max(1) as f64;
+    let mut html = String::new();
+    for (n, output) in outputs.iter().enumerate() {
+        let _ = write!(
+            html,
+            r#"<div class="segment preview"><div class="seg-label"><b>new segment {}</b><span class="role">compaction output (not written yet)</span><span class="fill">{} so far</span></div><div class="strip">"#,
+            n + 1,
+            human_bytes(output.len),
+        );
+        let _ = write!(
+            html,
+            r#"<div class="cell hdr" style="left:0%;width:{:.4}%"></div>"#,
+            percent(mini_kvstore::SEGMENT_HEADER_LEN, scale)
+        );
+        for &(survivor, offset, len) in &output.records {
+            let key = plan
+                .survivors
+                .get(survivor)
+                .map(|s| show_bytes(&s.key, 40))
+                .unwrap_or_default();
+            let label = if len as f64 * px_per_byte >= LABEL_MIN_PX {
+                escape(&key)
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                html,
+                r#"<div class="cell rec live" style="left:{:.4}%;width:{:.4}%"><span>{label}</span></div>"#,
+                percent(offset, scale),
+                percent(len, scale)
+            );
+        }
+        html.push_str("</div></div>");
+    }
+    html
+}
+
+/// What a state means, in a sentence for a learner that starts with the
+/// state's word.
+fn explain_state(layout: &Layout, record: &RecordLayout) -> String {
+    let meaning = match record.state {
+        RecordState::Live => "the index points here: this is the key's current value.".to_owned(),
+        RecordState::Overwritten => match newer_seq(layout, &record.key) {
+            Some(seq) if seq > record.seq => format!(
+                "a newer record for this key (seq {seq}) exists, so these bytes are dead: compaction will drop them."
+            ),
+            _ => "this key was deleted later, so these bytes are dead.".to_owned(),
+        },
+        RecordState::Tombstone => "a deletion marker. It tells recovery that older values of the key are dead; compaction drops it along with them.".to_owned(),
+        RecordState::Meta => "bookkeeping, not data. A seal closes a full segment (it may run a few bytes past the size limit); a commit record tells recovery that a compaction finished.".to_owned(),
+    };
+    format!("{} — {meaning}", record.state.name())
+}
+
+/// A record's kind in the engine's word, with what it does.
+fn kind_html(kind: RecordKind) -> String {
+    let gloss = match kind {
+        RecordKind::Put => "a value",
+        RecordKind::Tombstone => "a delete",
+        RecordKind::Seal => "the segment is full",
+        RecordKind::CompactionCommit => "a compaction finished",
+    };
+    format!("{} <small>({gloss})</small>", kind.name())
+}
+
+/// What a seal or commit record says, as the engine decoded it.
+fn meta_html(meta: &MetaPayload) -> String {
+    match meta {
+        MetaPayload::Seal { next_seq } => format!(
+            "<dt>says</dt><dd>next seq {next_seq} <small>(recovery starts counting from here)</small></dd>"
+        ),
+        MetaPayload::Commit(commit) => {
+            let inputs: Vec<String> = commit.inputs.iter().map(ToString::to_string).collect();
+            format!(
+                "<dt>says</dt><dd>{} replaced: {} <small>(recovery deletes any of them still there)</small>; next seq {}</dd>",
+                count(commit.inputs.len() as u64, "segment"),
+                inputs.join(", "),
+                commit.next_seq
+            )
+        }
+    }
+}
+
+/// The details panel when no record is picked.
+pub const DETAILS_HINT: &str = r#"<p class="hint">Hover over a record to see its bytes: key, value, sequence number, offset, length and CRC. Click one to select its key: every record of that key is outlined, and the one the index points at is marked.</p>"#;
+
+/// The details panel for a segment's header.
+pub fn header_details_html(segment: &SegmentLayout) -> String {
+    let writer = if segment.is_compacted() {
+        "compaction wrote it"
+    } else {
+        "set and delete append to it"
+    };
+    format!(
+        "<p><b>Segment {}'s header</b> — {} bytes: the magic bytes <code>MKVSEG</code>, the format version and the segment's kind, <code>{}</code> ({writer}). A file without them is refused rather than misread.</p>",
+        segment.id,
+        mini_kvstore::SEGMENT_HEADER_LEN,
+        segment.kind.name(),
+    )
+}
+
+/// The details panel for bytes at `offset` of `segment` that hold no valid
+/// record.
+pub fn corrupt_details_html(segment: u32, offset: u64) -> String {
+    format!(
+        "<p><b>Corrupt bytes</b> at offset {offset} of segment {segment}: no valid record starts here (the CRC check failed). Reads skip them; compaction drops them.</p>"
+    )
+}
+
+/// The details panel for one record.
+pub fn record_details_html(layout: &Layout, segment: u32, record: &RecordLayout) -> String {
+    let kind = kind_html(record.kind);
+    let says = record.meta.as_ref().map(meta_html).unwrap_or_default();
+    let value = if record.kind == RecordKind::Put {
+        let mut shown = show_bytes(&record.value_preview, 40);
+        if record.value_len > record.value_preview.len() as u64 && !shown.ends_with('…') {
+            shown.push('…');
+        }
+        format!(
+            "<dt>value</dt><dd><code>{}</code> <small>({})</small></dd>",
+            escape(&shown),
+            human_bytes(record.value_len)
+        )
+    } else {
+        String::new()
+    };
+    let key = if matches!(record.kind, RecordKind::Put | RecordKind::Tombstone) {
+        format!(
+            "<dt>key</dt><dd><code>{}</code></dd>",
+            escape(&show_bytes(&record.key, 60))
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<p class="state-line"><span class="swatch {}"></span>{}</p><dl>{key}{value}<dt>kind</dt><dd>{kind}</dd>{says}<dt>seq</dt><dd>{}</dd><dt>segment</dt><dd>{segment}</dd><dt>offset</dt><dd>{} <small>(bytes from the segment's start)</small></dd><dt>length</dt><dd>{} bytes <small>(21-byte header + key + value)</small></dd><dt>CRC32</dt><dd><code>{:08x}</code> <small>(checked on every read)</small></dd></dl>"#,
+        record.state.name(),
+        escape(&explain_state(layout, record)),
+        record.seq,
+        record.offset,
+        record.len,
+        record.crc,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::{MapSettings, map_view};
+    use mini_kvstore::{KvStore, MemStorage, Options};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn strips_carry_the_test_hooks() -> TestResult {
+        let store = KvStore::open_with(MemStorage::new(), Options::default())?;
+        store.set("a", "1")?;
+        store.set("a", "2")?;
+        store.set("<b>", "x")?;
+        store.delete("<b>")?;
+        let layout = store.layout()?;
+        let settings = MapSettings {
+            segment_size: 512,
+            strip_px: 600,
+            ..MapSettings::default()
+        };
+        let view = map_view(&layout, &settings);
+        let scale = StripScale {
+            bytes: view.scale,
+            segment_size: 512,
+            px: 600,
+        };
+        let html = strip_html(&view.strips[0], &layout.segments[0], scale);
+        assert!(html.contains(r#"data-segment="1""#), "{html}");
+        assert!(html.contains(r#"data-key="a" data-state="overwritten""#));
+        assert!(html.contains(r#"data-key="a" data-state="live""#));
+        assert!(html.contains(r#"data-key="&lt;b&gt;" data-state="tombstone""#));
+        assert!(!html.contains("<b>x"), "user data is escaped");
+        Ok(())
+    }
+
+    #[test]
+    fn cell_ids_read_back_as_written() {
+        for id in [
+            CellId::Header { segment: 3 },
+            CellId::Corrupt {
+                segment: 3,
+                offset: 120,
+            },
+            CellId::Record {
+                segment: 12,
+                index: 7,
+            },
+        ] {
+            assert_eq!(CellId::parse(&id.to_string()), Some(id), "{id}");
+        }
+        assert_eq!(CellId::Header { segment: 3 }.to_string(), "3:h");
+        assert_eq!(
+            CellId::parse("3:c120").map(|id| id.to_string()).as_deref(),
+            Some("3:c120")
+        );
+        for text in ["", "3", "x:1", "3:", "3:cx", "3:-1", "3:hh"] {
+            assert_eq!(CellId::parse(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn every_cell_names_itself_with_its_id() -> TestResult {
+        let store =
+            KvStore::open_with(MemStorage::new(), Options::default().max_segment_size(256))?;
+        for i in 0..8 {
+            store.set(format!("key{i}"), "a value long enough to fill a segment")?;
+        }
+        let layout = store.layout()?;
+        let settings = MapSettings {
+            segment_size: 256,
+            strip_px: 600,
+            ..MapSettings::default()
+        };
+        let view = map_view(&layout, &settings);
+        let scale = StripScale {
+            bytes: view.scale,
+            segment_size: 256,
+            px: 600,
+        };
+        let html = strip_html(&view.strips[0], &layout.segments[0], scale);
+        assert!(html.contains(r#"data-i="1:h""#), "{html}");
+        assert!(html.contains(r#"data-i="1:0" data-record="1:0" data-key="key0""#));
+        let seal = layout.segments[0].records.len() - 1;
+        assert_eq!(layout.segments[0].records[seal].kind, RecordKind::Seal);
+        assert!(html.contains(&format!(r#"data-i="1:{seal}" data-meta="true""#)));
+        Ok(())
+    }
+
+    #[test]
+    fn details_use_the_engine_words_and_decoded_payloads() -> TestResult {
+        let store =
+            KvStore::open_with(MemStorage::new(), Options::default().max_segment_size(256))?;
+        for i in 0..8 {
+            store.set(
+                format!("key{}", i % 2),
+                "a value long enough to fill a segment",
+            )?;
+        }
+        store.compact()?;
+        let layout = store.layout()?;
+        let records = || {
+            layout
+                .segments
+                .iter()
+                .flat_map(|s| s.records.iter().map(move |r| (s.id.0, r)))
+        };
+        let (segment, put) = records()
+            .find(|(_, r)| r.kind == RecordKind::Put)
+            .ok_or("a put")?;
+        let html = record_details_html(&layout, segment, put);
+        assert!(
+            html.contains(r#"<span class="swatch live"></span>live — the index points here"#),
+            "{html}"
+        );
+        assert!(
+            html.contains("<dd>put <small>(a value)</small></dd>"),
+            "{html}"
+        );
+
+        let (segment, commit) = records()
+            .find(|(_, r)| r.kind == RecordKind::CompactionCommit)
+            .ok_or("a commit record")?;
+        let Some(MetaPayload::Commit(payload)) = &commit.meta else {
+            return Err(format!("undecoded commit: {commit:?}").into());
+        };
+        let html = record_details_html(&layout, segment, commit);
+        assert!(html.contains("meta — bookkeeping, not data."), "{html}");
+        assert!(html.contains("<dd>commit <small>(a compaction finished)</small></dd>"));
+        let inputs: Vec<String> = payload.inputs.iter().map(ToString::to_string).collect();
+        assert!(
+            html.contains(&format!(
+                "{} replaced: {} <small>",
+                count(payload.inputs.len() as u64, "segment"),
+                inputs.join(", ")
+            )),
+            "{html}"
+        );
+
+        let compacted = layout
+            .segments
+            .iter()
+            .find(|s| s.is_compacted())
+            .ok_or("a compacted segment")?;
+        let html = header_details_html(compacted);
+        assert!(
+            html.contains("<code>compacted</code> (compaction wrote it)"),
+            "{html}"
+        );
+        Ok(())
+    }
+}
