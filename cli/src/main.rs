@@ -1,7 +1,8 @@
 //! `kvstore`, the command line of mini-kvstore.
 //!
 //! ```text
-//! kvstore [--data-dir DIR] [COMMAND]        one command, or the REPL without one
+//! kvstore [--data-dir DIR] [--compaction auto|manual] [COMMAND]
+//!                                           one command, or the REPL without one
 //! kvstore --volume DIR --id ID [--port N]   the REST server (`kvstore serve …` too)
 //! ```
 //!
@@ -19,11 +20,13 @@
 //! | `output` | printing replies, in colour when stdout is a terminal |
 //! | `progress` | the [`Host`](mini_kvstore_commands::Host): files and indicatif progress bars |
 //! | `serve` | the server entry (`--volume`/`--id`, `serve`) |
+//! | `compaction` | `--compaction auto\|manual` and the policy each means |
 //!
 //! Exit status: 0 success; 1 a key not found, a `load` with bad lines, or an
 //! error (the store could not be opened, a command failed); 2 a usage error,
 //! or corruption found by `verify`.
 
+mod compaction;
 mod output;
 mod progress;
 mod repl;
@@ -40,6 +43,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use mini_kvstore::{KvStore, Options, SyncPolicy};
 use mini_kvstore_commands::{Command, Outcome, Reply, execute, execute_without_store};
 
+use crate::compaction::CompactionMode;
 use crate::output::Painter;
 use crate::progress::TerminalHost;
 use crate::serve::{ServerArgs, ServerConfig};
@@ -67,6 +71,12 @@ struct Cli {
         default_value = "data"
     )]
     data_dir: PathBuf,
+
+    /// When segments are merged: `auto` in the background by the merge
+    /// policy, `manual` only on `compact` [default: auto for the REPL and the
+    /// server, manual for a one-shot command]
+    #[arg(long, env = "KVSTORE_COMPACTION", value_name = "MODE", value_enum)]
+    compaction: Option<CompactionMode>,
 
     #[command(flatten)]
     server: ServerArgs,
@@ -128,20 +138,28 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
                 "--volume and --id start the server and take no command",
             );
         }
-        return serve::run(server_config(cli.server));
+        let mode = cli.compaction.unwrap_or(CompactionMode::Auto);
+        return serve::run(server_config(cli.server), mode);
     }
     let painter = Painter::for_stdout();
     match cli.command {
-        Some(CliCommand::Serve(args)) => serve::run(server_config(args)),
+        Some(CliCommand::Serve(args)) => serve::run(
+            server_config(args),
+            cli.compaction.unwrap_or(CompactionMode::Auto),
+        ),
         None => {
-            let store = open(&cli.data_dir)?;
+            let mode = cli.compaction.unwrap_or(CompactionMode::Auto);
+            let store = open(&cli.data_dir, mode)?;
             repl::run(&store, &cli.data_dir, &painter)?;
             Ok(ExitCode::SUCCESS)
         }
         // The one-shot `help` describes this command line (flags, `serve`),
         // not the REPL's.
         Some(CliCommand::Store(Command::Help { command })) => help(command.as_deref(), &painter),
-        Some(CliCommand::Store(command)) => one_shot(&cli.data_dir, &command, &painter),
+        Some(CliCommand::Store(command)) => {
+            let mode = cli.compaction.unwrap_or(CompactionMode::Manual);
+            one_shot(&cli.data_dir, mode, &command, &painter)
+        }
     }
 }
 
@@ -204,19 +222,26 @@ fn usage_error(kind: ErrorKind, message: impl std::fmt::Display) -> ! {
 /// themselves (each write command syncs before it replies), so the store
 /// needs no per-write fsync: `SyncPolicy::Never` lets `load` share one
 /// fsync among all its lines.
-fn open(dir: &Path) -> anyhow::Result<KvStore> {
-    let options = Options::default().sync_policy(SyncPolicy::Never);
+fn open(dir: &Path, mode: CompactionMode) -> anyhow::Result<KvStore> {
+    let options = Options::default()
+        .sync_policy(SyncPolicy::Never)
+        .compaction_policy(mode.policy());
     KvStore::open_with_options(dir, options)
         // The engine's messages already name the cause; a source chain would
         // repeat it, so the error is flattened to one line.
         .map_err(|e| anyhow!("cannot open the store in {}: {e}", dir.display()))
 }
 
-fn one_shot(dir: &Path, command: &Command, painter: &Painter) -> anyhow::Result<ExitCode> {
+fn one_shot(
+    dir: &Path,
+    mode: CompactionMode,
+    command: &Command,
+    painter: &Painter,
+) -> anyhow::Result<ExitCode> {
     let result = match execute_without_store(command) {
         Some(result) => result,
         None => {
-            let store = open(dir)?;
+            let store = open(dir, mode)?;
             execute(&store, command, &mut TerminalHost::new())
         }
     };

@@ -24,6 +24,8 @@ use clap::Args;
 use mini_kvstore::{KvStore, Options};
 use mini_kvstore_server::{DEFAULT_MAX_BODY_BYTES, DEFAULT_PLAYGROUND_DIR};
 
+use crate::compaction::CompactionMode;
+
 /// The server's flags. All optional here, because at the top level they
 /// share the command line with the store commands; [`ServerArgs::resolve`]
 /// insists on the required ones.
@@ -101,7 +103,7 @@ impl fmt::Display for MissingFlag {
 
 /// Opens the store, serves it until Ctrl-C or SIGTERM, and exits 0 once
 /// the requests in flight are answered and the store is synced.
-pub(crate) fn run(config: ServerConfig) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::Result<ExitCode> {
     let ServerConfig {
         volume,
         id,
@@ -113,7 +115,9 @@ pub(crate) fn run(config: ServerConfig) -> anyhow::Result<ExitCode> {
     } = config;
     // The value limit follows the body limit, so a body the server accepts
     // is one the store accepts; everything else is the engine's default.
-    let options = Options::default().max_value_size(max_body as u64);
+    let options = Options::default()
+        .max_value_size(max_body as u64)
+        .compaction_policy(compaction.policy());
     let store = KvStore::open_with_options(&volume, options)
         // As in `main::open`: the engine's message names the cause already.
         .map_err(|e| anyhow!("cannot open the store in {}: {e}", volume.display()))?;

@@ -85,11 +85,19 @@ fn stats_shows_every_number_aligned() {
             "live bytes",
             "dead bytes",
             "dead ratio",
+            "space amp",
+            "write amp",
+            "merges",
             "next seq"
         ],
         "{out}"
     );
     assert!(out.starts_with("keys         1\n"), "{out}");
+    // 62 bytes on disk (header and two records) for 39 live (header and
+    // the second record); nothing merged in a one-shot command.
+    assert!(out.contains("\nspace amp    1.59×  "), "{out}");
+    assert!(out.contains("\nwrite amp    1.00×  "), "{out}");
+    assert!(out.contains("\nmerges       0  "), "{out}");
     assert!(out.contains("\nnext seq     3\n"), "{out}");
 }
 

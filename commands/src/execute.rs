@@ -163,7 +163,13 @@ pub fn execute(
             }
         }
         Command::List(args) => Reply::Keys(list(store, args)),
-        Command::Compact => {
+        Command::Compact(args) if args.policy => {
+            match with_task(host, Task::Compact, None, |_| store.compact_by_policy())? {
+                Some(report) => Reply::Compacted(report),
+                None => Reply::NothingToMerge,
+            }
+        }
+        Command::Compact(_) => {
             let report = with_task(host, Task::Compact, None, |_| store.compact())?;
             Reply::Compacted(report)
         }
@@ -213,6 +219,8 @@ fn inspect(
     }
     Ok(LayoutView {
         layout,
+        policy: store.policy_plan(),
+        settings: store.compaction_policy().clone(),
         segment: args.segment,
         verbose: args.verbose,
     })

@@ -36,7 +36,7 @@ pub enum Command {
     /// List keys in order
     List(ListArgs),
     /// Rewrite live records into new segments and drop the rest
-    Compact,
+    Compact(CompactArgs),
     /// Keys, segments and bytes (live and dead)
     Stats,
     /// Draw the segments: every record live, overwritten or a tombstone
@@ -70,6 +70,16 @@ pub struct ListArgs {
     pub limit: Option<usize>,
 }
 
+/// Options of `compact`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+#[non_exhaustive]
+pub struct CompactArgs {
+    /// Only what the merge policy chooses now (nothing when no segment
+    /// reaches its trigger), instead of every segment
+    #[arg(long)]
+    pub policy: bool,
+}
+
 /// Options of `inspect`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 #[non_exhaustive]
@@ -93,7 +103,10 @@ impl Command {
     pub fn writes(&self) -> bool {
         matches!(
             self,
-            Command::Set { .. } | Command::Delete { .. } | Command::Load { .. } | Command::Compact
+            Command::Set { .. }
+                | Command::Delete { .. }
+                | Command::Load { .. }
+                | Command::Compact(_)
         )
     }
 }

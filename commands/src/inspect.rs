@@ -18,7 +18,7 @@
 //! columns for them.
 
 use mini_kvstore::{
-    CommitPayload, CorruptRange, MetaPayload, RecordKind, RecordLayout, RecordState,
+    CommitPayload, CorruptRange, MergeReason, MetaPayload, RecordKind, RecordLayout, RecordState,
     SEGMENT_HEADER_LEN, SegmentLayout,
 };
 
@@ -224,6 +224,9 @@ pub(crate) fn render_layout(view: &LayoutView) -> Text {
             line = line.push(cell.letter(), cell.tone());
         }
         text.line(line);
+        if let Some(note) = policy_note(view, segment) {
+            text.line(note);
+        }
         for (_, _, cell) in pieces(segment) {
             counts[cell.index()] += 1;
         }
@@ -279,7 +282,73 @@ pub(crate) fn render_layout(view: &LayoutView) -> Text {
             },
         )),
     );
+    text.line(policy_line(view));
     text
+}
+
+/// Under a sealed segment's row, how the policy sees it: its dead share
+/// against the trigger and threshold it met, and whether the next merge
+/// takes it. Nothing for a segment the policy has no reason to merge, nor
+/// for a small one that no merge takes.
+fn policy_note(view: &LayoutView, segment: &SegmentLayout) -> Option<Line> {
+    let seen = view.policy.segments.iter().find(|s| s.id == segment.id)?;
+    let reason = seen.reason?;
+    if reason == MergeReason::SmallSegment && !seen.selected {
+        return None;
+    }
+    let note = format!(
+        "        ↳ {} dead: {}{}",
+        percent(seen.dead_bytes, seen.len),
+        reason.describe(),
+        if seen.selected {
+            "; the next merge takes it"
+        } else {
+            ""
+        }
+    );
+    let tone = if seen.selected {
+        Tone::Warning
+    } else {
+        Tone::Muted
+    };
+    Some(Line::toned(note, tone))
+}
+
+/// What the compaction policy would merge next, against its trigger and
+/// threshold.
+fn policy_line(view: &LayoutView) -> Line {
+    let settings = &view.settings;
+    let rule = format!(
+        "a sealed segment {:.0}% dead starts a merge; those {:.0}% dead and the small ones join",
+        settings.get_fragmentation_trigger() * 100.0,
+        settings.get_fragmentation_threshold() * 100.0
+    );
+    let next = match &view.policy.merge {
+        None => "nothing is due".to_owned(),
+        Some(merge) => {
+            let ids: Vec<String> = merge.inputs.iter().map(ToString::to_string).collect();
+            let kept = if merge.kept_tombstones.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", keeping {} that older puts elsewhere still need",
+                    count(merge.kept_tombstones.len() as u64, "tombstone")
+                )
+            };
+            format!(
+                "next it merges {} {} ({} into {}){kept}",
+                if ids.len() == 1 {
+                    "segment"
+                } else {
+                    "segments"
+                },
+                ids.join(", "),
+                human_bytes(merge.bytes_before),
+                human_bytes(merge.bytes_after),
+            )
+        }
+    };
+    Line::toned("merge policy: ", Tone::Heading).plain_then(format!("{rule}; {next}"))
 }
 
 fn legend_word(cell: Cell) -> &'static str {
@@ -443,6 +512,8 @@ mod tests {
     fn view(store: &KvStore, verbose: bool) -> LayoutView {
         LayoutView {
             layout: store.layout().unwrap(),
+            policy: store.policy_plan(),
+            settings: store.compaction_policy().clone(),
             segment: None,
             verbose,
         }

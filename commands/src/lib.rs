@@ -58,7 +58,7 @@ mod reply;
 mod text;
 
 pub use execute::{ExecError, Host, Sandbox, Task, execute, execute_without_store};
-pub use grammar::{Command, InspectArgs, ListArgs, ParseError, help_text, parse_line};
+pub use grammar::{Command, CompactArgs, InspectArgs, ListArgs, ParseError, help_text, parse_line};
 pub use inspect::MAP_WIDTH;
 pub use reply::{BadLine, KeyList, LayoutView, LoadReport, Outcome, Reply};
 pub use text::{Line, Span, Text, Tone, count, display_bytes, ellipsize, human_bytes};

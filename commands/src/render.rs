@@ -8,7 +8,7 @@
 //! is printed as hex bytes after a note saying so, never as mangled text, so
 //! what is shown always tells exactly what is stored.
 
-use mini_kvstore::{CompactionReport, Stats, VerifyReport};
+use mini_kvstore::{CompactionReport, CompactionTrigger, Stats, VerifyReport};
 
 use crate::inspect::render_layout;
 use crate::reply::{KeyList, LoadReport, Reply};
@@ -27,6 +27,9 @@ impl Reply {
             Reply::Deleted => Line::plain("Deleted").into(),
             Reply::Keys(list) => render_keys(list).into(),
             Reply::Compacted(report) => render_compaction(report),
+            Reply::NothingToMerge => Text::from(Line::plain(
+                "Nothing to merge: no sealed segment reaches the policy's trigger ('inspect' shows each one's dead share)",
+            )),
             Reply::Stats(stats) => render_stats(stats),
             Reply::Layout(view) => render_layout(view),
             Reply::Verify(report) => render_verify(report),
@@ -92,6 +95,28 @@ fn render_compaction(report: &CompactionReport) -> Text {
         "  records   {} copied",
         count(report.records_copied, "live record")
     ));
+    if report.trigger == CompactionTrigger::Policy {
+        let inputs: Vec<String> = report
+            .reasons
+            .iter()
+            .map(|r| format!("{} ({})", r.segment, r.reason.describe()))
+            .collect();
+        text.plain(format!("  merged    {}", inputs.join(", ")));
+    }
+    if report.tombstones_kept > 0 {
+        text.line(Line::plain("  ").push(
+            format!(
+                "{} kept: a segment this merge left alone still holds an older put of {}",
+                count(report.tombstones_kept, "tombstone"),
+                if report.tombstones_kept == 1 {
+                    "its key"
+                } else {
+                    "their keys"
+                }
+            ),
+            Tone::Muted,
+        ));
+    }
     text
 }
 
@@ -149,6 +174,28 @@ fn render_stats(stats: &Stats) -> Text {
             Some("(skipped when the store was opened; see 'verify')".to_owned()),
         ));
     }
+    rows.push((
+        "space amp",
+        format!("{:.2}×", stats.space_amplification()),
+        Some("(bytes on disk per live byte)".to_owned()),
+    ));
+    rows.push((
+        "write amp",
+        format!("{:.2}×", stats.write_amplification()),
+        Some("(bytes written per byte asked to write, since open)".to_owned()),
+    ));
+    let failed = match stats.compaction_failures {
+        0 => String::new(),
+        n => format!(", {} failed", count(n, "merge")),
+    };
+    rows.push((
+        "merges",
+        format!("{}{failed}", stats.compactions),
+        Some(format!(
+            "(since open; {} written by them)",
+            human_bytes(stats.compaction_bytes_written)
+        )),
+    ));
     rows.push(("next seq", stats.next_seq.to_string(), None));
     aligned(rows)
 }

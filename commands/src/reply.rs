@@ -5,10 +5,10 @@
 //! numbers instead of parsing sentences. [`Reply::to_text`] (in `render`) is
 //! the one shared way to turn them into words.
 
-use mini_kvstore::{CompactionReport, Layout, Stats, VerifyReport};
+use mini_kvstore::{CompactionPolicy, CompactionReport, Layout, PolicyPlan, Stats, VerifyReport};
 
 /// The answer to one command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Reply {
     /// `set` stored the value.
@@ -23,6 +23,8 @@ pub enum Reply {
     Keys(KeyList),
     /// `compact` finished.
     Compacted(CompactionReport),
+    /// `compact --policy`: no segment reaches the merge policy's trigger.
+    NothingToMerge,
     /// `stats`.
     Stats(Stats),
     /// `inspect`: the segments as they are now.
@@ -75,12 +77,16 @@ pub struct KeyList {
 }
 
 /// What `inspect` shows: the layout, already narrowed to one segment when
-/// asked, and how much detail to draw.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// asked, how the compaction policy sees it, and how much detail to draw.
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct LayoutView {
     /// Segments, records and the compaction plan.
     pub layout: Layout,
+    /// What the compaction policy would merge next, and why.
+    pub policy: PolicyPlan,
+    /// The policy's settings (its trigger and threshold are drawn).
+    pub settings: CompactionPolicy,
     /// Set when the view is one segment of several: summary lines then
     /// describe that segment rather than the store.
     pub segment: Option<u32>,

@@ -6,6 +6,9 @@
 //! which state a record is in ([`RecordState::of`]) and the word for each
 //! state ([`RecordState::name`]). Seal and commit payloads arrive decoded
 //! ([`RecordLayout::meta`]), so no front parses record bytes of its own.
+//!
+//! These types are not serialisable: keys and values are bytes, and the
+//! one JSON form of a layout is the server's (`/segments`), which owns it.
 
 use serde::Serialize;
 
@@ -18,7 +21,7 @@ use crate::storage::SegmentId;
 pub const VALUE_PREVIEW_LEN: usize = 32;
 
 /// Every segment, oldest number first, and what compaction would do now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Layout {
     /// The segments.
@@ -28,7 +31,7 @@ pub struct Layout {
 }
 
 /// One segment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SegmentLayout {
     /// Its number.
@@ -101,7 +104,7 @@ pub enum MetaPayload {
 }
 
 /// One record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecordLayout {
     /// Byte offset in the segment.

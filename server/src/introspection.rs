@@ -1,5 +1,5 @@
-//! The store looking at itself: `/health`, `/stats`, `/segments` and
-//! `POST /compact`.
+//! The store looking at itself: `/health`, `/stats`, `/segments`,
+//! `/compactions` and `POST /compact`.
 //!
 //! Stats and reports are the engine's own serialisable types, sent as they
 //! are with a few derived numbers added, so the server, the CLI and the
@@ -27,8 +27,9 @@ use axum::Json;
 use axum::extract::State;
 use mini_kvstore::compaction::Survivor;
 use mini_kvstore::{
-    CompactionPlan, CompactionReport, CorruptRange, Layout, Location, MetaPayload, RecordKind,
-    RecordLayout, RecordState, SegmentId, SegmentKind, SegmentLayout, Stats,
+    CompactionPlan, CompactionPolicy, CompactionReport, CorruptRange, Layout, Location,
+    MetaPayload, RecordKind, RecordLayout, RecordState, SegmentAssessment, SegmentId, SegmentKind,
+    SegmentLayout, Stats,
 };
 use serde::Serialize;
 
@@ -47,6 +48,9 @@ pub(crate) struct Health {
     total_bytes: u64,
     live_bytes: u64,
     dead_bytes: u64,
+    space_amplification: f64,
+    compactions: u64,
+    compaction_failures: u64,
 }
 
 /// `GET /health`: the original API's answer (`status`, `volume_id`) and the
@@ -61,6 +65,9 @@ pub(crate) async fn health(State(app): State<AppState>) -> Result<Json<Health>, 
         total_bytes: stats.total_bytes,
         live_bytes: stats.live_bytes,
         dead_bytes: stats.dead_bytes,
+        space_amplification: stats.space_amplification(),
+        compactions: stats.compactions,
+        compaction_failures: stats.compaction_failures,
     }))
 }
 
@@ -72,6 +79,10 @@ pub(crate) struct StatsReply {
     stats: Stats,
     /// Share of the bytes on disk that compaction would reclaim, 0 to 1.
     dead_ratio: f64,
+    /// Bytes on disk per live byte.
+    space_amplification: f64,
+    /// Bytes written per byte writes asked for, since the store opened.
+    write_amplification: f64,
 }
 
 /// `GET /stats`: every number the engine keeps.
@@ -80,6 +91,8 @@ pub(crate) async fn stats(State(app): State<AppState>) -> Result<Json<StatsReply
     Ok(Json(StatsReply {
         volume_id: app.config.volume_id().to_owned(),
         dead_ratio: stats.dead_ratio(),
+        space_amplification: stats.space_amplification(),
+        write_amplification: stats.write_amplification(),
         stats,
     }))
 }
@@ -160,6 +173,8 @@ struct PlanJson {
     bytes_after: u64,
     bytes_reclaimed: u64,
     output_segments: usize,
+    kept_tombstones: usize,
+    dropped_tombstones: usize,
 }
 
 #[derive(Serialize)]
@@ -225,6 +240,8 @@ impl From<&CompactionPlan> for PlanJson {
             bytes_after: plan.bytes_after,
             bytes_reclaimed: plan.bytes_reclaimed(),
             output_segments: plan.output_segments,
+            kept_tombstones: plan.kept_tombstones.len(),
+            dropped_tombstones: plan.dropped_tombstones,
         }
     }
 }
@@ -234,6 +251,77 @@ impl From<&Survivor> for SurvivorJson {
         SurvivorJson {
             key: KeyJson::new(&survivor.key),
             from: survivor.from,
+        }
+    }
+}
+
+/// `GET /compactions`.
+#[derive(Serialize)]
+pub(crate) struct CompactionsReply {
+    /// The merge policy's settings.
+    policy: PolicySettings,
+    /// How the policy sees every sealed segment, and the merge it would run
+    /// next (`null` when nothing is due).
+    next: NextMerge,
+    /// The last few merges since the store opened, oldest first.
+    recent: Vec<CompactionReport>,
+}
+
+#[derive(Serialize)]
+struct PolicySettings {
+    background: bool,
+    fragmentation_trigger: f64,
+    dead_bytes_trigger: u64,
+    fragmentation_threshold: f64,
+    dead_bytes_threshold: u64,
+    small_segment_threshold: u64,
+    max_merge_bytes: u64,
+    rate_limit: Option<u64>,
+    check_interval_ms: u128,
+}
+
+#[derive(Serialize)]
+struct NextMerge {
+    segments: Vec<SegmentAssessment>,
+    merge: Option<PlanJson>,
+}
+
+/// `GET /compactions`: what the merge policy is set to, what it would do
+/// next and why, and what the last merges did.
+pub(crate) async fn compactions(
+    State(app): State<AppState>,
+) -> Result<Json<CompactionsReply>, ApiError> {
+    let (settings, next, recent) = app
+        .engine(|store| {
+            Ok((
+                store.compaction_policy().clone(),
+                store.policy_plan(),
+                store.recent_compactions(),
+            ))
+        })
+        .await?;
+    Ok(Json(CompactionsReply {
+        policy: PolicySettings::from(&settings),
+        next: NextMerge {
+            merge: next.merge.as_ref().map(PlanJson::from),
+            segments: next.segments,
+        },
+        recent,
+    }))
+}
+
+impl From<&CompactionPolicy> for PolicySettings {
+    fn from(policy: &CompactionPolicy) -> Self {
+        PolicySettings {
+            background: policy.get_background(),
+            fragmentation_trigger: policy.get_fragmentation_trigger(),
+            dead_bytes_trigger: policy.get_dead_bytes_trigger(),
+            fragmentation_threshold: policy.get_fragmentation_threshold(),
+            dead_bytes_threshold: policy.get_dead_bytes_threshold(),
+            small_segment_threshold: policy.get_small_segment_threshold(),
+            max_merge_bytes: policy.get_max_merge_bytes(),
+            rate_limit: policy.get_rate_limit(),
+            check_interval_ms: policy.get_check_interval().as_millis(),
         }
     }
 }

@@ -30,6 +30,7 @@ use crate::{blobs, introspection, playground};
 /// | `DELETE /blobs/{*key}` | delete (204, or 404) |
 /// | `GET /stats` | the engine's stats |
 /// | `GET /segments` | the segment layout, as the playground draws it |
+/// | `GET /compactions` | the merge policy, what it would merge next and why, the last merges |
 /// | `POST /compact` | compact now, answer with the report |
 /// | anything else | the playground's files, or a 404 |
 ///
@@ -47,6 +48,7 @@ pub fn router(store: KvStore, config: Config) -> Router {
         .route("/health", get(introspection::health))
         .route("/stats", get(introspection::stats))
         .route("/segments", get(introspection::segments))
+        .route("/compactions", get(introspection::compactions))
         .route("/compact", post(introspection::compact))
         .route("/blobs", get(blobs::list))
         // `{*key}` needs at least one character, so `/blobs/` is routed on

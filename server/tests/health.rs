@@ -24,6 +24,9 @@ async fn health_reports_status_volume_and_numbers() {
             "total_bytes": 16,
             "live_bytes": 16,
             "dead_bytes": 0,
+            "space_amplification": 1.0,
+            "compactions": 0,
+            "compaction_failures": 0,
         })
     );
 

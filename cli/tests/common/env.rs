@@ -11,6 +11,7 @@ pub(crate) const KVSTORE_ENV: &[&str] = &[
     "KVSTORE_TOKEN",
     "KVSTORE_MAX_BODY",
     "KVSTORE_PLAYGROUND",
+    "KVSTORE_COMPACTION",
     "NO_COLOR",
     "RUST_LOG",
 ];

@@ -10,8 +10,6 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
-
 use crate::format::{RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
 use crate::index::Index;
 use crate::location::{Location, TombstoneAt};
@@ -120,7 +118,7 @@ pub fn tombstone_cutoff(snapshot: &LayoutSnapshot, inputs: &BTreeSet<SegmentId>)
 }
 
 /// One record compaction keeps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Survivor {
     /// Its key.
     pub key: Vec<u8>,
@@ -129,7 +127,7 @@ pub struct Survivor {
 }
 
 /// A tombstone a merge copies, because a put it hides survives outside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeptTombstone {
     /// Where it is now.
     pub from: Location,
@@ -138,7 +136,7 @@ pub struct KeptTombstone {
 }
 
 /// What a compaction would do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CompactionPlan {
     /// Segments to rewrite and remove (for a full compaction, all of them,

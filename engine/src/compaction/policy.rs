@@ -293,7 +293,7 @@ pub struct SegmentAssessment {
 }
 
 /// What the policy would merge next, and how it sees every sealed segment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PolicyPlan {
     /// Every sealed segment, in id order.
