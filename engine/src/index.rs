@@ -151,39 +151,6 @@ impl Index {
         self.keys.get(key).copied()
     }
 
-    /// Where each of `keys` — in increasing order — has its record, as
-    /// [`get`](Self::get) would say. Keys that were neighbours in the index
-    /// are found by walking it from the first, not by a descent each; if the
-    /// walk meets many keys that are not asked for, the rest are looked up
-    /// one by one.
-    pub(crate) fn locate_sorted(&self, keys: &[Vec<u8>]) -> Vec<Option<Location>> {
-        debug_assert!(keys.windows(2).all(|w| w[0] < w[1]));
-        let Some(first) = keys.first() else {
-            return Vec::new();
-        };
-        let mut walk = self.keys.range_from(Bound::Included(&first[..])).peekable();
-        let mut budget = 4 * keys.len();
-        let mut found = Vec::with_capacity(keys.len());
-        for key in keys {
-            while let Some((k, _)) = walk.peek()
-                && ***k < key[..]
-                && budget > 0
-            {
-                walk.next();
-                budget -= 1;
-            }
-            if budget == 0 {
-                found.push(self.get(key));
-                continue;
-            }
-            found.push(match walk.peek() {
-                Some((k, location)) if ***k == key[..] => Some(**location),
-                _ => None,
-            });
-        }
-        found
-    }
-
     /// Whether `key` has a value.
     pub(crate) fn contains(&self, key: &[u8]) -> bool {
         self.get(key).is_some()
@@ -328,38 +295,5 @@ mod tests {
         assert_eq!(page("b/", Some("a"), 1), vec![b"b/1".to_vec()]);
         assert!(page("b/", Some("b/3"), 10).is_empty());
         assert_eq!(page("", None, 100).len(), 5);
-    }
-
-    #[test]
-    fn locating_sorted_keys_agrees_with_looking_each_up() {
-        let mut state = state_with_segments(&[1]);
-        // Even numbers are in the index, odd ones are not.
-        for i in (0..2000u32).step_by(2) {
-            state.insert(
-                format!("k{i:05}").as_bytes(),
-                loc(1, u64::from(i) * 10, 10, 0),
-            );
-        }
-        let keys = |range: std::ops::Range<u32>, step: usize| -> Vec<Vec<u8>> {
-            range
-                .step_by(step)
-                .map(|i| format!("k{i:05}").into_bytes())
-                .collect()
-        };
-        for asked in [
-            keys(0..0, 1),       // nothing
-            keys(100..164, 2),   // neighbours, all there
-            keys(100..164, 1),   // every other one missing
-            keys(0..2000, 250),  // far apart: the walk gives up, lookups finish
-            keys(1990..2100, 1), // running past the last key
-        ] {
-            let one_by_one: Vec<Option<Location>> = asked.iter().map(|k| state.get(k)).collect();
-            assert_eq!(
-                state.locate_sorted(&asked),
-                one_by_one,
-                "{} keys",
-                asked.len()
-            );
-        }
     }
 }

@@ -1,18 +1,29 @@
-//! `Iter`: ordered scans, from [`KvStore::iter`](crate::KvStore::iter) and
-//! [`KvStore::scan_prefix`](crate::KvStore::scan_prefix). It works on the
-//! read path (`store::read`), not on the handle.
+//! `Iter`: ordered scans over a key range, from
+//! [`KvStore::range`](crate::KvStore::range) (and its special cases
+//! [`iter`](crate::KvStore::iter) and
+//! [`scan_prefix`](crate::KvStore::scan_prefix)), forward and, being
+//! double-ended, backward. It works on the read path (`store::read`), not
+//! on the handle.
 //!
-//! The keys are taken from the index when the iterator is made; the values
-//! are read as it advances, a chunk of keys at a time. Records that lie
-//! close together on storage — keys written in order, or a compacted
-//! segment — are read with one call for the whole run instead of one call
-//! each, which is most of what a scan of short values costs. Each record is
-//! still checked (CRC, kind, key) before its value is handed out; anything
-//! unexpected — a record moved by compaction meanwhile, a key deleted since,
-//! a read error — sends that key down the path of a plain `get`, which
-//! retries a moved record and reports a real error.
+//! The iterator does not copy the range's keys when it is made: it walks the
+//! index a chunk of keys at a time, from either end, holding the index lock
+//! only while it takes a chunk's keys and locations. Records that lie close
+//! together on storage — keys written in order, or a compacted segment — are
+//! read with one call for the whole run instead of one call each, which is
+//! most of what a scan of short values costs. Each record is still checked
+//! (CRC, kind, key) before its value is handed out; anything unexpected — a
+//! record moved by compaction meanwhile, a key deleted since, a read error —
+//! sends that key down the path of a plain `get`, which retries a moved
+//! record and reports a real error.
+//!
+//! What a scan sees when writes go on during it: every key yielded is in
+//! the range and comes in strict order, never twice. A key present for the
+//! whole scan is yielded once, with a value it held at some point during
+//! the scan. A key written or deleted while the scan runs is seen or not
+//! depending on whether its chunk was taken before or after the write.
 
 use std::collections::VecDeque;
+use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::error::Result;
@@ -31,67 +42,127 @@ const CHUNK_BYTES: u64 = 1 << 20;
 /// over than to skip with a second call.
 const MAX_GAP: u64 = 4096;
 
-/// Iterator over `(key, value)` pairs in key order, from
-/// [`KvStore::iter`](crate::KvStore::iter) and
-/// [`KvStore::scan_prefix`](crate::KvStore::scan_prefix).
-///
-/// The set of keys is fixed when the iterator is made. Values are read as it
-/// advances, up to 64 keys ahead: a key deleted before its chunk is read is
-/// skipped, and an overwritten one yields the value it had then.
+/// Iterator over `(key, value)` pairs of a key range, in key order (or in
+/// reverse with [`rev`](Iterator::rev)), from
+/// [`KvStore::range`](crate::KvStore::range). See the module docs for what
+/// it sees of writes made during it.
 pub struct Iter {
     store: Arc<Shared>,
-    keys: Vec<Vec<u8>>,
-    /// The first key whose value has not been read yet.
-    next_key: usize,
-    /// Read, not yet yielded, in key order.
-    ready: VecDeque<Result<(Vec<u8>, Vec<u8>)>>,
+    /// What is left of the range that no chunk has taken yet; `None` once
+    /// the two ends have met.
+    rest: Option<(Bound<Vec<u8>>, Bound<Vec<u8>>)>,
+    /// Read from the front, not yet yielded, in increasing key order.
+    front: VecDeque<Result<(Vec<u8>, Vec<u8>)>>,
+    /// Read from the back, not yet yielded, in decreasing key order.
+    back: VecDeque<Result<(Vec<u8>, Vec<u8>)>>,
+}
+
+/// Which end of the range a chunk is taken from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    Front,
+    Back,
 }
 
 impl Iter {
-    pub(crate) fn new(store: Arc<Shared>, keys: Vec<Vec<u8>>) -> Iter {
+    pub(crate) fn new(store: Arc<Shared>, start: Bound<Vec<u8>>, end: Bound<Vec<u8>>) -> Iter {
+        let empty = match (&start, &end) {
+            (Bound::Included(s), Bound::Included(e)) => s > e,
+            (Bound::Included(s) | Bound::Excluded(s), Bound::Excluded(e))
+            | (Bound::Excluded(s), Bound::Included(e)) => s >= e,
+            _ => false,
+        };
         Iter {
             store,
-            keys,
-            next_key: 0,
-            ready: VecDeque::new(),
+            rest: (!empty).then_some((start, end)),
+            front: VecDeque::new(),
+            back: VecDeque::new(),
         }
     }
 
-    /// Reads the values of the next chunk of keys into `ready`.
-    fn read_ahead(&mut self) {
-        let end = (self.next_key + CHUNK_KEYS).min(self.keys.len());
-        let mut locations = self.store.reader().locate(&self.keys[self.next_key..end]);
-        let mut bytes = 0;
-        let taken = locations
-            .iter()
-            .take_while(|location| {
-                bytes += location.map_or(0, |l| u64::from(l.len));
-                bytes <= CHUNK_BYTES
-            })
-            .count()
-            .max(1);
-        locations.truncate(taken);
-        let chunk = self.next_key..self.next_key + taken;
-        self.next_key += taken;
+    /// Takes the next chunk of keys at `end` of what is left, with their
+    /// locations, and narrows what is left past them.
+    fn take_chunk(&mut self, end: End) -> Vec<(Vec<u8>, Location)> {
+        let Some((start, stop)) = self.rest.take() else {
+            return Vec::new();
+        };
+        let index = self.store.read_index();
+        let within = |key: &[u8], other: &Bound<Vec<u8>>, end: End| match (other, end) {
+            (Bound::Unbounded, _) => true,
+            (Bound::Included(b), End::Front) => key <= b.as_slice(),
+            (Bound::Excluded(b), End::Front) => key < b.as_slice(),
+            (Bound::Included(b), End::Back) => key >= b.as_slice(),
+            (Bound::Excluded(b), End::Back) => key > b.as_slice(),
+        };
+        let mut bytes = 0u64;
+        let mut taken: Vec<(Vec<u8>, Location)> = Vec::new();
+        let mut reached_other_end = true;
+        let mut add = |key: &[u8], at: &Location, other: &Bound<Vec<u8>>| {
+            if !within(key, other, end) {
+                return false;
+            }
+            if !taken.is_empty()
+                && (taken.len() == CHUNK_KEYS || bytes + u64::from(at.len) > CHUNK_BYTES)
+            {
+                reached_other_end = false;
+                return false;
+            }
+            bytes += u64::from(at.len);
+            taken.push((key.to_vec(), *at));
+            true
+        };
+        match end {
+            End::Front => {
+                let from = as_ref(&start);
+                for (key, at) in index.keys.range_from(from) {
+                    if !add(key, at, &stop) {
+                        break;
+                    }
+                }
+            }
+            End::Back => {
+                let to = as_ref(&stop);
+                for (key, at) in index.keys.range_back(to) {
+                    if !add(key, at, &start) {
+                        break;
+                    }
+                }
+            }
+        }
+        drop(index);
+        if !reached_other_end && let Some((last, _)) = taken.last() {
+            self.rest = Some(match end {
+                End::Front => (Bound::Excluded(last.clone()), stop),
+                End::Back => (start, Bound::Excluded(last.clone())),
+            });
+        }
+        taken
+    }
 
+    /// Reads the values of the next chunk at `end` into its queue.
+    fn read_ahead(&mut self, end: End) {
+        let chunk = self.take_chunk(end);
         // Where they are, in storage order, so neighbours form runs.
-        let mut placed: Vec<(usize, Location)> = locations
+        let mut placed: Vec<(usize, Location)> = chunk
             .iter()
             .enumerate()
-            .filter_map(|(i, location)| location.map(|l| (i, l)))
+            .map(|(i, (_, at))| (i, *at))
             .collect();
         placed.sort_unstable_by_key(|(_, l)| (l.segment, l.offset));
         let mut values: Vec<Option<Result<Option<Vec<u8>>>>> = Vec::new();
-        values.resize_with(taken, || None);
+        values.resize_with(chunk.len(), || None);
         for run in runs(&placed) {
-            self.read_run(run, &self.keys[chunk.clone()], &mut values);
+            self.read_run(run, &chunk, &mut values);
         }
-
-        for (key, value) in self.keys[chunk].iter_mut().zip(values) {
+        let queue = match end {
+            End::Front => &mut self.front,
+            End::Back => &mut self.back,
+        };
+        for ((key, _), value) in chunk.into_iter().zip(values) {
             match value {
-                Some(Ok(Some(value))) => self.ready.push_back(Ok((std::mem::take(key), value))),
-                Some(Err(e)) => self.ready.push_back(Err(e)),
-                // Not in the index any more, or gone by the time it was read.
+                Some(Ok(Some(value))) => queue.push_back(Ok((key, value))),
+                Some(Err(e)) => queue.push_back(Err(e)),
+                // Gone by the time it was read.
                 None | Some(Ok(None)) => {}
             }
         }
@@ -102,30 +173,34 @@ impl Iter {
     fn read_run(
         &self,
         run: &[(usize, Location)],
-        keys: &[Vec<u8>],
+        chunk: &[(Vec<u8>, Location)],
         values: &mut [Option<Result<Option<Vec<u8>>>>],
     ) {
         let (first, last) = (run[0].1, run[run.len() - 1].1);
         let start = first.offset;
         let mut buf = vec![0u8; (last.offset + u64::from(last.len) - start) as usize];
-        let read = self
-            .store
-            .reader()
-            .read_raw(first.segment, start, &mut buf)
-            .is_ok();
+        let reader = self.store.reader();
+        let read = reader.read_raw(first.segment, start, &mut buf).is_ok();
         for &(i, location) in run {
+            let key = &chunk[i].0;
             let from = (location.offset - start) as usize;
             let bytes = &buf[from..from + location.len as usize];
-            let checked = read.then(|| check_record(&keys[i], location, bytes).ok());
+            let checked = read.then(|| check_record(key, location, bytes).ok());
             values[i] = Some(match checked.flatten() {
                 Some((_, value)) => Ok(Some(bytes[value].to_vec())),
-                None => self
-                    .store
-                    .reader()
-                    .get_versioned(&keys[i])
+                None => reader
+                    .get_versioned(key)
                     .map(|found| found.map(|v| v.value)),
             });
         }
+    }
+}
+
+fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match bound {
+        Bound::Included(key) => Bound::Included(key.as_slice()),
+        Bound::Excluded(key) => Bound::Excluded(key.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
     }
 }
 
@@ -162,13 +237,28 @@ impl Iterator for Iter {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(item) = self.ready.pop_front() {
+            if let Some(item) = self.front.pop_front() {
                 return Some(item);
             }
-            if self.next_key >= self.keys.len() {
-                return None;
+            if self.rest.is_none() {
+                // The ends have met: what the back read is all that is left.
+                return self.back.pop_back();
             }
-            self.read_ahead();
+            self.read_ahead(End::Front);
+        }
+    }
+}
+
+impl DoubleEndedIterator for Iter {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.back.pop_front() {
+                return Some(item);
+            }
+            if self.rest.is_none() {
+                return self.front.pop_back();
+            }
+            self.read_ahead(End::Back);
         }
     }
 }

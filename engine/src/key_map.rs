@@ -296,6 +296,21 @@ impl KeyMap {
             .flat_map(move |run| run.keys.range::<[u8], _>((start, Bound::Unbounded)))
     }
 
+    /// Entries with keys below `end`, greatest first.
+    pub(crate) fn range_back<'a>(
+        &'a self,
+        end: Bound<&'a [u8]>,
+    ) -> impl Iterator<Item = (&'a IndexKey, &'a Location)> + 'a {
+        let last_run = match end {
+            Bound::Included(key) | Bound::Excluded(key) => self.run_of(key) + 1,
+            Bound::Unbounded => self.runs.len(),
+        };
+        self.runs[..last_run.min(self.runs.len())]
+            .iter()
+            .rev()
+            .flat_map(move |run| run.keys.range::<[u8], _>((Bound::Unbounded, end)).rev())
+    }
+
     /// Checks the invariants (tests only).
     #[cfg(test)]
     fn check(&self) {
@@ -433,8 +448,19 @@ mod tests {
                         .map(|(k, _)| k.clone())
                         .collect();
                     prop_assert_eq!(got, want);
+                    let got: Vec<Vec<u8>> = map.range_back(start).take(50).map(|(k, _)| k.to_vec()).collect();
+                    let want: Vec<Vec<u8>> = model
+                        .range::<[u8], _>((Bound::Unbounded, start))
+                        .rev()
+                        .take(50)
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    prop_assert_eq!(got, want);
                 }
             }
+            let every_back: Vec<Vec<u8>> = map.range_back(Bound::Unbounded).map(|(k, _)| k.to_vec()).collect();
+            let want_back: Vec<Vec<u8>> = model.keys().rev().cloned().collect();
+            prop_assert_eq!(every_back, want_back);
         }
     }
 

@@ -29,6 +29,7 @@ pub(crate) mod shared;
 pub(crate) mod write;
 
 use std::collections::HashMap;
+use std::ops::{Bound, RangeBounds};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -332,14 +333,56 @@ impl KvStore {
         self.shared.read_index().keys_page(prefix, after, limit)
     }
 
+    /// Every `(key, value)` whose key is in `range`, in key order; `.rev()`
+    /// on the iterator walks it from the end. Any `RangeBounds` of byte
+    /// strings works:
+    ///
+    /// ```
+    /// # use mini_kvstore::{KvStore, MemStorage, Options};
+    /// # fn main() -> Result<(), mini_kvstore::Error> {
+    /// # let store = KvStore::open_with(MemStorage::new(), Options::default())?;
+    /// for key in ["a", "b", "c", "d"] {
+    ///     store.set(key, key.to_uppercase())?;
+    /// }
+    /// fn keys(
+    ///     iter: impl Iterator<Item = mini_kvstore::Result<(Vec<u8>, Vec<u8>)>>,
+    /// ) -> mini_kvstore::Result<Vec<Vec<u8>>> {
+    ///     iter.map(|item| item.map(|(key, _)| key)).collect()
+    /// }
+    /// assert_eq!(keys(store.range("b".."d"))?, [b"b".to_vec(), b"c".to_vec()]);
+    /// assert_eq!(keys(store.range("c"..))?, [b"c".to_vec(), b"d".to_vec()]);
+    /// assert_eq!(keys(store.range(..="b").rev())?, [b"b".to_vec(), b"a".to_vec()]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// The keys are not copied up front: the scan walks the index a chunk at
+    /// a time (see [`Iter`] for what it sees of writes made meanwhile).
+    pub fn range<K: AsRef<[u8]>, R: RangeBounds<K>>(&self, range: R) -> Iter {
+        let owned = |bound: Bound<&K>| match bound {
+            Bound::Included(key) => Bound::Included(key.as_ref().to_vec()),
+            Bound::Excluded(key) => Bound::Excluded(key.as_ref().to_vec()),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        Iter::new(
+            Arc::clone(&self.shared),
+            owned(range.start_bound()),
+            owned(range.end_bound()),
+        )
+    }
+
     /// Every `(key, value)`, in key order.
     pub fn iter(&self) -> Iter {
-        Iter::new(Arc::clone(&self.shared), self.keys())
+        self.range::<&[u8], _>(..)
     }
 
     /// Every `(key, value)` whose key starts with `prefix`, in key order.
     pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> Iter {
-        Iter::new(Arc::clone(&self.shared), self.keys_with_prefix(prefix))
+        let prefix = prefix.as_ref();
+        match prefix_end(prefix) {
+            Some(end) => self.range(prefix..end.as_slice()),
+            None => self.range(prefix..),
+        }
     }
 
     /// Makes every write so far durable. Always reaches the storage (even
@@ -406,6 +449,19 @@ impl KvStore {
     }
 }
 
+/// The smallest key greater than every key starting with `prefix`, or
+/// `None` when there is none (the prefix is empty or all `0xff`).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,5 +489,18 @@ mod tests {
         assert_eq!(commit.synced(), commit.appended());
         assert_eq!(store.len(), 400);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::prefix_end;
+
+    #[test]
+    fn the_end_of_a_prefix_is_its_last_byte_raised_past_any_0xff() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(b"a\xff\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"\xff"), None);
+        assert_eq!(prefix_end(b""), None);
     }
 }

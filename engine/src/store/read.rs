@@ -59,12 +59,6 @@ impl Reader<'_> {
         }
     }
 
-    /// Where each of `keys` (in increasing order) has its record now,
-    /// looked up together.
-    pub(crate) fn locate(&self, keys: &[Vec<u8>]) -> Vec<Option<Location>> {
-        index::read(self.index).locate_sorted(keys)
-    }
-
     /// Reads `buf.len()` bytes of segment `id` from `offset`, as they are.
     pub(crate) fn read_raw(
         &self,
