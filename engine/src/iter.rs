@@ -50,12 +50,15 @@ pub struct Iter {
     store: Arc<Shared>,
     /// What is left of the range that no chunk has taken yet; `None` once
     /// the two ends have met.
-    rest: Option<(Bound<Vec<u8>>, Bound<Vec<u8>>)>,
+    rest: Option<KeyRange>,
     /// Read from the front, not yet yielded, in increasing key order.
     front: VecDeque<Result<(Vec<u8>, Vec<u8>)>>,
     /// Read from the back, not yet yielded, in decreasing key order.
     back: VecDeque<Result<(Vec<u8>, Vec<u8>)>>,
 }
+
+/// A range of keys: its start and end bounds.
+type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 
 /// Which end of the range a chunk is taken from.
 #[derive(Clone, Copy, PartialEq, Eq)]
