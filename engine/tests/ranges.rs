@@ -105,7 +105,7 @@ fn both_ends_meet_in_the_middle_without_a_key_twice() -> Result<()> {
     // Alternate unevenly, so the ends meet inside a chunk one end read.
     let mut turn = 0;
     loop {
-        let next = if turn % 3 == 0 {
+        let next = if turn.is_multiple_of(3) {
             iter.next_back()
         } else {
             iter.next()
@@ -113,7 +113,7 @@ fn both_ends_meet_in_the_middle_without_a_key_twice() -> Result<()> {
         match next {
             Some(item) => {
                 let (k, v) = item?;
-                if turn % 3 == 0 {
+                if turn.is_multiple_of(3) {
                     high.push((k, v));
                 } else {
                     low.push((k, v));
@@ -138,7 +138,7 @@ fn a_scan_during_writes_is_ordered_and_sees_every_key_present_throughout() -> Re
             // Odd keys come and go; even keys are only overwritten.
             for round in 0..20u32 {
                 for i in (1..1000).step_by(2) {
-                    if round % 2 == 0 {
+                    if round.is_multiple_of(2) {
                         store.set(key(i), b"new")?;
                     } else {
                         store.delete(key(i))?;
@@ -152,7 +152,7 @@ fn a_scan_during_writes_is_ordered_and_sees_every_key_present_throughout() -> Re
         })
     };
     for direction in 0..10 {
-        let mut seen: Vec<Vec<u8>> = if direction % 2 == 0 {
+        let mut seen: Vec<Vec<u8>> = if direction.is_multiple_of(2) {
             collect(store.iter())?.into_iter().map(|(k, _)| k).collect()
         } else {
             let mut keys: Vec<Vec<u8>> = collect(store.iter().rev())?
@@ -168,7 +168,7 @@ fn a_scan_during_writes_is_ordered_and_sees_every_key_present_throughout() -> Re
         );
         seen.retain(|k| {
             let n: u32 = String::from_utf8_lossy(&k[1..]).parse().unwrap_or(1);
-            n % 2 == 0
+            n.is_multiple_of(2)
         });
         let evens: Vec<Vec<u8>> = (0..1000).step_by(2).map(key).collect();
         assert_eq!(seen, evens, "every key present throughout is seen once");
