@@ -103,7 +103,7 @@ fn both_ends_meet_in_the_middle_without_a_key_twice() -> Result<()> {
     let mut iter = store.range::<Vec<u8>, _>(..);
     let (mut low, mut high) = (Vec::new(), Vec::new());
     // Alternate unevenly, so the ends meet inside a chunk one end read.
-    let mut turn = 0;
+    let mut turn = 0u32;
     loop {
         let next = if turn.is_multiple_of(3) {
             iter.next_back()
@@ -151,7 +151,7 @@ fn a_scan_during_writes_is_ordered_and_sees_every_key_present_throughout() -> Re
             Ok(())
         })
     };
-    for direction in 0..10 {
+    for direction in 0..10u32 {
         let mut seen: Vec<Vec<u8>> = if direction.is_multiple_of(2) {
             collect(store.iter())?.into_iter().map(|(k, _)| k).collect()
         } else {
