@@ -3,7 +3,11 @@
 //! A batch is appended as consecutive records flagged first / middle / last
 //! (`docs/FORMAT.md`), in one write and, under `SyncPolicy::Always`, one
 //! fsync. Recovery applies a batch only when every record of it is there, so
-//! a crash in the middle of writing one never exposes part of it.
+//! a crash in the middle of writing one never exposes part of it. Its
+//! changes may carry conditions ([`Expect`]), all checked before anything is
+//! written.
+
+use crate::expect::Expect;
 
 /// One change in a batch, borrowed from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +48,8 @@ struct Entry {
     key_len: usize,
     /// `None` for a delete.
     value_len: Option<usize>,
+    /// What the key must be, as the batch is applied, for the batch to go in.
+    expect: Expect,
 }
 
 impl WriteBatch {
@@ -54,11 +60,25 @@ impl WriteBatch {
 
     /// Adds a set. Later changes to the same key in the batch win.
     pub fn set(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> &mut Self {
+        self.set_if(key, value, Expect::Any)
+    }
+
+    /// Adds a set that needs `key` to be as `expect` says when the batch is
+    /// applied — against the store as it was before the batch — or the whole
+    /// batch fails with [`Error::Conflict`](crate::Error::Conflict) and
+    /// writes nothing.
+    pub fn set_if(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+        expect: Expect,
+    ) -> &mut Self {
         let (key, value) = (key.as_ref(), value.as_ref());
         self.entries.push(Entry {
             start: self.bytes.len(),
             key_len: key.len(),
             value_len: Some(value.len()),
+            expect,
         });
         self.bytes.extend_from_slice(key);
         self.bytes.extend_from_slice(value);
@@ -68,11 +88,18 @@ impl WriteBatch {
     /// Adds a delete. Deleting a key that does not exist (when the batch is
     /// applied) writes nothing.
     pub fn delete(&mut self, key: impl AsRef<[u8]>) -> &mut Self {
+        self.delete_if(key, Expect::Any)
+    }
+
+    /// Adds a delete that needs `key` to be as `expect` says (see
+    /// [`set_if`](Self::set_if)).
+    pub fn delete_if(&mut self, key: impl AsRef<[u8]>, expect: Expect) -> &mut Self {
         let key = key.as_ref();
         self.entries.push(Entry {
             start: self.bytes.len(),
             key_len: key.len(),
             value_len: None,
+            expect,
         });
         self.bytes.extend_from_slice(key);
         self
@@ -106,6 +133,19 @@ impl WriteBatch {
                 None => BatchOp::Delete(key),
             }
         })
+    }
+
+    /// The conditions the batch carries: each key with what it must be.
+    pub(crate) fn expectations(&self) -> impl Iterator<Item = (&[u8], Expect)> {
+        self.entries
+            .iter()
+            .filter(|entry| entry.expect != Expect::Any)
+            .map(|entry| {
+                (
+                    &self.bytes[entry.start..entry.start + entry.key_len],
+                    entry.expect,
+                )
+            })
     }
 
     /// Whether any change is a delete.

@@ -95,6 +95,17 @@ pub enum Error {
     #[error("the store refuses writes after an earlier storage failure; reopen it")]
     Poisoned,
 
+    /// A conditional write found the key not as it expected (see
+    /// [`Expect`](crate::Expect)) and wrote nothing.
+    #[error("{}", match current {
+        Some(version) => format!("the key's current version is {version}, which the write did not expect"),
+        None => "the key has no value, which the write did not expect".to_owned(),
+    })]
+    Conflict {
+        /// The key's current version, `None` when it has no value.
+        current: Option<u64>,
+    },
+
     /// The store is closing: a merge it was running stopped, and left the
     /// store as it was before the merge.
     #[error("the store is closing; the merge in progress was abandoned and changed nothing")]

@@ -73,6 +73,7 @@ mod batch;
 mod clock;
 pub mod compaction;
 mod error;
+mod expect;
 mod filter;
 pub mod format;
 #[cfg(feature = "test-support")]
@@ -99,6 +100,7 @@ pub use compaction::{
     CompactionPlan, CompactionPolicy, MergeReason, PolicyPlan, SegmentAssessment,
 };
 pub use error::{Error, Result};
+pub use expect::Expect;
 pub use format::{
     BatchPart, CommitPayload, FORMAT_VERSION, MAGIC, MAX_KEY_LEN, RECORD_HEADER_LEN, RecordKind,
     SEGMENT_HEADER_LEN, SegmentKind,

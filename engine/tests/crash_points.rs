@@ -4,8 +4,8 @@
 //! The workload mixes sets, overwrites, deletes, write batches, segment
 //! rotations (segments are 256 bytes), a reopen, full compactions and
 //! partial merges chosen by the compaction policy — one of them keeping a
-//! tombstone whose older put sits in a segment it leaves alone — under
-//! `SyncPolicy::Always`.
+//! tombstone whose older put sits in a segment it leaves alone — and
+//! conditional writes, under `SyncPolicy::Always`.
 //! For crash point `n`, operation `n` and everything after it fail, and the
 //! disk is rebuilt four ways (only synced bytes; every written byte; the
 //! last append torn inside a header, and torn in half). Each image must open, and then:
@@ -24,8 +24,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use mini_kvstore::storage::{CrashMode, Fault, FaultyStorage};
 use mini_kvstore::{
-    CompactionPolicy, CompactionReport, CompactionTrigger, KvStore, MemStorage, Options, Storage,
-    SyncPolicy, WriteBatch,
+    CompactionPolicy, CompactionReport, CompactionTrigger, Error, Expect, KvStore, MemStorage,
+    Options, Storage, SyncPolicy, WriteBatch,
 };
 
 #[derive(Debug, Clone)]
@@ -37,6 +37,11 @@ enum Step {
     Compact,
     /// `compact_by_policy`: a partial merge, when one is due.
     MergeByPolicy,
+    /// `set_if(key, value, Expect::Absent)`.
+    SetIfAbsent(String, Vec<u8>),
+    /// Read the key's version, then `set_if` expecting it (a compare and
+    /// swap).
+    Swap(String, Vec<u8>),
     Reopen,
     Sync,
     /// Read every key back while the store runs.
@@ -108,6 +113,13 @@ fn workload() -> Vec<Step> {
     ]));
     steps.push(Step::Check);
     steps.extend(partial_merges());
+    steps.extend([
+        Step::SetIfAbsent(key(4), b"was absent".to_vec()),
+        Step::SetIfAbsent(key(0), b"never: key 0 exists".to_vec()),
+        Step::Swap(key(1), b"swapped".to_vec()),
+        Step::Swap(key(4), b"swapped again".to_vec()),
+        Step::Check,
+    ]);
     steps
 }
 
@@ -309,6 +321,32 @@ fn run(storage: &FaultyStorage) -> Result<Model, String> {
             Step::Compact => {
                 let _ = current.compact();
             }
+            Step::SetIfAbsent(k, v) => {
+                match current.set_if(&k, &v, Expect::Absent) {
+                    Ok(_) => {
+                        if model.allowed(&k).iter().all(Option::is_some) {
+                            return Err(format!("set_if({k}, Absent) wrote over a present key"));
+                        }
+                        model.acked_set(&k, &v);
+                    }
+                    // The key was there: nothing written.
+                    Err(Error::Conflict { .. }) => {}
+                    Err(_) => model.failed(&k, Some(v)),
+                }
+            }
+            Step::Swap(k, v) => {
+                let Ok(found) = current.get_versioned(&k) else {
+                    continue; // an injected read failure: nothing attempted
+                };
+                let expect = found.map_or(Expect::Absent, |found| Expect::Version(found.seq));
+                match current.set_if(&k, &v, expect) {
+                    Ok(_) => model.acked_set(&k, &v),
+                    Err(Error::Conflict { .. }) => {
+                        return Err(format!("swap of {k}: nothing else writes, yet a conflict"));
+                    }
+                    Err(_) => model.failed(&k, Some(v)),
+                }
+            }
             Step::MergeByPolicy => {
                 if let Ok(Some(report)) = current.compact_by_policy() {
                     model.merges.push(report);
@@ -386,7 +424,15 @@ fn total_ops() -> u64 {
         model.acked.get(&key(9)).map(Vec::as_slice),
         Some(&b"final 9"[..])
     );
-    let deleted = [4, 5, 6, 10, 11];
+    assert_eq!(
+        model.acked.get(&key(1)).map(Vec::as_slice),
+        Some(&b"swapped"[..])
+    );
+    assert_eq!(
+        model.acked.get(&key(4)).map(Vec::as_slice),
+        Some(&b"swapped again"[..])
+    );
+    let deleted = [5, 6, 10, 11];
     assert!(deleted.iter().all(|i| !model.acked.contains_key(&key(*i))));
     assert_eq!(model.acked.len(), KEYS - deleted.len());
     // The partial merges ran, and the first kept key 10's tombstone: its

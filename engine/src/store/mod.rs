@@ -37,6 +37,7 @@ use crate::batch::{BatchOp, WriteBatch};
 use crate::compaction::history::CompactionHistory;
 use crate::compaction::{self, CompactionPlan, CompactionPolicy, LayoutSnapshot, PolicyPlan};
 use crate::error::Result;
+use crate::expect::Expect;
 use crate::format::{RecordKind, SEGMENT_HEADER_LEN, SegmentKind};
 use crate::iter::Iter;
 use crate::location::TombstoneAt;
@@ -160,12 +161,40 @@ impl KvStore {
         key: impl AsRef<[u8]>,
         value: impl AsRef<[u8]>,
     ) -> Result<SetOutcome> {
+        self.set_if(key, value, Expect::Any)
+    }
+
+    /// Stores `value` under `key` only if the key is as `expect` says: absent,
+    /// or at a given version (the seq [`get_versioned`](Self::get_versioned)
+    /// and [`SetOutcome`] tell). Otherwise nothing is written and the answer
+    /// is [`Error::Conflict`](crate::Error::Conflict) with the key's current
+    /// version. The check and the write happen under the writer lock, so of
+    /// two writers expecting the same version only one succeeds.
+    ///
+    /// ```
+    /// # use mini_kvstore::{Error, Expect, KvStore, MemStorage, Options};
+    /// # fn main() -> Result<(), Error> {
+    /// # let store = KvStore::open_with(MemStorage::new(), Options::default())?;
+    /// let first = store.set_if("k", "a", Expect::Absent)?;
+    /// let second = store.set_if("k", "b", Expect::Version(first.seq))?;
+    /// let stale = store.set_if("k", "c", Expect::Version(first.seq));
+    /// assert!(matches!(stale, Err(Error::Conflict { current: Some(v) }) if v == second.seq));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_if(
+        &self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+        expect: Expect,
+    ) -> Result<SetOutcome> {
         let (key, value) = (key.as_ref(), value.as_ref());
         check_key(key)?;
         check_value(value, self.shared.options.get_max_value_size())?;
         let (seq, replaced) = {
             let log = self.shared.log();
             let mut writer = self.shared.lock_writer();
+            self.check_expected(key, expect)?;
             let mut location = None; // set once the record is placed
             let seq = writer.append(&log, &[Change::put(key, value)], |_, placed| {
                 location = Some(placed)
@@ -179,6 +208,28 @@ impl KvStore {
         };
         self.shared.after_write(seq)?;
         Ok(SetOutcome { seq, replaced })
+    }
+
+    /// Checks `expect` against `key`'s current version. The caller holds
+    /// the writer lock, so nothing changes the key between this check and
+    /// its write. Finding the version reads the key's record (one read, of a
+    /// record recent writes leave in the page cache) unless the condition
+    /// needs no version.
+    fn check_expected(&self, key: &[u8], expect: Expect) -> Result<()> {
+        let current = match expect {
+            Expect::Any => return Ok(()),
+            Expect::Absent if !self.shared.read_index().contains(key) => return Ok(()),
+            Expect::Absent | Expect::Version(_) => self
+                .shared
+                .reader()
+                .get_versioned(key)?
+                .map(|found| found.seq),
+        };
+        if expect.holds(current) {
+            Ok(())
+        } else {
+            Err(crate::Error::Conflict { current })
+        }
     }
 
     /// The value stored under `key`, if any. Reads exactly one record and
@@ -212,6 +263,11 @@ impl KvStore {
         let last_seq = {
             let log = self.shared.log();
             let mut writer = self.shared.lock_writer();
+            // Every condition against the store as it is before the batch;
+            // one that fails leaves everything unwritten.
+            for (key, expect) in batch.expectations() {
+                self.check_expected(key, expect)?;
+            }
             // Under the writer lock no other write can change which deletes
             // find their key: those that do not write nothing.
             let changes: Vec<Change<'_>> = if !batch.has_deletes() {
@@ -273,11 +329,20 @@ impl KvStore {
     /// Deletes `key`. Returns whether it existed; when it did not, nothing is
     /// written.
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<bool> {
+        self.delete_if(key, Expect::Any)
+    }
+
+    /// Deletes `key` only if it is as `expect` says (see
+    /// [`set_if`](Self::set_if)); `Ok(false)` when it had no value (and
+    /// `expect` allowed that), [`Error::Conflict`](crate::Error::Conflict)
+    /// when the condition fails.
+    pub fn delete_if(&self, key: impl AsRef<[u8]>, expect: Expect) -> Result<bool> {
         let key = key.as_ref();
         check_key(key)?;
         let seq = {
             let log = self.shared.log();
             let mut writer = self.shared.lock_writer();
+            self.check_expected(key, expect)?;
             // Under the writer lock no other write can change the answer.
             if !self.shared.read_index().contains(key) {
                 return Ok(false);
