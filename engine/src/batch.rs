@@ -7,12 +7,15 @@
 //! changes may carry conditions ([`Expect`]), all checked before anything is
 //! written.
 
+use std::time::Duration;
+
 use crate::expect::Expect;
 
 /// One change in a batch, borrowed from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BatchOp<'a> {
-    Set(&'a [u8], &'a [u8]),
+    /// Key, value, and how long the value lives (`None`: for ever).
+    Set(&'a [u8], &'a [u8], Option<Duration>),
     Delete(&'a [u8]),
 }
 
@@ -50,6 +53,8 @@ struct Entry {
     value_len: Option<usize>,
     /// What the key must be, as the batch is applied, for the batch to go in.
     expect: Expect,
+    /// For a set, how long the value lives once the batch is applied.
+    ttl: Option<Duration>,
 }
 
 impl WriteBatch {
@@ -79,9 +84,25 @@ impl WriteBatch {
             key_len: key.len(),
             value_len: Some(value.len()),
             expect,
+            ttl: None,
         });
         self.bytes.extend_from_slice(key);
         self.bytes.extend_from_slice(value);
+        self
+    }
+
+    /// Adds a set whose value expires `ttl` after the batch is applied (see
+    /// [`KvStore::set_with_ttl`](crate::KvStore::set_with_ttl)).
+    pub fn set_with_ttl(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+        ttl: Duration,
+    ) -> &mut Self {
+        self.set(key, value);
+        if let Some(entry) = self.entries.last_mut() {
+            entry.ttl = Some(ttl);
+        }
         self
     }
 
@@ -100,6 +121,7 @@ impl WriteBatch {
             key_len: key.len(),
             value_len: None,
             expect,
+            ttl: None,
         });
         self.bytes.extend_from_slice(key);
         self
@@ -128,7 +150,7 @@ impl WriteBatch {
             match entry.value_len {
                 Some(len) => {
                     let value_start = entry.start + entry.key_len;
-                    BatchOp::Set(key, &self.bytes[value_start..value_start + len])
+                    BatchOp::Set(key, &self.bytes[value_start..value_start + len], entry.ttl)
                 }
                 None => BatchOp::Delete(key),
             }
@@ -174,10 +196,10 @@ mod tests {
         assert_eq!(
             ops,
             [
-                BatchOp::Set(b"a", b"1"),
+                BatchOp::Set(b"a", b"1", None),
                 BatchOp::Delete(b"b"),
-                BatchOp::Set(b"", b""),
-                BatchOp::Set(b"c", b"333"),
+                BatchOp::Set(b"", b"", None),
+                BatchOp::Set(b"c", b"333", None),
             ]
         );
         batch.clear();

@@ -12,8 +12,12 @@ use serde::Serialize;
 /// First bytes of every segment. The CR LF pair catches files mangled by
 /// line-ending conversion.
 pub const MAGIC: [u8; 8] = *b"MKVSEG\r\n";
-/// The format version this build reads and writes.
-pub const FORMAT_VERSION: u16 = 1;
+/// The format version this build writes. Version 2 added puts with an
+/// expiry time; this build reads every version from
+/// [`OLDEST_FORMAT_VERSION`] on (a version-1 segment simply holds none).
+pub const FORMAT_VERSION: u16 = 2;
+/// The oldest format version this build reads.
+pub const OLDEST_FORMAT_VERSION: u16 = 1;
 /// Size of the segment header.
 pub const SEGMENT_HEADER_LEN: u64 = 16;
 /// Size of a record's fixed header (crc, kind, seq, key_len, value_len).
@@ -100,7 +104,7 @@ pub fn decode_segment_header(bytes: &[u8]) -> Result<SegmentKind, HeaderError> {
         return Err(HeaderError::Foreign("wrong magic bytes".into()));
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(HeaderError::Version(version));
     }
     let stored_crc = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
@@ -206,6 +210,47 @@ pub fn record_len(key_len: usize, value_len: usize) -> usize {
     RECORD_HEADER_LEN + key_len + value_len
 }
 
+/// Kind byte of a put that carries an expiry time (format version 2): its
+/// value field is the expiry, 8 bytes (milliseconds since the Unix epoch,
+/// little-endian), then the value.
+const EXPIRING_PUT: u8 = 5;
+
+/// Bytes an expiry takes in a put.
+pub const EXPIRY_LEN: usize = 8;
+
+/// Length of the put record of a key and value of these sizes, with or
+/// without an expiry.
+pub fn put_len(key_len: usize, value_len: usize, expiring: bool) -> usize {
+    record_len(key_len, value_len) + if expiring { EXPIRY_LEN } else { 0 }
+}
+
+/// Appends a put to `out`, flagged with its place in a write batch, with an
+/// expiry time (ms since the Unix epoch) when `expires_at` is given.
+pub fn encode_put(
+    out: &mut Vec<u8>,
+    batch: Option<BatchPart>,
+    seq: u64,
+    key: &[u8],
+    value: &[u8],
+    expires_at: Option<u64>,
+) {
+    let Some(expires_at) = expires_at else {
+        return encode_batch_record(out, RecordKind::Put, batch, seq, key, value);
+    };
+    let start = out.len();
+    out.reserve(put_len(key.len(), value.len(), true));
+    out.extend_from_slice(&[0; 4]);
+    out.push(EXPIRING_PUT | BatchPart::flags(batch));
+    out.extend_from_slice(&seq.to_le_bytes());
+    out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    out.extend_from_slice(&((EXPIRY_LEN + value.len()) as u32).to_le_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(&expires_at.to_le_bytes());
+    out.extend_from_slice(value);
+    let crc = crc32fast::hash(&out[start + 4..]);
+    out[start..start + 4].copy_from_slice(&crc.to_le_bytes());
+}
+
 /// Appends one record to `out`.
 ///
 /// Callers check key and value limits first; lengths here must fit in `u32`.
@@ -288,6 +333,8 @@ pub struct RecordRef<'a> {
     pub len: usize,
     /// Its place in a write batch of two or more records.
     pub batch: Option<BatchPart>,
+    /// For a put that expires: when, in ms since the Unix epoch.
+    pub expires_at: Option<u64>,
 }
 
 impl RecordRef<'_> {
@@ -324,8 +371,13 @@ pub fn decode_record(buf: &[u8]) -> Result<RecordRef<'_>, RecordError> {
     };
     let crc = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
     let batch = BatchPart::from_flags(header[4] & BATCH_FLAGS)?;
-    let kind = RecordKind::from_byte(header[4] & !BATCH_FLAGS)
-        .ok_or(RecordError::Invalid("unknown kind"))?;
+    let expiring = header[4] & !BATCH_FLAGS == EXPIRING_PUT;
+    let kind = if expiring {
+        RecordKind::Put
+    } else {
+        RecordKind::from_byte(header[4] & !BATCH_FLAGS)
+            .ok_or(RecordError::Invalid("unknown kind"))?
+    };
     if batch.is_some() && !matches!(kind, RecordKind::Put | RecordKind::Tombstone) {
         return Err(RecordError::Invalid(
             "only puts and tombstones belong to batches",
@@ -338,6 +390,7 @@ pub fn decode_record(buf: &[u8]) -> Result<RecordRef<'_>, RecordError> {
         return Err(RecordError::Invalid("key length beyond the limit"));
     }
     let shape_ok = match kind {
+        RecordKind::Put if expiring => key_len > 0 && value_len >= EXPIRY_LEN,
         RecordKind::Put => key_len > 0,
         RecordKind::Tombstone => key_len > 0 && value_len == 0,
         RecordKind::Seal => key_len == 0 && value_len == 8,
@@ -354,7 +407,13 @@ pub fn decode_record(buf: &[u8]) -> Result<RecordRef<'_>, RecordError> {
         return Err(RecordError::Invalid("checksum mismatch"));
     }
     let key = &record[RECORD_HEADER_LEN..RECORD_HEADER_LEN + key_len];
-    let value = &record[RECORD_HEADER_LEN + key_len..];
+    let mut value = &record[RECORD_HEADER_LEN + key_len..];
+    let mut expires_at = None;
+    if expiring {
+        let (when, rest) = value.split_at(EXPIRY_LEN);
+        expires_at = Some(u64::from_le_bytes(when.try_into().unwrap_or([0; 8])));
+        value = rest;
+    }
     let decoded = RecordRef {
         kind,
         seq,
@@ -363,6 +422,7 @@ pub fn decode_record(buf: &[u8]) -> Result<RecordRef<'_>, RecordError> {
         crc,
         len,
         batch,
+        expires_at,
     };
     if kind == RecordKind::CompactionCommit && decoded.commit().is_none() {
         return Err(RecordError::Invalid("malformed compaction commit"));
@@ -508,6 +568,32 @@ mod tests {
     }
 
     #[test]
+    fn an_expiring_put_carries_its_expiry_before_the_value() {
+        let mut out = Vec::new();
+        encode_put(
+            &mut out,
+            Some(BatchPart::First),
+            9,
+            b"key",
+            b"value",
+            Some(1234),
+        );
+        assert_eq!(out.len(), put_len(3, 5, true));
+        assert_eq!(out[4], EXPIRING_PUT | BATCH_MEMBER | BATCH_FIRST);
+        let record = decode_record(&out).expect("valid");
+        assert_eq!(record.kind, RecordKind::Put);
+        assert_eq!(record.expires_at, Some(1234));
+        assert_eq!((record.key, record.value), (&b"key"[..], &b"value"[..]));
+        let mut plain = Vec::new();
+        encode_put(&mut plain, None, 9, b"key", b"value", None);
+        assert_eq!(decode_record(&plain).map(|r| r.expires_at), Ok(None));
+        // An expiring put too short to hold its expiry is refused.
+        let mut short = out.clone();
+        short[17..21].copy_from_slice(&4u32.to_le_bytes());
+        assert!(decode_record(&short).is_err());
+    }
+
+    #[test]
     fn headers() {
         for kind in [SegmentKind::Log, SegmentKind::Compacted] {
             let header = encode_segment_header(kind);
@@ -520,8 +606,20 @@ mod tests {
             }
         }
         let mut future = encode_segment_header(SegmentKind::Log);
-        future[8] = 2;
-        assert_eq!(decode_segment_header(&future), Err(HeaderError::Version(2)));
+        future[8] = 3;
+        assert_eq!(decode_segment_header(&future), Err(HeaderError::Version(3)));
+        // A version-1 header (with its own CRC) still reads.
+        let mut old = encode_segment_header(SegmentKind::Compacted);
+        old[8] = 1;
+        let crc = crc32fast::hash(&old[..12]);
+        old[12..16].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(decode_segment_header(&old), Ok(SegmentKind::Compacted));
+        let mut before_one = old;
+        before_one[8] = 0;
+        assert_eq!(
+            decode_segment_header(&before_one),
+            Err(HeaderError::Version(0))
+        );
         assert!(matches!(
             decode_segment_header(b"hello world, not a segment"),
             Err(HeaderError::Foreign(_))

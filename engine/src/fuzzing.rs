@@ -15,13 +15,24 @@ use crate::{Error, KvStore, Options, SyncPolicy};
 pub fn decode_record(data: &[u8]) {
     if let Ok(record) = format::decode_record(data) {
         let mut again = Vec::new();
-        format::encode_record(
-            &mut again,
-            record.kind,
-            record.seq,
-            record.key,
-            record.value,
-        );
+        match record.kind {
+            RecordKind::Put => format::encode_put(
+                &mut again,
+                record.batch,
+                record.seq,
+                record.key,
+                record.value,
+                record.expires_at,
+            ),
+            kind => format::encode_batch_record(
+                &mut again,
+                kind,
+                record.batch,
+                record.seq,
+                record.key,
+                record.value,
+            ),
+        }
         assert_eq!(&again[..], &data[..record.len], "decode/encode round trip");
     }
 }
@@ -40,7 +51,8 @@ pub fn decode_hint(data: &[u8]) {
 /// per segment a flags byte (bit 0: start with a valid log header, bit 1:
 /// with a valid compacted header, bit 2: append a valid record built from
 /// the next bytes, bit 3: give the segment a hint built from its bytes,
-/// bit 4: then damage that hint with the raw bytes), a 2-byte little-endian
+/// bit 4: then damage that hint with the raw bytes, bit 5: the record is a
+/// put that expires), a 2-byte little-endian
 /// length and that many raw bytes.
 /// Valid headers and records are offered so the fuzzer spends its time past
 /// the first checks.
@@ -71,7 +83,16 @@ pub fn open_directory(data: &[u8]) {
                 .get(..raw.len().min(8))
                 .filter(|k| !k.is_empty())
                 .unwrap_or(b"k");
-            format::encode_record(&mut bytes, RecordKind::Put, u64::from(n) + 1, key, raw);
+            // Bit 5: the put expires, at a time taken from the raw bytes
+            // (so some have expired by now and some have not).
+            let expires_at = (flags & 32 != 0).then(|| {
+                let mut when = [0u8; 8];
+                for (slot, byte) in when.iter_mut().zip(raw) {
+                    *slot = *byte;
+                }
+                u64::from_le_bytes(when) >> 24
+            });
+            format::encode_put(&mut bytes, None, u64::from(n) + 1, key, raw, expires_at);
         }
         if flags & 8 != 0
             && let Some(mut hint) = crate::hint::build(&bytes)

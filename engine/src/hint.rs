@@ -22,7 +22,9 @@ use crate::scan::scan_segment;
 use crate::storage::SegmentId;
 
 const MAGIC: [u8; 8] = *b"MKVHINT\n";
-const VERSION: u16 = 1;
+/// Version 2 added the expiry of expiring puts; a hint of another version
+/// is not read (the segment is scanned instead, and a new hint written).
+const VERSION: u16 = 2;
 
 /// A key's put or tombstone in the segment (in a hint: its newest one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +34,8 @@ pub(crate) struct HintEntry<'a> {
     pub offset: u64,
     pub len: u32,
     pub tombstone: bool,
+    /// For a put that expires: when (ms since the Unix epoch).
+    pub expires_at: Option<u64>,
 }
 
 /// What recovery needs from one segment: read from its hint file, or
@@ -94,6 +98,7 @@ impl<'a> Hint<'a> {
                 offset,
                 len: record.len as u32,
                 tombstone: record.kind == RecordKind::Tombstone,
+                expires_at: record.expires_at,
             }),
             RecordKind::Seal => {
                 self.meta_bytes += record.len as u64;
@@ -147,8 +152,16 @@ impl Hint<'_> {
         }
         out.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
         for entry in &self.entries {
-            out.push(u8::from(entry.tombstone));
+            // 0 put, 1 tombstone, 2 put with its expiry after the seq.
+            out.push(match (entry.tombstone, entry.expires_at) {
+                (true, _) => 1,
+                (false, None) => 0,
+                (false, Some(_)) => 2,
+            });
             out.extend_from_slice(&entry.seq.to_le_bytes());
+            if let Some(at) = entry.expires_at {
+                out.extend_from_slice(&at.to_le_bytes());
+            }
             out.extend_from_slice(&entry.offset.to_le_bytes());
             out.extend_from_slice(&entry.len.to_le_bytes());
             out.extend_from_slice(&(entry.key.len() as u32).to_le_bytes());
@@ -215,12 +228,18 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Hint<'_>> {
     }
     let mut entries = Vec::with_capacity(count);
     for _ in 0..count {
-        let tombstone = match take(&mut input, 1)?[0] {
-            0 => false,
-            1 => true,
+        let (tombstone, expiring) = match take(&mut input, 1)?[0] {
+            0 => (false, false),
+            1 => (true, false),
+            2 => (false, true),
             _ => return None,
         };
         let seq = u64_le(&mut input)?;
+        let expires_at = if expiring {
+            Some(u64_le(&mut input)?)
+        } else {
+            None
+        };
         let offset = u64_le(&mut input)?;
         let len = u32_le(&mut input)?;
         let key_len = u32_le(&mut input)? as usize;
@@ -234,6 +253,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Hint<'_>> {
             offset,
             len,
             tombstone,
+            expires_at,
         });
     }
     if !input.is_empty() || !entries.windows(2).all(|w| w[0].key < w[1].key) {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use crate::expiry::ExpiryTable;
 use crate::format::SegmentKind;
 use crate::key::IndexKey;
 use crate::key_map::KeyMap;
@@ -66,6 +67,8 @@ impl SegmentInfo {
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     pub keys: KeyMap,
+    /// When the keys that expire do (see `expiry`).
+    pub expiry: ExpiryTable,
     pub segments: BTreeMap<SegmentId, SegmentInfo>,
     pub corrupt: Vec<CorruptRange>,
 }
@@ -151,13 +154,40 @@ impl Index {
         self.keys.get(key).copied()
     }
 
-    /// Whether `key` has a value.
-    pub(crate) fn contains(&self, key: &[u8]) -> bool {
-        self.get(key).is_some()
+    /// Whether `key` has a value that has not expired by `now`.
+    pub(crate) fn contains(&self, key: &[u8], now: u64) -> bool {
+        self.get_live(key, now).is_some()
+    }
+
+    /// Where `key`'s record is, unless it has none or it expired by `now`.
+    pub(crate) fn get_live(&self, key: &[u8], now: u64) -> Option<Location> {
+        if self.expiry.is_expired(key, now) {
+            return None;
+        }
+        self.get(key)
+    }
+
+    /// Keys with a value that has not expired by `now`.
+    pub(crate) fn live_len(&self, now: u64) -> usize {
+        if self.expiry.is_empty() {
+            return self.keys.len();
+        }
+        self.keys.len() - self.expiry.expired_count(now)
+    }
+
+    /// Bytes of the records of keys expired by `now`: live to the index,
+    /// dead to everyone else.
+    pub(crate) fn expired_bytes(&self, now: u64) -> u64 {
+        self.expiry
+            .expired(now)
+            .filter_map(|key| self.keys.get(key))
+            .map(|at| u64::from(at.len))
+            .sum()
     }
 
     /// Forgets `key`; returns where it was.
     pub(crate) fn remove(&mut self, key: &[u8]) -> Option<Location> {
+        self.expiry.remove(key);
         let old = self.keys.remove(key)?;
         self.sub_live(old.segment, u64::from(old.len));
         Some(old)
@@ -201,11 +231,13 @@ impl Index {
     }
 
     /// Keys starting with `prefix`, strictly after `after` if given, in order.
+    /// Keys expired by `now` are left out.
     pub(crate) fn keys_page(
         &self,
         prefix: &[u8],
         after: Option<&[u8]>,
         limit: usize,
+        now: u64,
     ) -> Vec<Vec<u8>> {
         let start = match after {
             Some(after) if after >= prefix => Bound::Excluded(after),
@@ -215,6 +247,7 @@ impl Index {
             .range_from(start)
             .map(|(key, _)| key)
             .take_while(|key| key.starts_with(prefix))
+            .filter(|key| !self.expiry.is_expired(key, now))
             .take(limit)
             .map(|key| key.to_vec())
             .collect()
@@ -288,7 +321,7 @@ mod tests {
             state.insert(key.as_bytes(), loc(1, 16 * i as u64, 1, i as u64));
         }
         let page = |prefix: &str, after: Option<&str>, limit| {
-            state.keys_page(prefix.as_bytes(), after.map(str::as_bytes), limit)
+            state.keys_page(prefix.as_bytes(), after.map(str::as_bytes), limit, 0)
         };
         assert_eq!(page("b/", None, 2), vec![b"b/1".to_vec(), b"b/2".to_vec()]);
         assert_eq!(page("b/", Some("b/2"), 10), vec![b"b/3".to_vec()]);

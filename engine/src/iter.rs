@@ -89,6 +89,7 @@ impl Iter {
         let Some((start, stop)) = self.rest.take() else {
             return Vec::new();
         };
+        let now = self.store.now();
         let index = self.store.read_index();
         let within = |key: &[u8], other: &Bound<Vec<u8>>, end: End| match (other, end) {
             (Bound::Unbounded, _) => true,
@@ -103,6 +104,9 @@ impl Iter {
         let mut add = |key: &[u8], at: &Location, other: &Bound<Vec<u8>>| {
             if !within(key, other, end) {
                 return false;
+            }
+            if index.expiry.is_expired(key, now) {
+                return true; // invisible, but the walk goes on past it
             }
             if !taken.is_empty()
                 && (taken.len() == CHUNK_KEYS || bytes + u64::from(at.len) > CHUNK_BYTES)

@@ -74,6 +74,7 @@ mod clock;
 pub mod compaction;
 mod error;
 mod expect;
+mod expiry;
 mod filter;
 pub mod format;
 #[cfg(feature = "test-support")]

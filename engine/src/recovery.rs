@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use tracing::{debug, info, warn};
 
 use crate::error::{Error, Result};
+use crate::expiry::Expiring;
 use crate::format::{self, HeaderError, SEGMENT_HEADER_LEN, SegmentKind};
 use crate::hint::{self, Hint};
 use crate::index::{Index, SegmentInfo};
@@ -71,6 +72,9 @@ impl Candidates {
 /// What recovery learns across all segments, from hints and scans alike.
 struct Gathered {
     candidates: Candidates,
+    /// The expiry of every expiring put read, by seq (unique store-wide):
+    /// kept apart so that the many puts without one cost nothing.
+    expiries: std::collections::HashMap<u64, u64>,
     /// Inputs of committed compactions: removed, never read.
     obsolete: BTreeSet<SegmentId>,
     max_seq: u64,
@@ -89,6 +93,9 @@ impl Gathered {
                 len: entry.len,
             });
             self.candidates.push(entry.key, entry.seq, location);
+            if let (Some(at), Some(_)) = (entry.expires_at, location) {
+                self.expiries.insert(entry.seq, at);
+            }
         }
         self.next_seq_floor = self.next_seq_floor.max(summary.next_seq);
         for &input in &summary.commit_inputs {
@@ -130,6 +137,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
     let mut index = Index::default();
     let mut gathered = Gathered {
         candidates: Candidates::default(),
+        expiries: std::collections::HashMap::new(),
         obsolete: BTreeSet::new(),
         max_seq: 0,
         next_seq_floor: 1,
@@ -259,17 +267,21 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
 
     let Gathered {
         mut candidates,
+        expiries,
         max_seq,
         next_seq_floor,
         highest_id,
         ..
     } = gathered;
     candidates.reduce();
-    let live: Vec<(IndexKey, Location)> = candidates
-        .entries
-        .into_iter()
-        .filter_map(|(key, _, location)| location.map(|location| (key, location)))
-        .collect();
+    let mut live: Vec<(IndexKey, Location)> = Vec::with_capacity(candidates.entries.len());
+    for (key, seq, location) in candidates.entries {
+        let Some(location) = location else { continue };
+        if let Some(&at) = expiries.get(&seq) {
+            index.expiry.set(&key, Some(Expiring { at, seq }));
+        }
+        live.push((key, location));
+    }
     for (_, location) in &live {
         if let Some(info) = index.segments.get_mut(&location.segment) {
             info.live_bytes += u64::from(location.len);

@@ -1,5 +1,5 @@
 //! A model-based state-machine test with crashes: random sequences of set,
-//! delete, write batch, compact, a merge the compaction policy chooses (run
+//! set with a time to live (long, or zero: expired at once), delete, write batch, compact, a merge the compaction policy chooses (run
 //! now, so the sequence stays deterministic), sync, clean reopen and crash
 //! (three kinds), under
 //! `SyncPolicy::Always` and `SyncPolicy::Never`, checked against a
@@ -23,6 +23,9 @@ type State = BTreeMap<Vec<u8>, Vec<u8>>;
 #[derive(Debug, Clone)]
 enum Op {
     Set(u8, Vec<u8>),
+    /// `set_with_ttl`: `true` an hour (a set, for the test), `false` zero
+    /// (expired the moment it is written: for the model, a delete).
+    SetWithTtl(u8, Vec<u8>, bool),
     Delete(u8),
     /// A `WriteBatch`: `Some(value)` sets, `None` deletes.
     Batch(Vec<(u8, Option<Vec<u8>>)>),
@@ -43,6 +46,8 @@ fn key(k: u8) -> Vec<u8> {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         10 => (0..KEYS, prop::collection::vec(any::<u8>(), 0..40)).prop_map(|(k, v)| Op::Set(k, v)),
+        3 => (0..KEYS, prop::collection::vec(any::<u8>(), 0..40), any::<bool>())
+            .prop_map(|(k, v, lives)| Op::SetWithTtl(k, v, lives)),
         4 => (0..KEYS).prop_map(Op::Delete),
         3 => prop::collection::vec(
             (0..KEYS, prop::option::weighted(0.7, prop::collection::vec(any::<u8>(), 0..40))),
@@ -136,6 +141,21 @@ fn run(ops: Vec<Op>, policy: SyncPolicy) -> Result<(), TestCaseError> {
                     .set(key(k), &v)
                     .map_err(|e| TestCaseError::fail(format!("set: {e}")))?;
                 model.apply(|s| drop(s.insert(key(k), v)), always);
+            }
+            Op::SetWithTtl(k, v, lives) => {
+                let ttl = if lives {
+                    std::time::Duration::from_secs(3600)
+                } else {
+                    std::time::Duration::ZERO
+                };
+                store
+                    .set_with_ttl(key(k), &v, ttl)
+                    .map_err(|e| TestCaseError::fail(format!("set_with_ttl: {e}")))?;
+                if lives {
+                    model.apply(|s| drop(s.insert(key(k), v)), always);
+                } else {
+                    model.apply(|s| drop(s.remove(&key(k))), always);
+                }
             }
             Op::Delete(k) => {
                 let existed = store

@@ -5,7 +5,9 @@
 //! rotations (segments are 256 bytes), a reopen, full compactions and
 //! partial merges chosen by the compaction policy — one of them keeping a
 //! tombstone whose older put sits in a segment it leaves alone — and
-//! conditional writes, under `SyncPolicy::Always`.
+//! conditional writes and writes with a time to live (one that outlives the
+//! test, and ones that expire at once and are then merged away), under
+//! `SyncPolicy::Always`.
 //! For crash point `n`, operation `n` and everything after it fail, and the
 //! disk is rebuilt four ways (only synced bytes; every written byte; the
 //! last append torn inside a header, and torn in half). Each image must open, and then:
@@ -21,6 +23,7 @@
 //! the promise. Both print how many points they explored.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use mini_kvstore::storage::{CrashMode, Fault, FaultyStorage};
 use mini_kvstore::{
@@ -42,6 +45,9 @@ enum Step {
     /// Read the key's version, then `set_if` expecting it (a compare and
     /// swap).
     Swap(String, Vec<u8>),
+    /// `set_with_ttl`: an hour (present for the whole test) or zero (absent
+    /// the moment it is written).
+    SetWithTtl(String, Vec<u8>, Duration),
     Reopen,
     Sync,
     /// Read every key back while the store runs.
@@ -118,6 +124,12 @@ fn workload() -> Vec<Step> {
         Step::SetIfAbsent(key(0), b"never: key 0 exists".to_vec()),
         Step::Swap(key(1), b"swapped".to_vec()),
         Step::Swap(key(4), b"swapped again".to_vec()),
+        Step::Check,
+        Step::SetWithTtl(key(9), b"for an hour".to_vec(), Duration::from_secs(3600)),
+        Step::SetWithTtl(key(8), b"gone at once".to_vec(), Duration::ZERO),
+        Step::SetWithTtl(key(7), b"gone at once too".to_vec(), Duration::ZERO),
+        Step::MergeByPolicy,
+        Step::Compact,
         Step::Check,
     ]);
     steps
@@ -347,6 +359,14 @@ fn run(storage: &FaultyStorage) -> Result<Model, String> {
                     Err(_) => model.failed(&k, Some(v)),
                 }
             }
+            Step::SetWithTtl(k, v, ttl) => {
+                let lives = !ttl.is_zero();
+                match current.set_with_ttl(&k, &v, ttl) {
+                    Ok(_) if lives => model.acked_set(&k, &v),
+                    Ok(_) => model.acked_delete(&k),
+                    Err(_) => model.failed(&k, lives.then_some(v)),
+                }
+            }
             Step::MergeByPolicy => {
                 if let Ok(Some(report)) = current.compact_by_policy() {
                     model.merges.push(report);
@@ -422,7 +442,7 @@ fn total_ops() -> u64 {
     );
     assert_eq!(
         model.acked.get(&key(9)).map(Vec::as_slice),
-        Some(&b"final 9"[..])
+        Some(&b"for an hour"[..])
     );
     assert_eq!(
         model.acked.get(&key(1)).map(Vec::as_slice),
@@ -432,7 +452,7 @@ fn total_ops() -> u64 {
         model.acked.get(&key(4)).map(Vec::as_slice),
         Some(&b"swapped again"[..])
     );
-    let deleted = [5, 6, 10, 11];
+    let deleted = [5, 6, 7, 8, 10, 11];
     assert!(deleted.iter().all(|i| !model.acked.contains_key(&key(*i))));
     assert_eq!(model.acked.len(), KEYS - deleted.len());
     // The partial merges ran, and the first kept key 10's tombstone: its

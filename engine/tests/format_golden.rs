@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, ensure};
 use common::format::{
-    self, COMMIT, PUT, Record, SEAL, SEGMENT_COMPACTED, SEGMENT_LOG, TOMBSTONE, commit, put, seal,
-    segment, tombstone,
+    self, COMMIT, PUT, Record, SEAL, SEGMENT_COMPACTED, SEGMENT_LOG, TOMBSTONE, VERSION_1, commit,
+    put, seal, segment, segment_of_version, tombstone,
 };
 use common::{copy_dir, segment_files, segment_name};
 use mini_kvstore::{KvStore, Options, SyncPolicy};
@@ -49,7 +49,8 @@ fn fixture_segments() -> Vec<(u32, Vec<u8>)> {
     vec![
         (
             1,
-            segment(
+            segment_of_version(
+                VERSION_1,
                 SEGMENT_LOG,
                 &[
                     put(1, b"alpha", b"one"),
@@ -65,7 +66,8 @@ fn fixture_segments() -> Vec<(u32, Vec<u8>)> {
         ),
         (
             2,
-            segment(
+            segment_of_version(
+                VERSION_1,
                 SEGMENT_LOG,
                 &[
                     tombstone(8, b"ghost"),
@@ -77,7 +79,8 @@ fn fixture_segments() -> Vec<(u32, Vec<u8>)> {
         ),
         (
             3,
-            segment(
+            segment_of_version(
+                VERSION_1,
                 SEGMENT_COMPACTED,
                 &[
                     put(5, BINARY_KEY, BINARY_VALUE),
@@ -89,7 +92,8 @@ fn fixture_segments() -> Vec<(u32, Vec<u8>)> {
         ),
         (
             4,
-            segment(
+            segment_of_version(
+                VERSION_1,
                 SEGMENT_LOG,
                 &[
                     put(11, b"delta", b"four"),
@@ -157,7 +161,7 @@ fn committed_fixture_matches_hand_encoder() -> Result<()> {
 fn hand_encoder_matches_the_documented_layout() {
     // Spelled out from FORMAT.md, independently of `format::header`.
     let mut header = b"MKVSEG\r\n".to_vec();
-    header.extend_from_slice(&[1, 0, 1, 0]);
+    header.extend_from_slice(&[2, 0, 1, 0]);
     let crc = crc32fast::hash(&header);
     header.extend_from_slice(&crc.to_le_bytes());
     assert_eq!(format::header(SEGMENT_LOG), header);
@@ -373,7 +377,7 @@ fn check_segment(id: u32, bytes: &[u8]) -> Result<(u8, Vec<Record>)> {
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("segment {id}"))?;
     ensure!(
-        header.version == 1,
+        header.version == format::VERSION,
         "segment {id}: version {}",
         header.version
     );

@@ -60,7 +60,7 @@ pub(crate) fn compact_all(shared: &Shared) -> Result<CompactionReport> {
     let (snapshot, inputs, next_seq) = {
         let mut writer = shared.lock_writer();
         writer.rotate(&shared.log())?;
-        let snapshot = LayoutSnapshot::of(&shared.read_index(), Some(writer.active));
+        let snapshot = LayoutSnapshot::of(&shared.read_index(), Some(writer.active), shared.now());
         let inputs: BTreeSet<SegmentId> = snapshot
             .segments
             .iter()
@@ -82,7 +82,7 @@ pub(crate) fn compact_all(shared: &Shared) -> Result<CompactionReport> {
 /// may drop as dead — has a smaller seq.
 fn snapshot(shared: &Shared) -> (LayoutSnapshot, u64) {
     let writer = shared.lock_writer();
-    let snapshot = LayoutSnapshot::of(&shared.read_index(), Some(writer.active));
+    let snapshot = LayoutSnapshot::of(&shared.read_index(), Some(writer.active), shared.now());
     (snapshot, writer.next_seq)
 }
 
@@ -184,7 +184,13 @@ fn run(
         }
     };
 
-    publish::publish(&mut shared.write_index(), &inputs, &plan.survivors, &copied);
+    publish::publish(
+        &mut shared.write_index(),
+        &inputs,
+        &plan.survivors,
+        &plan.dropped_expired,
+        &copied,
+    );
     remove_segments(shared, &inputs);
     for id in &output_ids {
         shared.write_hint_for(*id);

@@ -25,7 +25,7 @@ mod publish;
 pub use crate::report::MergeReason;
 pub(crate) use plan::SEAL_LEN;
 pub use plan::{
-    CompactionPlan, KeptTombstone, LayoutSnapshot, SegmentFacts, SegmentSize, Survivor, plan,
-    plan_merge, tombstone_cutoff,
+    CompactionPlan, ExpiredPut, KeptTombstone, LayoutSnapshot, SegmentFacts, SegmentSize, Survivor,
+    plan, plan_merge, tombstone_cutoff,
 };
 pub use policy::{CompactionPolicy, PolicyPlan, SegmentAssessment, choose};

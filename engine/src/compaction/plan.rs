@@ -25,6 +25,20 @@ pub struct LayoutSnapshot {
     pub active: Option<SegmentId>,
     /// Every live key and where its record is.
     pub live: Vec<Survivor>,
+    /// Every key whose value has expired, where its record is, and its seq:
+    /// dead, but a merge treats it as it treats a tombstone.
+    pub expired: Vec<ExpiredPut>,
+}
+
+/// A put whose expiry has passed, still in the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredPut {
+    /// Its key.
+    pub key: Vec<u8>,
+    /// Where it is.
+    pub from: Location,
+    /// Its seq.
+    pub seq: u64,
 }
 
 /// What a plan needs to know of one segment.
@@ -34,7 +48,7 @@ pub struct SegmentFacts {
     pub id: SegmentId,
     /// Its length in bytes, header included.
     pub len: u64,
-    /// Bytes of the records the index points at.
+    /// Bytes of the records the index points at, expired ones not counted.
     pub live_bytes: u64,
     /// Bytes of bookkeeping (header, seals, commit).
     pub meta_bytes: u64,
@@ -44,6 +58,9 @@ pub struct SegmentFacts {
     pub min_put_seq: Option<u64>,
     /// Its tombstones, in offset order.
     pub tombstones: Vec<TombstoneAt>,
+    /// The expired puts in it, as seq and length: dead bytes that a merge
+    /// may only drop as it drops a tombstone.
+    pub expired: Vec<(u64, u32)>,
 }
 
 /// A segment and its length.
@@ -65,31 +82,57 @@ impl SegmentFacts {
 }
 
 impl LayoutSnapshot {
-    /// The facts of `index`; `active` is the segment new writes go to.
-    pub(crate) fn of(index: &Index, active: Option<SegmentId>) -> Self {
-        LayoutSnapshot {
-            segments: index
-                .segments
-                .iter()
-                .map(|(id, info)| SegmentFacts {
-                    id: *id,
-                    len: info.len,
-                    live_bytes: info.live_bytes,
-                    meta_bytes: info.meta_bytes,
-                    sealed: info.sealed,
-                    min_put_seq: info.min_put_seq,
-                    tombstones: info.tombstones.clone(),
-                })
-                .collect(),
-            active,
-            live: index
-                .keys
-                .iter()
-                .map(|(key, at)| Survivor {
+    /// The facts of `index` at time `now` (ms since the Unix epoch); `active`
+    /// is the segment new writes go to.
+    pub(crate) fn of(index: &Index, active: Option<SegmentId>, now: u64) -> Self {
+        let expired: Vec<ExpiredPut> = index
+            .expiry
+            .expired(now)
+            .filter_map(|key| {
+                let from = index.keys.get(key)?;
+                let seq = index.expiry.get(key)?.seq;
+                Some(ExpiredPut {
                     key: key.to_vec(),
-                    from: *at,
+                    from: *from,
+                    seq,
                 })
-                .collect(),
+            })
+            .collect();
+        let mut segments: Vec<SegmentFacts> = index
+            .segments
+            .iter()
+            .map(|(id, info)| SegmentFacts {
+                id: *id,
+                len: info.len,
+                live_bytes: info.live_bytes,
+                meta_bytes: info.meta_bytes,
+                sealed: info.sealed,
+                min_put_seq: info.min_put_seq,
+                tombstones: info.tombstones.clone(),
+                expired: Vec::new(),
+            })
+            .collect();
+        for put in &expired {
+            if let Ok(i) = segments.binary_search_by_key(&put.from.segment, |s| s.id) {
+                let segment = &mut segments[i];
+                segment.live_bytes = segment.live_bytes.saturating_sub(u64::from(put.from.len));
+                segment.expired.push((put.seq, put.from.len));
+            }
+        }
+        let live = index
+            .keys
+            .iter()
+            .filter(|(key, _)| !index.expiry.is_expired(key, now))
+            .map(|(key, at)| Survivor {
+                key: key.to_vec(),
+                from: *at,
+            })
+            .collect();
+        LayoutSnapshot {
+            segments,
+            active,
+            live,
+            expired,
         }
     }
 }
@@ -149,6 +192,10 @@ pub struct CompactionPlan {
     pub kept_tombstones: Vec<KeptTombstone>,
     /// Tombstones in the inputs that the merge drops.
     pub dropped_tombstones: usize,
+    /// Expired puts the merge drops (by the tombstone rule, as tombstones):
+    /// their keys leave the index. The expired puts it must keep are among
+    /// the survivors, and stay expired.
+    pub dropped_expired: Vec<Survivor>,
     /// Bytes in the inputs.
     pub bytes_before: u64,
     /// Bytes the inputs become, if nothing is written meanwhile: the outputs
@@ -243,11 +290,29 @@ pub fn plan_merge(
         .collect();
     survivors.sort_by_key(|s| (s.from.segment, s.from.offset));
     let cutoff = tombstone_cutoff(snapshot, inputs);
+    let keeps = |seq: u64| cutoff.is_some_and(|cutoff| seq > cutoff);
+    let mut dropped_expired = Vec::new();
+    for put in snapshot
+        .expired
+        .iter()
+        .filter(|p| inputs.contains(&p.from.segment))
+    {
+        let record = Survivor {
+            key: put.key.clone(),
+            from: put.from,
+        };
+        if keeps(put.seq) {
+            survivors.push(record);
+        } else {
+            dropped_expired.push(record);
+        }
+    }
+    survivors.sort_by_key(|s| (s.from.segment, s.from.offset));
     let mut kept_tombstones = Vec::new();
     let mut dropped_tombstones = 0;
     for segment in &chosen {
         for tombstone in &segment.tombstones {
-            if cutoff.is_some_and(|cutoff| tombstone.seq > cutoff) {
+            if keeps(tombstone.seq) {
                 kept_tombstones.push(KeptTombstone {
                     from: Location {
                         offset: tombstone.offset,
@@ -267,6 +332,7 @@ pub fn plan_merge(
         survivors,
         kept_tombstones,
         dropped_tombstones,
+        dropped_expired,
         bytes_before,
         bytes_after: 0,
         output_segments: 0,
@@ -360,6 +426,7 @@ mod tests {
             sealed: id != 2,
             min_put_seq: Some(1),
             tombstones: Vec::new(),
+            expired: Vec::new(),
         }
     }
 
@@ -380,6 +447,7 @@ mod tests {
                 live(b"a", loc(1, 100, 30)),
                 live(b"c", loc(1, 16, 40)),
             ],
+            expired: Vec::new(),
         };
         let plan = plan(&snapshot, 1 << 20);
         assert_eq!(plan.inputs, vec![SegmentId(1), SegmentId(2)]);

@@ -376,11 +376,19 @@ fn assess(
 ) -> SegmentAssessment {
     let alone = BTreeSet::from([segment.id]);
     let cutoff = tombstone_cutoff(snapshot, &alone);
+    let keeps = |seq: u64| cutoff.is_some_and(|cutoff| seq > cutoff);
     let kept: u64 = segment
         .tombstones
         .iter()
-        .filter(|t| cutoff.is_some_and(|cutoff| t.seq > cutoff))
+        .filter(|t| keeps(t.seq))
         .map(|t| u64::from(t.len))
+        .chain(
+            segment
+                .expired
+                .iter()
+                .filter(|(seq, _)| keeps(*seq))
+                .map(|(_, len)| u64::from(*len)),
+        )
         .sum();
     let dead_bytes = segment.dead_bytes().saturating_sub(kept);
     let dead_fraction = if segment.len == 0 {
@@ -434,6 +442,7 @@ mod tests {
             sealed: true,
             min_put_seq: Some(u64::from(id) * 100),
             tombstones: Vec::new(),
+            expired: Vec::new(),
         }
     }
 
@@ -448,6 +457,7 @@ mod tests {
             segments: all,
             active: Some(SegmentId(99)),
             live: Vec::new(),
+            expired: Vec::new(),
         }
     }
 

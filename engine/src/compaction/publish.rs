@@ -44,6 +44,7 @@ pub(crate) fn publish(
     index: &mut Index,
     inputs: &[SegmentId],
     survivors: &[Survivor],
+    dropped_expired: &[Survivor],
     copied: &Copied,
 ) -> usize {
     debug_assert_eq!(survivors.len(), copied.to.len());
@@ -58,6 +59,13 @@ pub(crate) fn publish(
     for (survivor, to) in survivors.iter().zip(&copied.to) {
         if index.repoint(&survivor.key, survivor.from, *to) {
             repointed += 1;
+        }
+    }
+    // An expired put the merge dropped leaves the index with it — unless a
+    // write replaced it meanwhile.
+    for dropped in dropped_expired {
+        if index.get(&dropped.key) == Some(dropped.from) {
+            index.remove(&dropped.key);
         }
     }
     for id in inputs {
@@ -134,7 +142,7 @@ mod tests {
             outputs: vec![output(4, 150, 80)],
         };
         let inputs = [SegmentId(1), SegmentId(2)];
-        assert_eq!(publish(&mut index, &inputs, &survivors, &copied), 2);
+        assert_eq!(publish(&mut index, &inputs, &survivors, &[], &copied), 2);
 
         let ids: Vec<SegmentId> = index.segments.keys().copied().collect();
         assert_eq!(ids, vec![SegmentId(3), SegmentId(4)]);
@@ -166,7 +174,7 @@ mod tests {
             outputs: vec![output(4, 150, 80)],
         };
         let inputs = [SegmentId(1), SegmentId(2)];
-        assert_eq!(publish(&mut index, &inputs, &survivors, &copied), 1);
+        assert_eq!(publish(&mut index, &inputs, &survivors, &[], &copied), 1);
         assert_eq!(index.get(b"a"), Some(at(3, 66, 31)));
         assert_eq!(
             index.segments[&SegmentId(4)].live_bytes,

@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use std::ops::{Bound, RangeBounds};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use crate::batch::{BatchOp, WriteBatch};
 use crate::compaction::history::CompactionHistory;
@@ -51,7 +52,9 @@ use durability::GroupCommit;
 pub use read::Versioned;
 use sealed::SealNotices;
 use shared::Shared;
-use write::{Change, Writer, check_key, check_value, create_segment, fresh_segment, preallocate};
+use write::{
+    Change, Writer, check_key, check_value, create_segment, expiry, fresh_segment, preallocate,
+};
 
 /// A handle to an open store. Cheap to clone; clones share the store.
 ///
@@ -188,26 +191,130 @@ impl KvStore {
         value: impl AsRef<[u8]>,
         expect: Expect,
     ) -> Result<SetOutcome> {
-        let (key, value) = (key.as_ref(), value.as_ref());
+        self.put(key.as_ref(), value.as_ref(), expect, None)
+    }
+
+    /// Stores `value` under `key` for `ttl`: from then on the key reads as
+    /// absent — to `get`, `contains_key`, ranges and counts — and its bytes
+    /// count as dead, until a merge drops them. The expiry is an absolute
+    /// time (by the store's [`Clock`](crate::Clock)) kept in the record, so
+    /// it holds across a reopen.
+    pub fn set_with_ttl(
+        &self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+        ttl: Duration,
+    ) -> Result<SetOutcome> {
+        let expires_at = expiry(self.shared.now(), ttl);
+        self.put(key.as_ref(), value.as_ref(), Expect::Any, Some(expires_at))
+    }
+
+    /// Gives `key` a new time to live, from now. `Ok(false)` when the key has
+    /// no value. The expiry is part of the record, so this writes the value
+    /// again with it (one read and one append of the whole value).
+    pub fn expire(&self, key: impl AsRef<[u8]>, ttl: Duration) -> Result<bool> {
+        let expires_at = expiry(self.shared.now(), ttl);
+        self.rewrite(key.as_ref(), Some(expires_at), |_| true)
+    }
+
+    /// Takes `key`'s expiry away, so it lives until deleted. `Ok(false)` when
+    /// the key has no value or no expiry. Like [`expire`](Self::expire), it
+    /// writes the value again.
+    pub fn persist(&self, key: impl AsRef<[u8]>) -> Result<bool> {
+        self.rewrite(key.as_ref(), None, |expiring| expiring.is_some())
+    }
+
+    /// How long `key` has left: `None` when it has no value or no expiry.
+    /// Answered from memory, like [`contains_key`](Self::contains_key).
+    pub fn ttl(&self, key: impl AsRef<[u8]>) -> Option<Duration> {
+        let key = key.as_ref();
+        let now = self.shared.now();
+        let index = self.shared.read_index();
+        if !index.contains(key, now) {
+            return None;
+        }
+        let at = index.expiry.get(key)?.at;
+        Some(Duration::from_millis(at.saturating_sub(now)))
+    }
+
+    /// Writes `key`'s value again with expiry `expires_at`, if the key has a
+    /// value and its current expiry passes `wanted`.
+    fn rewrite(
+        &self,
+        key: &[u8],
+        expires_at: Option<u64>,
+        wanted: impl FnOnce(Option<crate::expiry::Expiring>) -> bool,
+    ) -> Result<bool> {
+        check_key(key)?;
+        let seq = {
+            let log = self.shared.log();
+            let mut writer = self.shared.lock_writer();
+            let now = self.shared.now();
+            {
+                let index = self.shared.read_index();
+                if !index.contains(key, now) || !wanted(index.expiry.get(key)) {
+                    return Ok(false);
+                }
+            }
+            // Under the writer lock the value cannot change before it is
+            // written again.
+            let Some(found) = self.shared.reader().get_versioned(key)? else {
+                return Ok(false);
+            };
+            self.append_put(&log, &mut writer, key, &found.value, expires_at, now)?
+                .seq
+        };
+        self.shared.after_write(seq)?;
+        Ok(true)
+    }
+
+    /// Checks, appends and indexes one put.
+    fn put(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        expect: Expect,
+        expires_at: Option<u64>,
+    ) -> Result<SetOutcome> {
         check_key(key)?;
         check_value(value, self.shared.options.get_max_value_size())?;
-        let (seq, replaced) = {
+        let outcome = {
             let log = self.shared.log();
             let mut writer = self.shared.lock_writer();
             self.check_expected(key, expect)?;
-            let mut location = None; // set once the record is placed
-            let seq = writer.append(&log, &[Change::put(key, value)], |_, placed| {
-                location = Some(placed)
-            })?;
-            let mut index = writer.index_after_append(&log);
-            let replaced = location.is_some_and(|location| {
-                index.note_appended(location.segment, Some(seq), std::iter::empty());
-                index.insert(key, location).is_some()
-            });
-            (seq, replaced)
+            let now = self.shared.now();
+            self.append_put(&log, &mut writer, key, value, expires_at, now)?
         };
-        self.shared.after_write(seq)?;
-        Ok(SetOutcome { seq, replaced })
+        self.shared.after_write(outcome.seq)?;
+        Ok(outcome)
+    }
+
+    /// Appends one put and points the index at it; the caller holds the
+    /// writer lock (`writer`) and syncs as the policy says afterwards.
+    fn append_put(
+        &self,
+        log: &write::Log<'_>,
+        writer: &mut Writer,
+        key: &[u8],
+        value: &[u8],
+        expires_at: Option<u64>,
+        now: u64,
+    ) -> Result<SetOutcome> {
+        let mut location = None; // set once the record is placed
+        let change = Change::put(key, value, expires_at);
+        let seq = writer.append(log, &[change], |_, placed| location = Some(placed))?;
+        let mut index = writer.index_after_append(log);
+        let was_live = index.contains(key, now);
+        if let Some(location) = location {
+            index.note_appended(location.segment, Some(seq), std::iter::empty());
+            index.insert(key, location);
+            let expiring = expires_at.map(|at| crate::expiry::Expiring { at, seq });
+            index.expiry.set(key, expiring);
+        }
+        Ok(SetOutcome {
+            seq,
+            replaced: was_live,
+        })
     }
 
     /// Checks `expect` against `key`'s current version. The caller holds
@@ -218,7 +325,9 @@ impl KvStore {
     fn check_expected(&self, key: &[u8], expect: Expect) -> Result<()> {
         let current = match expect {
             Expect::Any => return Ok(()),
-            Expect::Absent if !self.shared.read_index().contains(key) => return Ok(()),
+            Expect::Absent if !self.shared.read_index().contains(key, self.shared.now()) => {
+                return Ok(());
+            }
             Expect::Absent | Expect::Version(_) => self
                 .shared
                 .reader()
@@ -253,7 +362,7 @@ impl KvStore {
         let max = self.shared.options.get_max_value_size();
         for op in batch.ops() {
             match op {
-                BatchOp::Set(key, value) => {
+                BatchOp::Set(key, value, _) => {
                     check_key(key)?;
                     check_value(value, max)?;
                 }
@@ -270,15 +379,16 @@ impl KvStore {
             }
             // Under the writer lock no other write can change which deletes
             // find their key: those that do not write nothing.
+            let now = self.shared.now();
             let changes: Vec<Change<'_>> = if !batch.has_deletes() {
-                batch.ops().map(BatchOp::change).collect()
+                batch.ops().map(|op| op.change(now)).collect()
             } else {
                 let index = self.shared.read_index();
                 let mut present: HashMap<&[u8], bool> = HashMap::new();
                 batch
                     .ops()
                     .filter(|op| match *op {
-                        BatchOp::Set(key, _) => {
+                        BatchOp::Set(key, _, _) => {
                             present.insert(key, true);
                             true
                         }
@@ -287,10 +397,10 @@ impl KvStore {
                             // exists now or is set earlier in the batch.
                             present
                                 .insert(key, false)
-                                .unwrap_or_else(|| index.contains(key))
+                                .unwrap_or_else(|| index.contains(key, now))
                         }
                     })
-                    .map(BatchOp::change)
+                    .map(|op| op.change(now))
                     .collect()
             };
             if changes.is_empty() {
@@ -321,6 +431,14 @@ impl KvStore {
                     .zip(&locations)
                     .map(|(change, location)| (change.key, is_put(change).then_some(*location))),
             );
+            for (change, seq) in changes.iter().zip(first_seq..) {
+                if is_put(change) {
+                    let expiring = change
+                        .expires_at
+                        .map(|at| crate::expiry::Expiring { at, seq });
+                    index.expiry.set(change.key, expiring);
+                }
+            }
             last_seq
         };
         self.shared.after_write(last_seq)
@@ -343,8 +461,10 @@ impl KvStore {
             let log = self.shared.log();
             let mut writer = self.shared.lock_writer();
             self.check_expected(key, expect)?;
-            // Under the writer lock no other write can change the answer.
-            if !self.shared.read_index().contains(key) {
+            // Under the writer lock no other write can change the answer. An
+            // expired key has no value to delete: its record stays dead
+            // until a merge drops it.
+            if !self.shared.read_index().contains(key, self.shared.now()) {
                 return Ok(false);
             }
             let mut at = None;
@@ -367,14 +487,16 @@ impl KvStore {
         Ok(true)
     }
 
-    /// Whether `key` has a value.
+    /// Whether `key` has a value (one that has not expired).
     pub fn contains_key(&self, key: impl AsRef<[u8]>) -> bool {
-        self.shared.read_index().contains(key.as_ref())
+        self.shared
+            .read_index()
+            .contains(key.as_ref(), self.shared.now())
     }
 
-    /// Number of live keys.
+    /// Number of live keys (expired ones do not count).
     pub fn len(&self) -> usize {
-        self.shared.read_index().keys.len()
+        self.shared.read_index().live_len(self.shared.now())
     }
 
     /// True when the store holds no keys.
@@ -395,7 +517,9 @@ impl KvStore {
     /// One page of keys starting with `prefix`: at most `limit` of them, all
     /// greater than `after` when given (pass the last key of the previous page).
     pub fn keys_page(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<Vec<u8>> {
-        self.shared.read_index().keys_page(prefix, after, limit)
+        self.shared
+            .read_index()
+            .keys_page(prefix, after, limit, self.shared.now())
     }
 
     /// Every `(key, value)` whose key is in `range`, in key order; `.rev()`
@@ -475,7 +599,8 @@ impl KvStore {
     /// What [`compact`](Self::compact) would do now, without doing it.
     pub fn compaction_plan(&self) -> CompactionPlan {
         let active = self.shared.lock_writer().active;
-        let snapshot = LayoutSnapshot::of(&self.shared.read_index(), Some(active));
+        let snapshot =
+            LayoutSnapshot::of(&self.shared.read_index(), Some(active), self.shared.now());
         compaction::plan(&snapshot, self.shared.options.get_max_segment_size())
     }
 

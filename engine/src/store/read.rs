@@ -10,6 +10,7 @@
 
 use std::sync::RwLock;
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::format::{self, RecordKind};
 use crate::index::{self, Index};
@@ -34,14 +35,17 @@ const MAX_ATTEMPTS: usize = 8;
 pub(crate) struct Reader<'a> {
     pub(crate) index: &'a RwLock<Index>,
     pub(crate) storage: &'a dyn Storage,
+    /// Decides which keys have expired.
+    pub(crate) clock: &'a dyn Clock,
 }
 
 impl Reader<'_> {
-    /// `key`'s value and version, if it has one.
+    /// `key`'s value and version, if it has one that has not expired.
     pub(crate) fn get_versioned(&self, key: &[u8]) -> Result<Option<Versioned>> {
         let mut attempts = 0;
         loop {
-            let Some(location) = index::read(self.index).get(key) else {
+            let now = self.clock.now_millis();
+            let Some(location) = index::read(self.index).get_live(key, now) else {
                 return Ok(None);
             };
             match self.read_record(key, location) {

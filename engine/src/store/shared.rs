@@ -66,6 +66,11 @@ impl Shared {
         index::write(&self.index)
     }
 
+    /// The time now by the store's clock, in ms since the Unix epoch.
+    pub(crate) fn now(&self) -> u64 {
+        self.options.get_clock().now_millis()
+    }
+
     /// The parts an append or a rotation works on.
     pub(crate) fn log(&self) -> Log<'_> {
         Log {
@@ -82,6 +87,7 @@ impl Shared {
         Reader {
             index: &self.index,
             storage: self.storage.as_ref(),
+            clock: self.options.get_clock(),
         }
     }
 
@@ -123,11 +129,14 @@ impl Shared {
             let writer = self.lock_writer();
             (writer.next_seq, writer.active, writer.bytes_written)
         };
+        let now = self.now();
         let index = self.read_index();
         let total_bytes = index.total_bytes();
-        let live_bytes = index.live_bytes();
+        // An expired record is dead to everyone but the index, which keeps
+        // it until a merge drops it.
+        let live_bytes = index.live_bytes() - index.expired_bytes(now);
         Stats {
-            keys: index.keys.len(),
+            keys: index.live_len(now),
             segments: index.segments.len(),
             total_bytes,
             live_bytes,

@@ -63,14 +63,17 @@ pub(crate) struct Change<'a> {
     pub(crate) kind: RecordKind,
     pub(crate) key: &'a [u8],
     pub(crate) value: &'a [u8],
+    /// For a put that expires: when, in ms since the Unix epoch.
+    pub(crate) expires_at: Option<u64>,
 }
 
 impl<'a> Change<'a> {
-    pub(crate) fn put(key: &'a [u8], value: &'a [u8]) -> Self {
+    pub(crate) fn put(key: &'a [u8], value: &'a [u8], expires_at: Option<u64>) -> Self {
         Change {
             kind: RecordKind::Put,
             key,
             value,
+            expires_at,
         }
     }
 
@@ -79,18 +82,23 @@ impl<'a> Change<'a> {
             kind: RecordKind::Tombstone,
             key,
             value: b"",
+            expires_at: None,
         }
     }
 
     fn record_len(&self) -> u64 {
-        format::record_len(self.key.len(), self.value.len()) as u64
+        format::put_len(self.key.len(), self.value.len(), self.expires_at.is_some()) as u64
     }
 }
 
 impl<'a> BatchOp<'a> {
-    pub(crate) fn change(self) -> Change<'a> {
+    /// The record this change appends, when applied at `now` (ms since the
+    /// Unix epoch).
+    pub(crate) fn change(self, now: u64) -> Change<'a> {
         match self {
-            BatchOp::Set(key, value) => Change::put(key, value),
+            BatchOp::Set(key, value, ttl) => {
+                Change::put(key, value, ttl.map(|ttl| expiry(now, ttl)))
+            }
             BatchOp::Delete(key) => Change::tombstone(key),
         }
     }
@@ -154,14 +162,24 @@ impl Writer {
                 _ => Some(BatchPart::Middle),
             };
             let seq = first_seq + i as u64;
-            format::encode_batch_record(
-                &mut scratch,
-                change.kind,
-                part,
-                seq,
-                change.key,
-                change.value,
-            );
+            match change.kind {
+                RecordKind::Put => format::encode_put(
+                    &mut scratch,
+                    part,
+                    seq,
+                    change.key,
+                    change.value,
+                    change.expires_at,
+                ),
+                kind => format::encode_batch_record(
+                    &mut scratch,
+                    kind,
+                    part,
+                    seq,
+                    change.key,
+                    change.value,
+                ),
+            }
         }
         let result = self.append_raw(log, &scratch);
         // Keep a small buffer around, but do not pin a 64 MiB one.
@@ -288,6 +306,12 @@ fn discard_segment(storage: &dyn Storage, id: SegmentId) {
     {
         debug!(segment = %id, error = %e, "could not remove an unused new segment");
     }
+}
+
+/// The expiry time of a value written at `now` (ms since the Unix epoch)
+/// to live `ttl`.
+pub(crate) fn expiry(now: u64, ttl: std::time::Duration) -> u64 {
+    now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The seal record that ends a segment; its value is the store's next seq.

@@ -1,4 +1,5 @@
-//! A second, deliberately naive implementation of `docs/FORMAT.md` (version 1),
+//! A second, deliberately naive implementation of `docs/FORMAT.md` (version 2,
+//! and the version-1 files it still reads),
 //! written from the document and not from the engine's source. The golden
 //! fixtures are produced by this encoder, and the decoder lets tests find the
 //! byte offsets of records in files the engine wrote, so a format drift on
@@ -6,8 +7,10 @@
 
 /// `MKVSEG\r\n`: the first eight bytes of every segment.
 pub(crate) const MAGIC: [u8; 8] = *b"MKVSEG\r\n";
-/// The format version this file describes.
-pub(crate) const VERSION: u16 = 1;
+/// The format version this file describes, which the engine writes.
+pub(crate) const VERSION: u16 = 2;
+/// The first version: no expiring puts.
+pub(crate) const VERSION_1: u16 = 1;
 /// Length of the segment header.
 pub(crate) const HEADER_LEN: usize = 16;
 /// Length of a record's fixed part (crc, kind, seq, key_len, value_len).
@@ -25,6 +28,8 @@ pub(crate) const PUT: u8 = 1;
 pub(crate) const TOMBSTONE: u8 = 2;
 pub(crate) const SEAL: u8 = 3;
 pub(crate) const COMMIT: u8 = 4;
+/// Version 2: a put whose value field starts with its 8-byte expiry.
+pub(crate) const EXPIRING_PUT: u8 = 5;
 
 /// The value of the `seq` field in seal and commit records written by this
 /// encoder. FORMAT.md gives those records their next-sequence number in the
@@ -43,7 +48,8 @@ pub(crate) fn header_with_version(version: u16, kind: u8) -> Vec<u8> {
     out
 }
 
-/// A version-1 segment header of the given segment kind.
+/// A segment header of the given segment kind, of the version the engine
+/// writes.
 pub(crate) fn header(kind: u8) -> Vec<u8> {
     header_with_version(VERSION, kind)
 }
@@ -74,6 +80,13 @@ pub(crate) fn put(seq: u64, key: &[u8], value: &[u8]) -> Vec<u8> {
     record(PUT, seq, key, value)
 }
 
+/// A put that expires at `expires_at` (ms since the Unix epoch).
+pub(crate) fn expiring_put(seq: u64, key: &[u8], value: &[u8], expires_at: u64) -> Vec<u8> {
+    let mut field = expires_at.to_le_bytes().to_vec();
+    field.extend_from_slice(value);
+    record(EXPIRING_PUT, seq, key, &field)
+}
+
 pub(crate) fn tombstone(seq: u64, key: &[u8]) -> Vec<u8> {
     record(TOMBSTONE, seq, key, &[])
 }
@@ -97,7 +110,12 @@ pub(crate) fn commit(next_seq: u64, inputs: &[u32]) -> Vec<u8> {
 
 /// A whole segment: header followed by the given records back to back.
 pub(crate) fn segment(kind: u8, records: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = header(kind);
+    segment_of_version(VERSION, kind, records)
+}
+
+/// A whole segment with a header of `version`.
+pub(crate) fn segment_of_version(version: u16, kind: u8, records: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = header_with_version(version, kind);
     for r in records {
         out.extend_from_slice(r);
     }
@@ -194,7 +212,7 @@ pub(crate) fn decode_record_at(bytes: &[u8], offset: usize) -> Option<Record> {
     let seq = u64::from_le_bytes(rest[5..13].try_into().ok()?);
     let key_len = u32_at(rest, 13) as usize;
     let value_len = u32_at(rest, 17) as usize;
-    if !(PUT..=COMMIT).contains(&kind) || key_len > MAX_KEY_LEN {
+    if !(PUT..=EXPIRING_PUT).contains(&kind) || key_len > MAX_KEY_LEN {
         return None;
     }
     let total = RECORD_HEADER_LEN
@@ -207,6 +225,7 @@ pub(crate) fn decode_record_at(bytes: &[u8], offset: usize) -> Option<Record> {
         PUT => key_len >= 1,
         TOMBSTONE => key_len >= 1 && value_len == 0,
         SEAL => key_len == 0 && value_len == 8,
+        EXPIRING_PUT => key_len >= 1 && value_len >= 8,
         _ => {
             key_len == 0
                 && value_len >= 12
