@@ -45,6 +45,7 @@ impl Cell {
             Cell::Record(RecordState::Overwritten) => 'o',
             Cell::Record(RecordState::Tombstone) => 'T',
             Cell::Record(RecordState::Meta) => 'M',
+            Cell::Record(RecordState::Expired) => 'e',
             Cell::Corrupt => 'X',
         }
     }
@@ -64,16 +65,19 @@ impl Cell {
             Cell::Record(RecordState::Overwritten) => Tone::Overwritten,
             Cell::Record(RecordState::Tombstone) => Tone::Tombstone,
             Cell::Record(RecordState::Meta) => Tone::Meta,
+            // Dead like an overwritten value, and drawn so.
+            Cell::Record(RecordState::Expired) => Tone::Overwritten,
             Cell::Corrupt => Tone::Corrupt,
         }
     }
 
     /// Order of the legend and the counts, and the winner of a tie for a cell.
-    const ALL: [Cell; 5] = [
+    const ALL: [Cell; 6] = [
         Cell::Record(RecordState::Live),
         Cell::Record(RecordState::Overwritten),
         Cell::Record(RecordState::Tombstone),
         Cell::Record(RecordState::Meta),
+        Cell::Record(RecordState::Expired),
         Cell::Corrupt,
     ];
 
@@ -254,6 +258,10 @@ pub(crate) fn render_layout(view: &LayoutView) -> Text {
 
     let mut legend = Line::toned("legend: ", Tone::Muted);
     for cell in Cell::ALL {
+        // Expired records are named only where there are some.
+        if cell == Cell::Record(RecordState::Expired) && counts[cell.index()] == 0 {
+            continue;
+        }
         legend = legend
             .push(cell.letter(), cell.tone())
             .push(format!(" {}  ", legend_word(cell)), Tone::Muted);

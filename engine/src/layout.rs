@@ -62,14 +62,19 @@ pub enum RecordState {
     Tombstone,
     /// A seal or compaction commit: bookkeeping, not data.
     Meta,
+    /// The key's current put, but its time to live has run out: dead, and
+    /// the key reads as absent.
+    Expired,
 }
 
 impl RecordState {
     /// The state of a record of `kind`; `indexed` says whether the index
-    /// points at this very record (segment and offset). A put the index
-    /// does not point at was replaced by a newer write or a delete.
-    pub fn of(kind: RecordKind, indexed: bool) -> Self {
+    /// points at this very record (segment and offset), `expired` whether
+    /// its time to live has run out. A put the index does not point at was
+    /// replaced by a newer write or a delete.
+    pub fn of(kind: RecordKind, indexed: bool, expired: bool) -> Self {
         match kind {
+            RecordKind::Put if indexed && expired => RecordState::Expired,
             RecordKind::Put if indexed => RecordState::Live,
             RecordKind::Put => RecordState::Overwritten,
             RecordKind::Tombstone => RecordState::Tombstone,
@@ -78,13 +83,14 @@ impl RecordState {
     }
 
     /// The word for this state, as every front shows it and as it is
-    /// serialized: `live`, `overwritten`, `tombstone` or `meta`.
+    /// serialized: `live`, `overwritten`, `tombstone`, `meta` or `expired`.
     pub fn name(self) -> &'static str {
         match self {
             RecordState::Live => "live",
             RecordState::Overwritten => "overwritten",
             RecordState::Tombstone => "tombstone",
             RecordState::Meta => "meta",
+            RecordState::Expired => "expired",
         }
     }
 }
@@ -128,12 +134,15 @@ pub struct RecordLayout {
     /// For a seal or commit record, its decoded payload (`None` for puts and
     /// tombstones, and for a payload that does not decode).
     pub meta: Option<MetaPayload>,
+    /// For a put that expires: when, in ms since the Unix epoch.
+    pub expires_at: Option<u64>,
 }
 
 impl RecordLayout {
     /// The layout of `record`, found at `offset`; `indexed` as for
-    /// [`RecordState::of`].
-    pub(crate) fn new(offset: u64, record: &RecordRef<'_>, indexed: bool) -> Self {
+    /// [`RecordState::of`], and `now` (ms since the Unix epoch) decides
+    /// whether it has expired.
+    pub(crate) fn new(offset: u64, record: &RecordRef<'_>, indexed: bool, now: u64) -> Self {
         let meta = match record.kind {
             RecordKind::Seal => record
                 .seal_next_seq()
@@ -150,8 +159,13 @@ impl RecordLayout {
             value_len: record.value.len() as u64,
             value_preview: record.value[..record.value.len().min(VALUE_PREVIEW_LEN)].to_vec(),
             crc: record.crc,
-            state: RecordState::of(record.kind, indexed),
+            state: RecordState::of(
+                record.kind,
+                indexed,
+                record.expires_at.is_some_and(|at| at <= now),
+            ),
             meta,
+            expires_at: record.expires_at,
         }
     }
 }

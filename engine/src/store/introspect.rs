@@ -58,13 +58,14 @@ impl KvStore {
             let kind = format::decode_segment_header(&bytes[..bytes.len().min(16)]).ok();
             let mut records = Vec::new();
             let scan = {
+                let now = shared.now();
                 let index = shared.read_index();
                 scan_segment(&bytes, |offset, record| {
                     let indexed = record.kind == RecordKind::Put
                         && index.get(record.key).is_some_and(|location| {
                             location.segment == id && location.offset == offset
                         });
-                    records.push(RecordLayout::new(offset, record, indexed));
+                    records.push(RecordLayout::new(offset, record, indexed, now));
                 })
             };
             segments.push(SegmentLayout {

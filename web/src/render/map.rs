@@ -287,6 +287,7 @@ fn explain_state(layout: &Layout, record: &RecordLayout) -> String {
         },
         RecordState::Tombstone => "a deletion marker. It tells recovery that older values of the key are dead; compaction drops it along with them.".to_owned(),
         RecordState::Meta => "bookkeeping, not data. A seal closes a full segment (it may run a few bytes past the size limit); a commit record tells recovery that a compaction finished.".to_owned(),
+        RecordState::Expired => "the key's latest value, but its time to live ran out: the key reads as absent and these bytes are dead. Compaction drops them — unless an older value of the key sits in a segment it leaves alone, which this record must keep hidden.".to_owned(),
     };
     format!("{} — {meaning}", record.state.name())
 }
