@@ -51,6 +51,36 @@ pub(crate) trait Store: Send + Sync {
     fn flush(&self) -> Result<()>;
     /// Keys in the store (after a reopen, to check it found them all).
     fn len(&self) -> Result<usize>;
+    /// What the store says about its own background merges, if it says
+    /// anything (only mini-kvstore does: the peers do not tell when they
+    /// compact).
+    fn merge_activity(&self) -> Option<MergeActivity> {
+        None
+    }
+}
+
+/// A store's own account of its merges since it was opened.
+pub(crate) struct MergeActivity {
+    /// Merges finished.
+    pub merges: u64,
+    /// Bytes the store appended for writes.
+    pub user_bytes: u64,
+    /// Bytes the store appended for merges.
+    pub merge_bytes: u64,
+    /// The most recent merges the store remembers (it keeps a few only).
+    pub recent: Vec<MergeSpan>,
+}
+
+/// When one merge ran, by the wall clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct MergeSpan {
+    /// Start, in ms since the Unix epoch.
+    pub start_ms: u64,
+    pub duration_ms: u64,
+    /// What it wrote: with the start and duration, tells two merges of the
+    /// same millisecond apart.
+    pub bytes_written: u64,
+    pub records_copied: u64,
 }
 
 /// Walks a scan's `(key, value)` entries, touching every value, and counts them.
@@ -124,6 +154,26 @@ impl Store for Mini {
     }
     fn len(&self) -> Result<usize> {
         Ok(self.0.len())
+    }
+    fn merge_activity(&self) -> Option<MergeActivity> {
+        let stats = self.0.stats();
+        let recent = self
+            .0
+            .recent_compactions()
+            .iter()
+            .map(|r| MergeSpan {
+                start_ms: r.started_at_ms,
+                duration_ms: r.duration_ms,
+                bytes_written: r.bytes_written,
+                records_copied: r.records_copied,
+            })
+            .collect();
+        Some(MergeActivity {
+            merges: stats.compactions,
+            user_bytes: stats.user_bytes_written,
+            merge_bytes: stats.compaction_bytes_written,
+            recent,
+        })
     }
 }
 

@@ -228,7 +228,82 @@ fn run_store(kind: Kind, scale: Scale, report: &mut Report) -> Result<()> {
         })?;
         report.record_value_size(size, kind, set, get);
     }
+
+    // Sustained overwrites under the store's own background maintenance.
+    let dir = scratch_dir()?;
+    {
+        let store = engines::open(kind, dir.path(), false)?;
+        let run = workloads::overwrite(
+            store.as_ref(),
+            dir.path(),
+            scale.overwrite_keys,
+            scale.overwrite_for,
+        )?;
+        record_overwrite(report, kind, &run);
+    }
+    drop(dir);
     Ok(())
+}
+
+fn record_overwrite(report: &mut Report, kind: Kind, run: &workloads::Overwrite) {
+    let live = run.live_bytes as f64;
+    report.record(Measure::OverwriteSets, kind, run.sets as f64 / run.secs);
+    report.record(
+        Measure::OverwritePeakSpace,
+        kind,
+        run.peak_disk as f64 / live,
+    );
+    report.record(Measure::OverwriteEndSpace, kind, run.end_disk as f64 / live);
+    if let Some(io) = run.io {
+        let user = run.user_bytes as f64;
+        report.record(
+            Measure::OverwriteDiskWriteAmp,
+            kind,
+            io.disk_bytes() as f64 / user,
+        );
+        report.record(Measure::OverwriteCallWriteAmp, kind, io.wchar as f64 / user);
+    }
+    let latency = &run.latency;
+    let rows = [
+        (Measure::OverwriteP50Us, latency.quantile_us(0.5)),
+        (Measure::OverwriteP99Us, latency.quantile_us(0.99)),
+        (Measure::OverwriteMaxMs, latency.max_us().map(|us| us / 1e3)),
+    ];
+    for (measure, value) in rows {
+        if let Some(value) = value {
+            report.record(measure, kind, value);
+        }
+    }
+    if let Some(split) = &run.merges {
+        report.record(
+            Measure::OverwriteStoreWriteAmp,
+            kind,
+            split.write_amplification,
+        );
+        let share = split.merging.count() as f64 / latency.count().max(1) as f64;
+        report.record(Measure::OverwriteMergingShare, kind, share * 100.0);
+        let rows = [
+            (
+                Measure::OverwriteMergingP99Us,
+                split.merging.quantile_us(0.99),
+            ),
+            (Measure::OverwriteIdleP99Us, split.idle.quantile_us(0.99)),
+            (
+                Measure::OverwriteMergingMaxMs,
+                split.merging.max_us().map(|us| us / 1e3),
+            ),
+        ];
+        for (measure, value) in rows {
+            if let Some(value) = value {
+                report.record(measure, kind, value);
+            }
+        }
+        eprintln!(
+            "  ({} merges overlapped the overwrites; set max with no merge running: {:.2} ms)",
+            split.merges,
+            split.idle.max_us().unwrap_or(0.0) / 1e3
+        );
+    }
 }
 
 /// Reopens the store at `dir` in a child process: (seconds, peak RSS, RSS
