@@ -45,6 +45,10 @@ pub(crate) trait Store: Send + Sync {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Counts the keys under `prefix`, reading their values.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<usize>;
+    /// Counts the keys in `[start, end)`, reading their values, in
+    /// descending key order when `reverse`: with the store's own range scan,
+    /// so a reverse scan costs what the store makes it cost.
+    fn range(&self, start: &[u8], end: &[u8], reverse: bool) -> Result<usize>;
     /// Reclaims space if the store has a way to ask for it; `false` if not.
     fn compact(&self) -> Result<bool>;
     /// Makes everything durable (before measuring disk usage or closing).
@@ -97,6 +101,39 @@ where
     Ok(n)
 }
 
+/// Counts a range scan's values, given as their lengths, walking it from the
+/// end when `reverse`. Each length goes through `black_box`, so no value's
+/// read can be optimised away, and nothing is copied beyond what the store
+/// hands out.
+fn count_lens<E>(
+    lens: impl DoubleEndedIterator<Item = Result<usize, E>>,
+    reverse: bool,
+) -> Result<usize>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn walk<E: std::error::Error + Send + Sync + 'static>(
+        lens: impl Iterator<Item = Result<usize, E>>,
+    ) -> Result<usize> {
+        let mut n = 0;
+        for len in lens {
+            std::hint::black_box(len?);
+            n += 1;
+        }
+        Ok(n)
+    }
+    if reverse {
+        walk(lens.rev())
+    } else {
+        walk(lens)
+    }
+}
+
+/// The length of a `(key, value)` entry's value.
+fn value_len<K, V: AsRef<[u8]>, E>(entry: Result<(K, V), E>) -> Result<usize, E> {
+    entry.map(|(_, value)| value.as_ref().len())
+}
+
 pub(crate) fn open(kind: Kind, dir: &Path, durable: bool) -> Result<Box<dyn Store>> {
     Ok(match kind {
         Kind::MiniKvstore => Box::new(Mini::open(dir, durable)?),
@@ -144,6 +181,9 @@ impl Store for Mini {
             n += 1;
         }
         Ok(n)
+    }
+    fn range(&self, start: &[u8], end: &[u8], reverse: bool) -> Result<usize> {
+        count_lens(self.0.range(start..end).map(value_len), reverse)
     }
     fn compact(&self) -> Result<bool> {
         self.0.compact()?;
@@ -215,6 +255,9 @@ impl Store for Sled {
     }
     fn scan_prefix(&self, prefix: &[u8]) -> Result<usize> {
         count_values(self.db.scan_prefix(prefix))
+    }
+    fn range(&self, start: &[u8], end: &[u8], reverse: bool) -> Result<usize> {
+        count_lens(self.db.range(start..end).map(value_len), reverse)
     }
     fn compact(&self) -> Result<bool> {
         Ok(false)
@@ -312,6 +355,12 @@ impl Store for Redb {
             Ok(n)
         })
     }
+    fn range(&self, start: &[u8], end: &[u8], reverse: bool) -> Result<usize> {
+        self.read(|table| {
+            let entries = table.range(start..end)?;
+            count_lens(entries.map(|e| e.map(|(_, v)| v.value().len())), reverse)
+        })
+    }
     fn compact(&self) -> Result<bool> {
         // `compact` needs the database to itself: no transaction may run
         // meanwhile, so writes wait for it.
@@ -395,6 +444,9 @@ impl Store for Fjall {
     }
     fn scan_prefix(&self, prefix: &[u8]) -> Result<usize> {
         count_values(self.partition.prefix(prefix))
+    }
+    fn range(&self, start: &[u8], end: &[u8], reverse: bool) -> Result<usize> {
+        count_lens(self.partition.range(start..end).map(value_len), reverse)
     }
     fn compact(&self) -> Result<bool> {
         self.partition.major_compact()?;

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use plotters::prelude::*;
 
 use crate::engines::Kind;
-use crate::workloads::Scale;
+use crate::workloads::{LONG_RANGE, SHORT_RANGE, Scale};
 
 /// What is measured. Rates are "higher is better"; the rest say so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -27,6 +27,12 @@ pub(crate) enum Measure {
     MissingGet,
     Mixed,
     PrefixScan,
+    /// A range scan of `keys` keys, descending when `reverse` (sorted after
+    /// the prefix scan: short before long, forward before reverse).
+    RangeScan {
+        keys: u64,
+        reverse: bool,
+    },
     ValueSet(usize),
     ValueGet(usize),
     CompactionMbps,
@@ -65,6 +71,12 @@ impl Measure {
             Measure::PrefixScan => format!(
                 "prefix scan: {} scans of 100 keys (scans/s)",
                 thousands(scale.scans)
+            ),
+            Measure::RangeScan { keys, reverse } => format!(
+                "range scan: {} scans of {} keys, {} (scans/s)",
+                thousands(scale.range_scans(keys)),
+                thousands(keys),
+                direction(reverse)
             ),
             Measure::ValueSet(size) => format!("set, {} values (ops/s)", size_name(size)),
             Measure::ValueGet(size) => format!("get, {} values (ops/s)", size_name(size)),
@@ -122,6 +134,10 @@ impl Measure {
             }
         }
     }
+}
+
+fn direction(reverse: bool) -> &'static str {
+    if reverse { "reverse" } else { "forward" }
 }
 
 fn size_name(size: usize) -> String {
@@ -255,6 +271,22 @@ impl Report {
                     Measure::MissingGet,
                     Measure::Mixed,
                     Measure::PrefixScan,
+                    Measure::RangeScan {
+                        keys: SHORT_RANGE,
+                        reverse: false,
+                    },
+                    Measure::RangeScan {
+                        keys: SHORT_RANGE,
+                        reverse: true,
+                    },
+                    Measure::RangeScan {
+                        keys: LONG_RANGE,
+                        reverse: false,
+                    },
+                    Measure::RangeScan {
+                        keys: LONG_RANGE,
+                        reverse: true,
+                    },
                 ],
             ),
             (
@@ -415,6 +447,9 @@ fn short_label(measure: Measure) -> String {
         Measure::MissingGet => "missing get".into(),
         Measure::Mixed => "90/10 get/set, 2 threads".into(),
         Measure::PrefixScan => "prefix scan".into(),
+        Measure::RangeScan { keys, reverse } => {
+            format!("range of {}, {}", thousands(keys), direction(reverse))
+        }
         Measure::ValueSet(s) => format!("set {}", size_name(s)),
         Measure::ValueGet(s) => format!("get {}", size_name(s)),
         other => format!("{other:?}"),

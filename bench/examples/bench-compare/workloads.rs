@@ -16,7 +16,11 @@ use crate::engines::{MergeActivity, MergeSpan, Store};
 pub(crate) struct Scale {
     pub keys: u64,
     pub durable_for: Duration,
+    /// Prefix scans, and range scans of [`SHORT_RANGE`] keys.
     pub scans: u64,
+    /// Range scans of [`LONG_RANGE`] keys: fewer, as each reads far more
+    /// keys.
+    pub long_scans: u64,
     /// Divides the operation counts of the value-size workloads.
     pub value_size_divisor: u64,
     /// Keys of the sustained-overwrite workload, and how long it overwrites.
@@ -29,6 +33,7 @@ impl Scale {
         keys: 1_000_000,
         durable_for: Duration::from_secs(10),
         scans: 1_000,
+        long_scans: 100,
         value_size_divisor: 1,
         overwrite_keys: 100_000,
         overwrite_for: Duration::from_secs(60),
@@ -37,13 +42,90 @@ impl Scale {
         keys: 20_000,
         durable_for: Duration::from_millis(500),
         scans: 100,
+        long_scans: 10,
         value_size_divisor: 20,
         overwrite_keys: 5_000,
         overwrite_for: Duration::from_millis(1500),
     };
+
+    /// How many range scans of `keys` keys a run makes.
+    pub(crate) fn range_scans(self, keys: u64) -> u64 {
+        if keys > SHORT_RANGE {
+            self.long_scans
+        } else {
+            self.scans
+        }
+    }
 }
 
 pub(crate) const VALUE_LEN: usize = 100;
+
+/// Keys in a short and in a long range scan.
+pub(crate) const SHORT_RANGE: u64 = 100;
+pub(crate) const LONG_RANGE: u64 = 10_000;
+
+/// The parts of a run that `--workloads` can pick, in the order a run
+/// measures them. `Fill` to `Reopen` share one filled store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Workload {
+    /// The fill, and the bytes on disk per key after it.
+    Fill,
+    RandomGet,
+    MissingGet,
+    Mixed,
+    PrefixScan,
+    Ranges,
+    Compaction,
+    /// Reopen time and memory, in a child process.
+    Reopen,
+    RandomSet,
+    DurableSet,
+    ValueSizes,
+    SustainedOverwrite,
+}
+
+impl Workload {
+    pub(crate) const ALL: [Workload; 12] = [
+        Workload::Fill,
+        Workload::RandomGet,
+        Workload::MissingGet,
+        Workload::Mixed,
+        Workload::PrefixScan,
+        Workload::Ranges,
+        Workload::Compaction,
+        Workload::Reopen,
+        Workload::RandomSet,
+        Workload::DurableSet,
+        Workload::ValueSizes,
+        Workload::SustainedOverwrite,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Workload::Fill => "fill",
+            Workload::RandomGet => "random-get",
+            Workload::MissingGet => "missing-get",
+            Workload::Mixed => "mixed",
+            Workload::PrefixScan => "prefix-scan",
+            Workload::Ranges => "ranges",
+            Workload::Compaction => "compaction",
+            Workload::Reopen => "reopen",
+            Workload::RandomSet => "random-set",
+            Workload::DurableSet => "durable-set",
+            Workload::ValueSizes => "value-sizes",
+            Workload::SustainedOverwrite => "sustained-overwrite",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Workload> {
+        Workload::ALL.into_iter().find(|w| w.name() == name)
+    }
+
+    /// Whether it measures the store filled by [`Workload::Fill`].
+    pub(crate) fn on_filled_store(self) -> bool {
+        self <= Workload::Reopen
+    }
+}
 
 /// The `i`-th key of the filled store: 16 decimal digits, so 100 consecutive
 /// keys share a 14-byte prefix.
@@ -171,6 +253,34 @@ pub(crate) fn fill(store: &dyn Store, keys: u64) -> Result<f64> {
                 store.set_batch(&batch)?;
                 batch.clear();
             }
+        }
+        Ok(())
+    })
+}
+
+/// `scans` range scans of `len` consecutive keys, forward or `reverse`, from
+/// random starts in a store holding the `keys` keys [`seq_key`]`(0..keys)`;
+/// returns scans per second. Each scan must find exactly `len` keys.
+pub(crate) fn range_scans(
+    store: &dyn Store,
+    keys: u64,
+    len: u64,
+    reverse: bool,
+    scans: u64,
+    rng: &mut Rng,
+) -> Result<f64> {
+    anyhow::ensure!(keys >= len, "{keys} keys cannot hold a range of {len}");
+    // The bounds are made before the clock starts, so only the scans are timed.
+    let bounds: Vec<(Vec<u8>, Vec<u8>)> = (0..scans)
+        .map(|_| {
+            let start = rng.below(keys - len + 1);
+            (seq_key(start), seq_key(start + len))
+        })
+        .collect();
+    rate(scans, || {
+        for (start, end) in &bounds {
+            let found = store.range(start, end, reverse)? as u64;
+            anyhow::ensure!(found == len, "range scan found {found} keys, not {len}");
         }
         Ok(())
     })
