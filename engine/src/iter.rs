@@ -55,6 +55,9 @@ pub struct Iter {
     front: VecDeque<Result<(Vec<u8>, Vec<u8>)>>,
     /// Read from the back, not yet yielded, in decreasing key order.
     back: VecDeque<Result<(Vec<u8>, Vec<u8>)>>,
+    /// The bytes of the run being read, kept between runs so a scan does
+    /// not allocate a buffer per run.
+    scratch: Vec<u8>,
 }
 
 /// A range of keys: its start and end bounds.
@@ -80,6 +83,7 @@ impl Iter {
             rest: (!empty).then_some((start, end)),
             front: VecDeque::new(),
             back: VecDeque::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -155,11 +159,19 @@ impl Iter {
             .enumerate()
             .map(|(i, (_, at))| (i, *at))
             .collect();
-        placed.sort_unstable_by_key(|(_, l)| (l.segment, l.offset));
+        // Keys written in order, or compacted, already are.
+        if !placed.is_sorted_by_key(|(_, l)| (l.segment, l.offset)) {
+            placed.sort_unstable_by_key(|(_, l)| (l.segment, l.offset));
+        }
         let mut values: Vec<Option<Result<Option<Vec<u8>>>>> = Vec::new();
         values.resize_with(chunk.len(), || None);
+        let mut scratch = std::mem::take(&mut self.scratch);
         for run in runs(&placed) {
-            self.read_run(run, &chunk, &mut values);
+            self.read_run(run, &chunk, &mut values, &mut scratch);
+        }
+        // Keep a small buffer around, but do not pin a large one.
+        if scratch.capacity() <= CHUNK_BYTES as usize {
+            self.scratch = scratch;
         }
         let queue = match end {
             End::Front => &mut self.front,
@@ -182,12 +194,14 @@ impl Iter {
         run: &[(usize, Location)],
         chunk: &[(Vec<u8>, Location)],
         values: &mut [Option<Result<Option<Vec<u8>>>>],
+        buf: &mut Vec<u8>,
     ) {
         let (first, last) = (run[0].1, run[run.len() - 1].1);
         let start = first.offset;
-        let mut buf = vec![0u8; (last.offset + u64::from(last.len) - start) as usize];
+        buf.clear();
+        buf.resize((last.offset + u64::from(last.len) - start) as usize, 0);
         let reader = self.store.reader();
-        let read = reader.read_raw(first.segment, start, &mut buf).is_ok();
+        let read = reader.read_raw(first.segment, start, buf).is_ok();
         for &(i, location) in run {
             let key = &chunk[i].0;
             let from = (location.offset - start) as usize;
