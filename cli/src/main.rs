@@ -22,7 +22,8 @@
 //! | `serve` | the server entry (`--volume`/`--id`, `serve`) |
 //! | `compaction` | `--compaction auto\|manual` and the policy each means |
 //!
-//! Exit status: 0 success; 1 a key not found, a `load` with bad lines, or an
+//! Exit status: 0 success; 1 a key not found, a conditional `set` or
+//! `delete` that found its key otherwise, a `load` with bad lines, or an
 //! error (the store could not be opened, a command failed); 2 a usage error,
 //! or corruption found by `verify`.
 
@@ -248,8 +249,9 @@ fn one_shot(
     let reply = result.map_err(|e| anyhow!("{e}"))?;
     let code = match reply.outcome() {
         Outcome::Success => ExitCode::SUCCESS,
-        Outcome::NotFound => {
-            // Scripts read stdout for the value; "not found" is for people.
+        Outcome::NotFound | Outcome::Conflict => {
+            // Scripts read stdout for the value (or the `OK`); "not found"
+            // and a conflict's current version are for people.
             output::print_stderr(&reply.to_text())?;
             return Ok(ExitCode::from(EXIT_FAILURE));
         }

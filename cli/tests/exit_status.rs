@@ -1,6 +1,7 @@
 //! Exit statuses of one-shot commands: 0 done, 1 not found (message on
 //! stderr, nothing on stdout) or partly done, 2 usage errors. (Status 2 for
-//! corruption is in `verify_corruption.rs`.)
+//! corruption is in `verify_corruption.rs`, status 1 for a conditional
+//! write's conflict in `conditional_writes.rs`.)
 
 mod common;
 

@@ -144,7 +144,11 @@ fn help_describes_the_command_line_and_each_command() {
     assert!(help.contains("--data-dir"), "{help}");
     assert!(help.contains("--volume"), "{help}");
     let set = store.ok(&["help", "set"]);
-    assert!(set.contains("Usage: kvstore set <KEY> <VALUE>"), "{set}");
+    assert!(
+        set.contains("Usage: kvstore set [OPTIONS] <KEY> <VALUE>"),
+        "{set}"
+    );
+    assert!(set.contains("--if-version <N>"), "{set}");
     let serve = store.ok(&["help", "serve"]);
     assert!(serve.contains("--volume"), "{serve}");
     store.cmd(&["help", "nope"]).assert().code(2);

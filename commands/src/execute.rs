@@ -12,11 +12,12 @@
 //! lines without weakening what a printed reply promises.
 
 use std::io;
+use std::ops::Bound;
 
-use mini_kvstore::{Error as StoreError, KvStore};
+use mini_kvstore::{Error as StoreError, Expect, KvStore};
 
-use crate::grammar::{Command, InspectArgs, ListArgs, help_text};
-use crate::reply::{BadLine, KeyList, LayoutView, LoadReport, Reply};
+use crate::grammar::{Command, InspectArgs, ListArgs, ScanArgs, help_text};
+use crate::reply::{BadLine, KeyList, LayoutView, LoadReport, PairList, Reply};
 
 /// A long-running part of a command, for progress displays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +102,17 @@ pub enum ExecError {
     /// `help` was asked about a command that does not exist.
     #[error("unknown command '{0}'; type 'help'")]
     UnknownCommand(String),
+    /// `scan FROM TO` with FROM after TO: a range that holds no key, given
+    /// by mistake more often than not.
+    #[error(
+        "'{from}' comes after '{to}': scan FROM TO shows the keys from FROM up to TO (--rev walks that range backwards)"
+    )]
+    BackwardRange {
+        /// FROM as given.
+        from: String,
+        /// TO as given.
+        to: String,
+    },
 }
 
 /// The reply to a command that needs no store (`help`, `quit`), or `None`
@@ -145,24 +157,45 @@ pub fn execute(
     host: &mut dyn Host,
 ) -> Result<Reply, ExecError> {
     let reply = match command {
-        Command::Set { key, value } => {
-            store.set(key, value)?;
-            store.sync()?;
-            Reply::Ok
-        }
+        Command::Set {
+            key,
+            value,
+            condition,
+        } => match condition.expect() {
+            Expect::Any => {
+                store.set(key, value)?;
+                store.sync()?;
+                Reply::Ok
+            }
+            expected => match store.set_if(key, value, expected) {
+                Ok(outcome) => {
+                    store.sync()?;
+                    Reply::Stored {
+                        version: outcome.seq,
+                    }
+                }
+                Err(StoreError::Conflict { current }) => conflict(key, expected, current),
+                Err(error) => return Err(error.into()),
+            },
+        },
         Command::Get { key } => match store.get(key)? {
             Some(value) => Reply::Value(value),
             None => Reply::NotFound(key.clone()),
         },
-        Command::Delete { key } => {
-            if store.delete(key)? {
-                store.sync()?;
-                Reply::Deleted
-            } else {
-                Reply::NotFound(key.clone())
+        Command::Delete { key, if_version } => {
+            let expected = if_version.map_or(Expect::Any, Expect::Version);
+            match store.delete_if(key, expected) {
+                Ok(true) => {
+                    store.sync()?;
+                    Reply::Deleted
+                }
+                Ok(false) => Reply::NotFound(key.clone()),
+                Err(StoreError::Conflict { current }) => conflict(key, expected, current),
+                Err(error) => return Err(error.into()),
             }
         }
         Command::List(args) => Reply::Keys(list(store, args)),
+        Command::Scan(args) => Reply::Pairs(scan(store, args)?),
         Command::Compact(args) if args.policy => {
             match with_task(host, Task::Compact, None, |_| store.compact_by_policy())? {
                 Some(report) => Reply::Compacted(report),
@@ -174,7 +207,7 @@ pub fn execute(
             Reply::Compacted(report)
         }
         Command::Stats => Reply::Stats(store.stats()),
-        Command::Inspect(args) => Reply::Layout(inspect(store, args, host)?),
+        Command::Inspect(args) => Reply::Layout(Box::new(inspect(store, args, host)?)),
         Command::Verify => Reply::Verify(with_task(host, Task::Verify, None, |_| store.verify())?),
         Command::Load { file } => Reply::Loaded(load(store, file, host)?),
         Command::Help { command } => help(command.as_deref())?,
@@ -203,6 +236,59 @@ fn list(store: &KvStore, args: &ListArgs) -> KeyList {
         keys.truncate(limit);
     }
     KeyList { keys, matched }
+}
+
+fn conflict(key: &str, expected: Expect, current: Option<u64>) -> Reply {
+    Reply::Conflict {
+        key: key.to_owned(),
+        expected,
+        current,
+    }
+}
+
+/// Reads the range lazily: at most `--limit` pairs and one more, to tell
+/// whether more follow (the engine reads ahead a chunk of keys at a time,
+/// never the whole range).
+fn scan(store: &KvStore, args: &ScanArgs) -> Result<PairList, ExecError> {
+    // '' is below every key (keys are never empty), so it leaves the start
+    // open; as an end it would make every range empty, so it leaves the end
+    // open too.
+    let from = args.from.as_deref().filter(|from| !from.is_empty());
+    let to = args.to.as_deref().filter(|to| !to.is_empty());
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ExecError::BackwardRange {
+            from: from.to_owned(),
+            to: to.to_owned(),
+        });
+    }
+    let range = (
+        from.map_or(Bound::Unbounded, Bound::Included),
+        to.map_or(Bound::Unbounded, Bound::Excluded),
+    );
+    let pairs = store.range::<&str, _>(range);
+    let pairs: Box<dyn Iterator<Item = _>> = if args.rev {
+        Box::new(pairs.rev())
+    } else {
+        Box::new(pairs)
+    };
+    let limit = args.limit.unwrap_or(usize::MAX);
+    let mut entries = Vec::new();
+    let mut more = false;
+    for pair in pairs {
+        let (key, value) = pair?;
+        if entries.len() == limit {
+            more = true;
+            break;
+        }
+        entries.push((key, (!args.keys_only).then_some(value)));
+    }
+    Ok(PairList {
+        entries,
+        keys_only: args.keys_only,
+        more,
+    })
 }
 
 fn inspect(
@@ -346,6 +432,90 @@ mod tests {
         assert_eq!(run(&store, "del a").unwrap(), Reply::Deleted);
         assert_eq!(run(&store, "get a").unwrap(), Reply::NotFound("a".into()));
         assert_eq!(run(&store, "rm a").unwrap(), Reply::NotFound("a".into()));
+    }
+
+    #[test]
+    fn conditional_sets_and_deletes_write_only_when_the_key_is_as_expected() {
+        let store = store();
+        let Reply::Stored { version } = run(&store, "set k a --if-absent").unwrap() else {
+            panic!("not stored");
+        };
+        let conflict = |expected, current| Reply::Conflict {
+            key: "k".into(),
+            expected,
+            current,
+        };
+        assert_eq!(
+            run(&store, "set k b --if-absent").unwrap(),
+            conflict(Expect::Absent, Some(version))
+        );
+        let stale = version + 10;
+        assert_eq!(
+            run(&store, &format!("set k b --if-version {stale}")).unwrap(),
+            conflict(Expect::Version(stale), Some(version))
+        );
+        assert_eq!(store.get("k").unwrap(), Some(b"a".to_vec()));
+        let Reply::Stored { version: second } =
+            run(&store, &format!("set k b --if-version {version}")).unwrap()
+        else {
+            panic!("not stored");
+        };
+        assert!(second > version);
+        assert_eq!(
+            run(&store, &format!("del k --if-version {version}")).unwrap(),
+            conflict(Expect::Version(version), Some(second))
+        );
+        assert_eq!(
+            run(&store, &format!("del k --if-version {second}")).unwrap(),
+            Reply::Deleted
+        );
+        assert_eq!(
+            run(&store, &format!("del k --if-version {second}")).unwrap(),
+            conflict(Expect::Version(second), None)
+        );
+        // An unconditional set still answers a plain OK.
+        assert_eq!(run(&store, "set k c").unwrap(), Reply::Ok);
+    }
+
+    fn scanned(store: &KvStore, line: &str) -> PairList {
+        match run(store, line) {
+            Ok(Reply::Pairs(list)) => list,
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+
+    fn keys_of(list: &PairList) -> Vec<&str> {
+        list.entries
+            .iter()
+            .map(|(k, _)| std::str::from_utf8(k).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn scan_walks_a_half_open_range_either_way() {
+        let store = store();
+        for key in ["a", "b", "c", "d", "e"] {
+            store.set(key, key.to_uppercase()).unwrap();
+        }
+        let all = scanned(&store, "scan");
+        assert_eq!(keys_of(&all), ["a", "b", "c", "d", "e"]);
+        assert_eq!(all.entries[0].1.as_deref(), Some(&b"A"[..]));
+        assert!(!all.more);
+        assert_eq!(keys_of(&scanned(&store, "scan b d")), ["b", "c"]);
+        assert_eq!(keys_of(&scanned(&store, "scan b d --rev")), ["c", "b"]);
+        assert_eq!(keys_of(&scanned(&store, "scan '' c")), ["a", "b"]);
+        assert_eq!(keys_of(&scanned(&store, "scan c")), ["c", "d", "e"]);
+        assert_eq!(keys_of(&scanned(&store, "scan bb bb")), Vec::<&str>::new());
+        let keys = scanned(&store, "scan --rev --keys-only --limit 2");
+        assert_eq!(keys_of(&keys), ["e", "d"]);
+        assert!(keys.entries.iter().all(|(_, v)| v.is_none()));
+        assert!(keys.more);
+        // A limit that the range meets exactly: nothing more follows.
+        assert!(!scanned(&store, "scan a c --limit 2").more);
+        assert!(matches!(
+            run(&store, "scan d b"),
+            Err(ExecError::BackwardRange { from, to }) if from == "d" && to == "b"
+        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! flags and aliases, and `help` describes both from the same source.
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
+use mini_kvstore::Expect;
 
 /// One command of the store's language.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -15,12 +16,22 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 #[non_exhaustive]
 pub enum Command {
     /// Store VALUE under KEY (quote a value that has spaces)
+    ///
+    /// With --if-version or --if-absent the value is stored only if KEY is
+    /// as the flag says, checked and written in one step; otherwise nothing
+    /// is written and the reply names KEY's current version. A key's
+    /// version is the seq of its latest write (`inspect --verbose` shows it
+    /// for each record; the server sends it as the ETag). Flags go after
+    /// VALUE or before KEY.
     Set {
         /// The key
         key: String,
         /// The value, stored as given (without the quotes)
         #[arg(allow_hyphen_values = true)]
         value: String,
+        /// What KEY must be for the value to be stored
+        #[command(flatten)]
+        condition: SetCondition,
     },
     /// Print the value stored under KEY
     Get {
@@ -32,9 +43,20 @@ pub enum Command {
     Delete {
         /// The key
         key: String,
+        /// Only if KEY's current version is N; otherwise nothing is deleted
+        /// and the reply names the current version
+        #[arg(long, value_name = "N")]
+        if_version: Option<u64>,
     },
     /// List keys in order
     List(ListArgs),
+    /// Print key/value pairs with keys in [FROM, TO), in order
+    ///
+    /// FROM is the first key shown (if it exists), TO the first key past the
+    /// end; either may be left out (or given as '') to leave that side open.
+    /// --rev walks the same range from its end. Values are shown on one line
+    /// each, escaped and cut like keys are; `get` prints a whole value.
+    Scan(ScanArgs),
     /// Rewrite live records into new segments and drop the rest
     Compact(CompactArgs),
     /// Keys, segments and bytes (live and dead)
@@ -68,6 +90,53 @@ pub struct ListArgs {
     /// At most N keys
     #[arg(long, short, value_name = "N")]
     pub limit: Option<usize>,
+}
+
+/// Options of `scan`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+#[non_exhaustive]
+pub struct ScanArgs {
+    /// The first key of the range (inclusive); the first key of all when
+    /// left out or ''
+    #[arg(value_name = "FROM")]
+    pub from: Option<String>,
+    /// The end of the range (exclusive); past the last key when left out or
+    /// ''
+    #[arg(value_name = "TO")]
+    pub to: Option<String>,
+    /// Descending: from the end of the range to its start
+    #[arg(long, short)]
+    pub rev: bool,
+    /// At most N pairs
+    #[arg(long, short, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Only the keys
+    #[arg(long, short)]
+    pub keys_only: bool,
+}
+
+/// The condition of a `set`: what its key must be for the value to be
+/// stored. At most one of the two.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Args)]
+#[non_exhaustive]
+pub struct SetCondition {
+    /// Only if KEY's current version is N
+    #[arg(long, value_name = "N", conflicts_with = "if_absent")]
+    pub if_version: Option<u64>,
+    /// Only if KEY has no value
+    #[arg(long)]
+    pub if_absent: bool,
+}
+
+impl SetCondition {
+    /// The engine's form of the condition.
+    pub fn expect(&self) -> Expect {
+        match (self.if_version, self.if_absent) {
+            (Some(version), _) => Expect::Version(version),
+            (None, true) => Expect::Absent,
+            (None, false) => Expect::Any,
+        }
+    }
 }
 
 /// Options of `compact`.
@@ -134,7 +203,7 @@ pub enum ParseError {
     Usage {
         /// What is wrong, in clap's words, on one line.
         problem: String,
-        /// The command's usage line, e.g. `set <KEY> <VALUE>`.
+        /// The command's usage line with every option named, e.g. `get <KEY>`.
         usage: String,
     },
 }
@@ -149,10 +218,8 @@ pub enum ParseError {
 /// ```
 /// use mini_kvstore_commands::{parse_line, Command};
 /// let command = parse_line(r#"set greeting "hello world""#).unwrap();
-/// assert_eq!(
-///     command,
-///     Some(Command::Set { key: "greeting".into(), value: "hello world".into() })
-/// );
+/// let Some(Command::Set { key, value, .. }) = command else { panic!("not a set") };
+/// assert_eq!((key.as_str(), value.as_str()), ("greeting", "hello world"));
 /// assert_eq!(parse_line("   ").unwrap(), None);
 /// ```
 pub fn parse_line(line: &str) -> Result<Option<Command>, ParseError> {
@@ -173,7 +240,9 @@ pub fn parse_line(line: &str) -> Result<Option<Command>, ParseError> {
             })),
             _ => Err(ParseError::Usage {
                 problem: first_paragraph(&error.render().to_string()),
-                usage: command_named(first).map(usage_of).unwrap_or_default(),
+                usage: command_named(first)
+                    .map(|command| spelled_out_usage(&command))
+                    .unwrap_or_default(),
             }),
         },
     }
@@ -185,12 +254,6 @@ fn first_paragraph(rendered: &str) -> String {
     let message = rendered.trim().trim_start_matches("error:");
     let paragraph = message.split("\n\n").next().unwrap_or_default();
     paragraph.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A command's usage without clap's `Usage:` label: `set <KEY> <VALUE>`.
-fn usage_of(mut command: clap::Command) -> String {
-    let usage = command.render_usage().to_string();
-    usage.trim().trim_start_matches("Usage:").trim().to_owned()
 }
 
 /// The clap definition of the command named `name` (or one of its aliases).
@@ -215,8 +278,9 @@ pub fn help_text(command: Option<&str>) -> Option<String> {
 }
 
 /// A command's usage with every option named (`list [--prefix P] [--limit
-/// N]`), where clap's own usage says only `[OPTIONS]`: the list of commands
-/// is the one place a REPL user sees them all at once.
+/// N]`), where clap's own usage says only `[OPTIONS]`: for the list of
+/// commands, where a REPL user sees them all at once, and for the one line
+/// that answers a mistyped command.
 fn spelled_out_usage(command: &clap::Command) -> String {
     let mut words = vec![command.get_name().to_owned()];
     for arg in command.get_arguments() {
@@ -277,9 +341,17 @@ mod tests {
     }
 
     fn set(key: &str, value: &str) -> Command {
+        set_if(key, value, None, false)
+    }
+
+    fn set_if(key: &str, value: &str, if_version: Option<u64>, if_absent: bool) -> Command {
         Command::Set {
             key: key.into(),
             value: value.into(),
+            condition: SetCondition {
+                if_version,
+                if_absent,
+            },
         }
     }
 
@@ -319,7 +391,13 @@ mod tests {
     #[test]
     fn aliases_name_the_same_command() {
         for line in ["delete k", "del k", "rm k"] {
-            assert_eq!(parse(line), Command::Delete { key: "k".into() });
+            assert_eq!(
+                parse(line),
+                Command::Delete {
+                    key: "k".into(),
+                    if_version: None
+                }
+            );
         }
         assert_eq!(parse("exit"), Command::Quit);
         assert_eq!(parse("quit"), Command::Quit);
@@ -342,6 +420,68 @@ mod tests {
                 verbose: true,
             })
         );
+    }
+
+    #[test]
+    fn set_and_delete_take_a_condition() {
+        assert_eq!(
+            parse("set k v --if-version 7"),
+            set_if("k", "v", Some(7), false)
+        );
+        assert_eq!(parse("set --if-absent k v"), set_if("k", "v", None, true));
+        assert_eq!(parse("set k -5 --if-absent"), set_if("k", "-5", None, true));
+        assert!(parse("set k v --if-absent").writes());
+        assert_eq!(
+            parse("rm k --if-version 3"),
+            Command::Delete {
+                key: "k".into(),
+                if_version: Some(3)
+            }
+        );
+        let Command::Set { condition, .. } = parse("set k v --if-version 7") else {
+            panic!("not a set");
+        };
+        assert_eq!(condition.expect(), Expect::Version(7));
+        assert_eq!(SetCondition::default().expect(), Expect::Any);
+    }
+
+    #[test]
+    fn a_set_cannot_expect_a_version_and_no_value_at_once() {
+        let error = parse_line("set k v --if-version 1 --if-absent").unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("cannot be used with"), "{text}");
+        assert!(text.contains("(usage: set "), "{text}");
+        assert!(matches!(
+            parse_line("set k v --if-version soon"),
+            Err(ParseError::Usage { .. })
+        ));
+    }
+
+    #[test]
+    fn scan_takes_an_open_or_closed_range_and_options() {
+        assert_eq!(parse("scan"), Command::Scan(ScanArgs::default()));
+        assert_eq!(
+            parse("scan a m --rev --limit 2 --keys-only"),
+            Command::Scan(ScanArgs {
+                from: Some("a".into()),
+                to: Some("m".into()),
+                rev: true,
+                limit: Some(2),
+                keys_only: true,
+            })
+        );
+        assert_eq!(
+            parse("scan '' m -r -k"),
+            Command::Scan(ScanArgs {
+                from: Some(String::new()),
+                to: Some("m".into()),
+                rev: true,
+                keys_only: true,
+                ..ScanArgs::default()
+            })
+        );
+        assert!(!parse("scan").writes());
+        assert!(parse("scan").needs_store());
     }
 
     #[test]
@@ -383,7 +523,8 @@ mod tests {
     fn a_missing_value_names_it() {
         assert_eq!(
             parse_line("set onlykey").unwrap_err().to_string(),
-            "the following required arguments were not provided: <VALUE> (usage: set <KEY> <VALUE>)"
+            "the following required arguments were not provided: <VALUE> \
+             (usage: set <KEY> <VALUE> [--if-version N] [--if-absent])"
         );
     }
 
@@ -412,10 +553,11 @@ mod tests {
     fn help_lists_every_command_and_describes_each() {
         let list = help_text(None).unwrap();
         for name in [
-            "set <KEY> <VALUE>",
+            "set <KEY> <VALUE> [--if-version N] [--if-absent]",
             "get <KEY>",
-            "delete <KEY>",
+            "delete <KEY> [--if-version N]",
             "list [--prefix P] [--limit N]",
+            "scan [FROM] [TO] [--rev] [--limit N] [--keys-only]",
             "compact",
             "stats",
             "inspect [--segment ID] [--verbose]",

@@ -1,7 +1,7 @@
 //! # mini-kvstore-commands
 //!
 //! The command language of mini-kvstore — `set`, `get`, `delete`, `list`,
-//! `compact`, `stats`, `inspect`, `verify`, `load`, `help`, `quit` — as a
+//! `scan`, `compact`, `stats`, `inspect`, `verify`, `load`, `help`, `quit` — as a
 //! library: parse a line into a [`Command`], run it against a
 //! [`KvStore`](mini_kvstore::KvStore), and get a [`Reply`] that renders as
 //! text.
@@ -58,7 +58,10 @@ mod reply;
 mod text;
 
 pub use execute::{ExecError, Host, Sandbox, Task, execute, execute_without_store};
-pub use grammar::{Command, CompactArgs, InspectArgs, ListArgs, ParseError, help_text, parse_line};
+pub use grammar::{
+    Command, CompactArgs, InspectArgs, ListArgs, ParseError, ScanArgs, SetCondition, help_text,
+    parse_line,
+};
 pub use inspect::MAP_WIDTH;
-pub use reply::{BadLine, KeyList, LayoutView, LoadReport, Outcome, Reply};
+pub use reply::{BadLine, KeyList, LayoutView, LoadReport, Outcome, PairList, Reply};
 pub use text::{Line, Span, Text, Tone, count, display_bytes, ellipsize, human_bytes};

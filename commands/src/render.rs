@@ -8,24 +8,40 @@
 //! is printed as hex bytes after a note saying so, never as mangled text, so
 //! what is shown always tells exactly what is stored.
 
-use mini_kvstore::{CompactionReport, CompactionTrigger, Stats, VerifyReport};
+use mini_kvstore::{CompactionReport, CompactionTrigger, Expect, Stats, VerifyReport};
 
 use crate::inspect::render_layout;
-use crate::reply::{KeyList, LoadReport, Reply};
-use crate::text::{Line, Text, Tone, count, display_key, human_bytes};
+use crate::reply::{KeyList, LoadReport, PairList, Reply};
+use crate::text::{Line, Text, Tone, count, display_bytes, display_key, human_bytes};
 
 /// How many bad lines of a `load` are listed before the rest are counted.
 const BAD_LINES_SHOWN: usize = 20;
+
+/// Characters of a value `scan` shows on its line before cutting it.
+const SCAN_VALUE_WIDTH: usize = 72;
+
+/// The widest key `scan` pads its key column to; longer keys push their
+/// value along rather than every other line.
+const SCAN_KEY_COLUMN: usize = 32;
 
 impl Reply {
     /// The reply in words, tagged for colouring. Its `Display` is plain text.
     pub fn to_text(&self) -> Text {
         match self {
             Reply::Ok => Line::toned("OK", Tone::Good).into(),
+            Reply::Stored { version } => Line::toned("OK", Tone::Good)
+                .push(format!(" (version {version})"), Tone::Muted)
+                .into(),
+            Reply::Conflict {
+                key,
+                expected,
+                current,
+            } => render_conflict(key, *expected, *current).into(),
             Reply::Value(value) => render_value(value),
             Reply::NotFound(_) => Line::toned("Key not found", Tone::Warning).into(),
             Reply::Deleted => Line::plain("Deleted").into(),
             Reply::Keys(list) => render_keys(list).into(),
+            Reply::Pairs(list) => render_pairs(list),
             Reply::Compacted(report) => render_compaction(report),
             Reply::NothingToMerge => Text::from(Line::plain(
                 "Nothing to merge: no sealed segment reaches the policy's trigger ('inspect' shows each one's dead share)",
@@ -71,6 +87,53 @@ fn render_keys(list: &KeyList) -> Line {
     }
     let keys: Vec<String> = list.keys.iter().map(|k| display_key(k)).collect();
     line.plain_then(": ").plain_then(keys.join(", "))
+}
+
+/// Why a conditional write changed nothing, naming what the key is now.
+fn render_conflict(key: &str, expected: Expect, current: Option<u64>) -> Line {
+    let key = display_key(key.as_bytes());
+    let found = match (expected, current) {
+        (Expect::Version(wanted), Some(version)) => {
+            format!("{key} is at version {version}, not {wanted}")
+        }
+        (_, Some(version)) => format!("{key} exists (version {version})"),
+        (Expect::Version(wanted), None) => format!("{key} has no value (not version {wanted})"),
+        (_, None) => format!("{key} has no value"),
+    };
+    Line::toned("Conflict: ", Tone::Warning)
+        .plain_then(found)
+        .push("; nothing changed", Tone::Muted)
+}
+
+/// One pair a line — the key as `list` shows it, padded to a column, then
+/// the value on one line (escaped and cut) — and a count at the end.
+fn render_pairs(list: &PairList) -> Text {
+    let keys: Vec<String> = list.entries.iter().map(|(k, _)| display_key(k)).collect();
+    let column = keys
+        .iter()
+        .map(|k| k.chars().count())
+        .filter(|&width| width <= SCAN_KEY_COLUMN)
+        .max()
+        .unwrap_or(0);
+    let mut text = Text::new();
+    for (key, (_, value)) in keys.iter().zip(&list.entries) {
+        text.plain(match value {
+            Some(value) => {
+                let value = display_bytes(value, SCAN_VALUE_WIDTH, false);
+                format!("{key:<column$}  {value}")
+            }
+            None => key.clone(),
+        });
+    }
+    let mut summary = match list.entries.len() {
+        0 if !list.more => "No keys in the range".to_owned(),
+        n => count(n as u64, if list.keys_only { "key" } else { "pair" }),
+    };
+    if list.more {
+        summary.push_str("; --limit stopped the scan, more follow");
+    }
+    text.line(Line::toned(summary, Tone::Muted));
+    text
 }
 
 fn render_compaction(report: &CompactionReport) -> Text {
@@ -274,7 +337,7 @@ fn render_load(report: &LoadReport) -> Text {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::BadLine;
+    use crate::reply::{BadLine, Outcome};
     use mini_kvstore::{KvStore, MemStorage, Options};
 
     fn plain(reply: Reply) -> String {
@@ -311,6 +374,78 @@ mod tests {
         assert_eq!(list(&["a"], 3), "Keys (1 of 3): a");
         assert_eq!(list(&[], 0), "Keys (0)");
         assert_eq!(list(&["a b", "c"], 2), "Keys (2): \"a b\", c");
+    }
+
+    #[test]
+    fn pairs_line_up_and_keys_only_lists_keys() {
+        let pairs = |entries: &[(&str, Option<&[u8]>)], more| {
+            plain(Reply::Pairs(PairList {
+                entries: entries
+                    .iter()
+                    .map(|(k, v)| (k.as_bytes().to_vec(), v.map(<[u8]>::to_vec)))
+                    .collect(),
+                keys_only: entries.first().is_some_and(|(_, v)| v.is_none()),
+                more,
+            }))
+        };
+        assert_eq!(
+            pairs(
+                &[
+                    ("greeting", Some(&b"hello world"[..])),
+                    ("a b", Some(&b"two\nlines"[..])),
+                    ("bin", Some(&b"\xff"[..])),
+                    ("empty", Some(&b""[..])),
+                ],
+                false
+            ),
+            "greeting  hello world\n\"a b\"     \"two\\nlines\"\nbin       \"\\xff\"\nempty     \"\"\n4 pairs"
+        );
+        assert_eq!(
+            pairs(&[("b", None), ("a", None)], true),
+            "b\na\n2 keys; --limit stopped the scan, more follow"
+        );
+        assert_eq!(pairs(&[], false), "No keys in the range");
+        assert_eq!(
+            pairs(&[], true),
+            "0 pairs; --limit stopped the scan, more follow"
+        );
+        let long = "v".repeat(200);
+        let cut = pairs(&[("k", Some(long.as_bytes()))], false);
+        assert_eq!(cut.lines().next().map(|l| l.chars().count()), Some(3 + 72));
+        assert!(cut.starts_with("k  vvv") && cut.contains('…'), "{cut}");
+    }
+
+    #[test]
+    fn conflicts_name_the_current_version() {
+        let conflict = |expected, current| {
+            plain(Reply::Conflict {
+                key: "user:1".into(),
+                expected,
+                current,
+            })
+        };
+        assert_eq!(
+            conflict(Expect::Version(2), Some(4)),
+            "Conflict: user:1 is at version 4, not 2; nothing changed"
+        );
+        assert_eq!(
+            conflict(Expect::Absent, Some(4)),
+            "Conflict: user:1 exists (version 4); nothing changed"
+        );
+        assert_eq!(
+            conflict(Expect::Version(2), None),
+            "Conflict: user:1 has no value (not version 2); nothing changed"
+        );
+        assert_eq!(plain(Reply::Stored { version: 9 }), "OK (version 9)");
+        assert_eq!(
+            Reply::Conflict {
+                key: "k".into(),
+                expected: Expect::Absent,
+                current: Some(1)
+            }
+            .outcome(),
+            Outcome::Conflict
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! numbers instead of parsing sentences. [`Reply::to_text`] (in `render`) is
 //! the one shared way to turn them into words.
 
-use mini_kvstore::{CompactionPolicy, CompactionReport, Layout, PolicyPlan, Stats, VerifyReport};
+use mini_kvstore::{
+    CompactionPolicy, CompactionReport, Expect, Layout, PolicyPlan, Stats, VerifyReport,
+};
 
 /// The answer to one command.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +15,22 @@ use mini_kvstore::{CompactionPolicy, CompactionReport, Layout, PolicyPlan, Stats
 pub enum Reply {
     /// `set` stored the value.
     Ok,
+    /// A conditional `set` stored the value, which now has this version (the
+    /// one a next `set --if-version` expects).
+    Stored {
+        /// The new value's version.
+        version: u64,
+    },
+    /// A conditional `set` or `delete` changed nothing: the key was not as
+    /// its condition said. An expected answer, not an error.
+    Conflict {
+        /// The key.
+        key: String,
+        /// What the command expected of it.
+        expected: Expect,
+        /// Its version now; `None` when it has no value.
+        current: Option<u64>,
+    },
     /// `get` found this value.
     Value(Vec<u8>),
     /// `get` or `delete` found no such key.
@@ -21,14 +39,17 @@ pub enum Reply {
     Deleted,
     /// `list`: keys in order.
     Keys(KeyList),
+    /// `scan`: keys in range, in order, with their values.
+    Pairs(PairList),
     /// `compact` finished.
     Compacted(CompactionReport),
     /// `compact --policy`: no segment reaches the merge policy's trigger.
     NothingToMerge,
     /// `stats`.
     Stats(Stats),
-    /// `inspect`: the segments as they are now.
-    Layout(LayoutView),
+    /// `inspect`: the segments as they are now (boxed: a view is far
+    /// larger than any other reply).
+    Layout(Box<LayoutView>),
     /// `verify` read everything.
     Verify(VerifyReport),
     /// `load` stored a file's lines.
@@ -52,6 +73,8 @@ pub enum Outcome {
     Partial,
     /// `verify` found corrupt bytes.
     Corruption,
+    /// A conditional write found its key otherwise and wrote nothing.
+    Conflict,
 }
 
 impl Reply {
@@ -59,6 +82,7 @@ impl Reply {
     pub fn outcome(&self) -> Outcome {
         match self {
             Reply::NotFound(_) => Outcome::NotFound,
+            Reply::Conflict { .. } => Outcome::Conflict,
             Reply::Loaded(report) if !report.bad_lines.is_empty() => Outcome::Partial,
             Reply::Verify(report) if !report.is_clean() => Outcome::Corruption,
             _ => Outcome::Success,
@@ -74,6 +98,20 @@ pub struct KeyList {
     pub keys: Vec<Vec<u8>>,
     /// How many keys matched before `--limit` cut the list.
     pub matched: usize,
+}
+
+/// What `scan` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PairList {
+    /// The keys in the order scanned (descending with `--rev`), each with
+    /// its value; `None` with `--keys-only`, which keeps no values.
+    pub entries: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// `--keys-only`: the entries have no values, and are counted as keys.
+    pub keys_only: bool,
+    /// Whether more keys of the range follow the last one shown: `--limit`
+    /// ended the scan.
+    pub more: bool,
 }
 
 /// What `inspect` shows: the layout, already narrowed to one segment when

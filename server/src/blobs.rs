@@ -1,34 +1,41 @@
-//! `/blobs`: the original project's API, with the HTTP it lacked.
+//! `/blobs/{key}`: the original project's API, with the HTTP it lacked —
+//! status codes, `ETag`s, conditional reads and conditional writes. The
+//! listing, `GET /blobs`, is in `listing`.
 //!
-//! A value's version is the sequence number of the write that stored it, so
-//! the `ETag` is that number quoted (`"42"`): it changes on every write, even
-//! one that stores the same bytes, and costs nothing to compute.
+//! Conditional writes are checked by the engine, under its writer lock
+//! ([`KvStore::set_if`], [`KvStore::delete_if`]), never by reading first and
+//! writing after: of many clients sending `If-Match` with the same `ETag`,
+//! exactly one gets through.
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
-use axum::http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
+use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use mini_kvstore::{Error as StoreError, Expect, KvStore};
 use serde::Serialize;
 
 use crate::auth::WriteAccess;
-use crate::config::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 use crate::error::ApiError;
-use crate::keys::{self, BlobKey, KeyJson};
+use crate::keys::{self, BlobKey};
+use crate::preconditions::{Preconditions, etag, not_modified};
 use crate::state::AppState;
 
-/// The `ETag` of the value written with sequence number `seq`.
-fn etag(seq: u64) -> String {
-    format!("\"{seq}\"")
-}
+/// How many times a write whose conditions need the current version (see
+/// [`Preconditions::as_expect`]) tries again when another write changed the
+/// key in between, before it gives up with 409. Each retry means another
+/// write to the key got through, so the store makes progress; the bound
+/// only keeps one request from chasing a key that never stops changing.
+const CONDITION_ATTEMPTS: usize = 64;
 
 /// The answer to a write.
 #[derive(Serialize)]
 struct Stored<'a> {
     key: &'a str,
-    /// The `ETag` header's value, quotes included, ready for `If-None-Match`.
+    /// The `ETag` header's value, quotes included, ready for `If-Match`
+    /// and `If-None-Match`.
     etag: &'a str,
     /// Bytes stored.
     size: usize,
@@ -36,19 +43,23 @@ struct Stored<'a> {
 }
 
 /// `PUT` or `POST /blobs/{*key}`: stores the body as the key's value.
-/// 201 with `Location` when the key is new, 200 when a value was replaced.
+/// 201 with `Location` when the key is new, 200 when a value was replaced;
+/// 412 when `If-Match` or `If-None-Match` does not hold.
 pub(crate) async fn put(
     State(app): State<AppState>,
     _access: WriteAccess,
     BlobKey(key): BlobKey,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let preconditions = Preconditions::from_headers(&headers)?;
     let body = body.map_err(|rejection| body_error(&rejection, &app))?;
     let size = body.len();
     let stored_key = key.clone();
-    let outcome = app
-        .engine(move |store| store.set_versioned(&stored_key, &body))
-        .await?;
+    let outcome = write_if(&app, &key, &preconditions, move |store, expect| {
+        store.set_if(&stored_key, &body, expect)
+    })
+    .await?;
     let etag = etag(outcome.seq);
     let reply = Json(Stored {
         key: &key,
@@ -80,6 +91,49 @@ fn body_error(rejection: &BytesRejection, app: &AppState) -> ApiError {
     }
 }
 
+/// Runs `write` (a set or a delete of `key`) only if `preconditions` hold,
+/// with the check made by the engine as it writes.
+///
+/// Conditions that one [`Expect`] says exactly (none, `If-Match` with one
+/// tag, `If-None-Match: *`) go to the engine as they are. The others need
+/// the current version: it is read, the conditions are checked against it,
+/// and the write expects that very version; if another write changed the
+/// key in between, the engine's conflict tells the new version and the
+/// check runs again. Either way nothing is written unless the key, at the
+/// moment of the write, passes.
+async fn write_if<T, W>(
+    app: &AppState,
+    key: &str,
+    preconditions: &Preconditions,
+    write: W,
+) -> Result<T, ApiError>
+where
+    W: Fn(&KvStore, Expect) -> Result<T, StoreError> + Clone + Send + 'static,
+    T: Send + 'static,
+{
+    if let Some(expect) = preconditions.as_expect() {
+        return app.engine(move |store| write(store, expect)).await;
+    }
+    let read_key = key.to_owned();
+    let mut current = app
+        .engine(move |store| Ok(store.get_versioned(&read_key)?.map(|found| found.seq)))
+        .await?;
+    for _ in 0..CONDITION_ATTEMPTS {
+        if !preconditions.hold(current) {
+            return Err(ApiError::Store(StoreError::Conflict { current }));
+        }
+        let expect = current.map_or(Expect::Absent, Expect::Version);
+        let write = write.clone();
+        match app.engine(move |store| write(store, expect)).await {
+            Err(ApiError::Store(StoreError::Conflict { current: now })) => current = now,
+            done => return done,
+        }
+    }
+    Err(ApiError::KeyContended {
+        attempts: CONDITION_ATTEMPTS,
+    })
+}
+
 /// `GET` or `HEAD /blobs/{*key}`: the value as `application/octet-stream`
 /// with its `ETag` (axum answers `HEAD` with the same headers and no body);
 /// 304 when `If-None-Match` names the current version.
@@ -93,11 +147,7 @@ pub(crate) async fn get(
         .await?
         .ok_or(ApiError::KeyNotFound)?;
     let etag = etag(found.seq);
-    if headers
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .any(|value| none_match_hits(value, &etag))
-    {
+    if not_modified(&headers, found.seq) {
         return Ok((StatusCode::NOT_MODIFIED, [(ETAG, header_value(etag))]).into_response());
     }
     Ok((
@@ -113,116 +163,29 @@ pub(crate) async fn get(
         .into_response())
 }
 
-/// Whether an `If-None-Match` value (`*`, or a list of possibly weak tags)
-/// matches `etag`. The weak comparison applies (RFC 9110 §13.1.2), so
-/// `W/"7"` matches `"7"`.
-fn none_match_hits(value: &HeaderValue, etag: &str) -> bool {
-    let Ok(value) = value.to_str() else {
-        return false;
-    };
-    value.split(',').map(str::trim).any(|candidate| {
-        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == etag
-    })
-}
-
-/// `DELETE /blobs/{*key}`: 204, or 404 when there was nothing to delete.
+/// `DELETE /blobs/{*key}`: 204, or 404 when there was nothing to delete;
+/// 412 when `If-Match` or `If-None-Match` does not hold.
 pub(crate) async fn delete(
     State(app): State<AppState>,
     _access: WriteAccess,
     BlobKey(key): BlobKey,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    if app.engine(move |store| store.delete(&key)).await? {
+    let preconditions = Preconditions::from_headers(&headers)?;
+    let deleted_key = key.clone();
+    let deleted = write_if(&app, &key, &preconditions, move |store, expect| {
+        store.delete_if(&deleted_key, expect)
+    })
+    .await?;
+    if deleted {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::KeyNotFound)
     }
 }
 
-/// A page of keys.
-#[derive(Serialize)]
-pub(crate) struct KeyPage {
-    keys: Vec<KeyJson>,
-    /// The last key of this page when more follow: pass it as `after`.
-    next: Option<KeyJson>,
-}
-
-/// `GET /blobs?prefix=P&after=A&limit=N`: keys starting with `P`, greater
-/// than `A`, at most `N` (default 1000, at most 10000), in byte order.
-pub(crate) async fn list(
-    State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<KeyPage>, ApiError> {
-    let mut prefix = Vec::new();
-    let mut after = None;
-    let mut limit = DEFAULT_LIST_LIMIT;
-    for (name, value) in keys::query_pairs(query.as_deref().unwrap_or_default()) {
-        match name.as_slice() {
-            b"prefix" => prefix = value,
-            b"after" => after = Some(value),
-            b"limit" => limit = parse_limit(&value)?,
-            // Unknown parameters are ignored, as HTTP APIs conventionally do.
-            _ => {}
-        }
-    }
-    let mut page = app
-        .engine(move |store| Ok(store.keys_page(&prefix, after.as_deref(), limit + 1)))
-        .await?;
-    let next = if page.len() > limit {
-        page.truncate(limit);
-        page.last().map(|key| KeyJson::new(key))
-    } else {
-        None
-    };
-    Ok(Json(KeyPage {
-        keys: page.iter().map(|key| KeyJson::new(key)).collect(),
-        next,
-    }))
-}
-
-fn parse_limit(value: &[u8]) -> Result<usize, ApiError> {
-    std::str::from_utf8(value)
-        .ok()
-        .and_then(|text| text.parse::<usize>().ok())
-        .filter(|limit| (1..=MAX_LIST_LIMIT).contains(limit))
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "limit must be a whole number from 1 to {MAX_LIST_LIMIT}, not {:?}",
-                String::from_utf8_lossy(value)
-            ))
-        })
-}
-
 /// Header values made from text this module produced: quoted numbers and
 /// percent-encoded paths, always visible ASCII.
 fn header_value(text: String) -> HeaderValue {
     HeaderValue::try_from(text).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_none_match_accepts_lists_weak_tags_and_star() {
-        let hits = |value: &'static str| none_match_hits(&HeaderValue::from_static(value), "\"7\"");
-        assert!(hits("\"7\""));
-        assert!(hits("W/\"7\""));
-        assert!(hits("\"1\", \"7\""));
-        assert!(hits("*"));
-        assert!(!hits("\"70\""));
-        assert!(!hits("7"));
-    }
-
-    #[test]
-    fn limits_outside_the_range_are_refused() {
-        assert_eq!(parse_limit(b"1").ok(), Some(1));
-        assert_eq!(parse_limit(b"10000").ok(), Some(MAX_LIST_LIMIT));
-        for bad in [&b"0"[..], b"10001", b"-1", b"ten", b"", b"\xff"] {
-            assert!(
-                matches!(parse_limit(bad), Err(ApiError::BadRequest(message))
-                    if message.starts_with("limit must be a whole number from 1 to 10000")),
-                "{bad:?}"
-            );
-        }
-    }
 }

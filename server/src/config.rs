@@ -25,6 +25,12 @@ pub const DEFAULT_LIST_LIMIT: usize = 1000;
 /// The largest `limit` a `GET /blobs` page may ask for.
 pub const MAX_LIST_LIMIT: usize = 10_000;
 
+/// The value bytes after which a `GET /blobs?values=true` page ends (its
+/// `next` cursor then leads on), whatever its `limit`: a page is built in
+/// memory, base64 and all, so it is kept to a few MiB. A page always holds
+/// at least one item, so a larger value comes on a page of its own.
+pub const MAX_VALUES_PAGE_BYTES: usize = 8 << 20;
+
 /// How long one request may take, receiving its body included, unless told
 /// otherwise: generous for a 64 MiB upload, but a client that stalls cannot
 /// hold a connection — or a graceful shutdown — forever.

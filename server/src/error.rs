@@ -11,6 +11,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::preconditions::{BadPrecondition, etag};
+
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -70,13 +72,30 @@ pub enum ApiError {
     )]
     Unauthorized,
 
-    /// The engine failed.
+    /// A conditional write's key changed between every read of its version
+    /// and the write that expected it.
+    #[error(
+        "the key changed during each of {attempts} attempts to check the request's conditions; send it again"
+    )]
+    KeyContended {
+        /// How many times the conditions were checked.
+        attempts: usize,
+    },
+
+    /// The engine failed, or refused: among others a conditional write
+    /// whose key is not as expected (`Error::Conflict`, answered 412).
     #[error(transparent)]
     Store(#[from] mini_kvstore::Error),
 
     /// An engine call on the blocking pool panicked or was cancelled.
     #[error("a store task did not finish")]
     TaskFailed(#[source] tokio::task::JoinError),
+}
+
+impl From<BadPrecondition> for ApiError {
+    fn from(error: BadPrecondition) -> Self {
+        ApiError::BadRequest(error.to_string())
+    }
 }
 
 /// What a failed request's body holds.
@@ -102,8 +121,12 @@ impl ApiError {
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::KeyContended { .. } => StatusCode::CONFLICT,
             ApiError::Store(error) => match error {
                 E::EmptyKey => StatusCode::BAD_REQUEST,
+                // RFC 9110 §13.1.1, §13.1.2: a failed If-Match or
+                // If-None-Match on a write.
+                E::Conflict { .. } => StatusCode::PRECONDITION_FAILED,
                 // Only reachable if the engine's key limit drops below the
                 // URL limit; the same answer as a long URL key either way.
                 E::KeyTooLarge { .. } => StatusCode::URI_TOO_LONG,
@@ -134,11 +157,22 @@ impl IntoResponse for ApiError {
             &public
         };
         let mut response = (status, Json(ErrorBody { error: message })).into_response();
-        if let ApiError::Unauthorized = self {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"kvstore\""),
-            );
+        match self {
+            ApiError::Unauthorized => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"kvstore\""),
+                );
+            }
+            // A 412 tells the version the client should have expected.
+            ApiError::Store(mini_kvstore::Error::Conflict {
+                current: Some(version),
+            }) => {
+                if let Ok(value) = HeaderValue::try_from(etag(version)) {
+                    response.headers_mut().insert(header::ETAG, value);
+                }
+            }
+            _ => {}
         }
         response
     }

@@ -2,8 +2,8 @@
 //!
 //! The REST server over a [`KvStore`](mini_kvstore::KvStore): the original
 //! project's API (`/health`, `/blobs/{key}`) done with proper HTTP — status
-//! codes, `ETag`s, conditional GETs, paging, limits, an optional bearer
-//! token — plus the engine's own views (`/stats`, `/segments`, `/compact`)
+//! codes, `ETag`s, conditional reads and writes, ranges and paging, limits,
+//! an optional bearer token — plus the engine's own views (`/stats`, `/segments`, `/compact`)
 //! and the browser playground's files at `/`.
 //!
 //! The crate is a library so that tests drive the very router the binary
@@ -48,7 +48,9 @@
 //! | `config` | [`Config`]: volume id, token, body limit, playground directory |
 //! | `server` | [`router`], [`run`], [`shutdown_signal`] |
 //! | `state` | the state every handler shares (store, config) and the blocking-call bridge |
-//! | `blobs` | `/blobs` and `/blobs/{*key}`: store, read, delete, list |
+//! | `blobs` | `/blobs/{*key}`: store, read, delete, conditionally or not |
+//! | `listing` | `GET /blobs`: pages of keys, or keys and values, over a key range, either way |
+//! | `preconditions` | `ETag`s, `If-Match` and `If-None-Match`: parsing and checking against a version |
 //! | `introspection` | `/health`, `/stats`, `/segments`, `/compact` |
 //! | `keys` | keys in URLs (percent-decoding, limits) and in JSON (UTF-8 or hex) |
 //! | `auth` | the bearer-token check on mutating routes |
@@ -74,13 +76,15 @@ mod config;
 mod error;
 mod introspection;
 mod keys;
+mod listing;
 mod playground;
+mod preconditions;
 mod server;
 mod state;
 
 pub use config::{
     Config, DEFAULT_LIST_LIMIT, DEFAULT_MAX_BODY_BYTES, DEFAULT_PLAYGROUND_DIR,
-    DEFAULT_REQUEST_TIMEOUT, MAX_LIST_LIMIT, MAX_URL_KEY_LEN,
+    DEFAULT_REQUEST_TIMEOUT, MAX_LIST_LIMIT, MAX_URL_KEY_LEN, MAX_VALUES_PAGE_BYTES,
 };
 pub use error::{ApiError, ServerError};
 pub use server::{router, run, shutdown_signal};

@@ -17,17 +17,17 @@ use tower_http::trace::TraceLayer;
 use crate::config::Config;
 use crate::error::{ApiError, ServerError};
 use crate::state::AppState;
-use crate::{blobs, introspection, playground};
+use crate::{blobs, introspection, listing, playground};
 
 /// The server's routes over `store`:
 ///
 /// | route | does |
 /// |---|---|
 /// | `GET /health` | liveness and the headline numbers |
-/// | `GET /blobs?prefix=&after=&limit=` | a page of keys |
-/// | `PUT`/`POST /blobs/{*key}` | store the body (201 new, 200 replaced) |
+/// | `GET /blobs?prefix=&start=&end=&after=&reverse=&limit=&values=` | a page of keys, or of keys and values |
+/// | `PUT`/`POST /blobs/{*key}` | store the body (201 new, 200 replaced; `If-Match`/`If-None-Match` → 412) |
 /// | `GET`/`HEAD /blobs/{*key}` | the value (`If-None-Match` → 304) |
-/// | `DELETE /blobs/{*key}` | delete (204, or 404) |
+/// | `DELETE /blobs/{*key}` | delete (204, or 404; `If-Match`/`If-None-Match` → 412) |
 /// | `GET /stats` | the engine's stats |
 /// | `GET /segments` | the segment layout, as the playground draws it |
 /// | `GET /compactions` | the merge policy, what it would merge next and why, the last merges |
@@ -50,7 +50,7 @@ pub fn router(store: KvStore, config: Config) -> Router {
         .route("/segments", get(introspection::segments))
         .route("/compactions", get(introspection::compactions))
         .route("/compact", post(introspection::compact))
-        .route("/blobs", get(blobs::list))
+        .route("/blobs", get(listing::list))
         // `{*key}` needs at least one character, so `/blobs/` is routed on
         // its own, to the same handlers: their key extractor answers 400,
         // after the token check as for any other key.
