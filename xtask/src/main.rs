@@ -41,9 +41,9 @@ Tasks:
                 suite, and a quick bench-compare
   setup         install what is missing: the wasm32 target, wasm-bindgen-cli,
                 trunk, Chromium and chromedriver, the e2e suite's npm packages
-  bench-compare [--quick] [--no-write] [--only STORES]
-                mini-kvstore beside sled, redb and fjall; a full run writes
-                docs/BENCHMARKS.md and docs/bench-*.svg
+  bench-compare [--quick] [--no-write] [--only STORES] [--workloads LIST]
+                mini-kvstore beside sled, redb and fjall; a full run of every
+                workload writes docs/BENCHMARKS.md and docs/bench-*.svg
   load [--duration SECS] [--connections N] [--threads N]
                 the REST server under wrk: a GET-heavy and a PUT-heavy mix
                 (30 s each by default) against a release build on loopback;
