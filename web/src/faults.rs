@@ -142,6 +142,9 @@ mod tests {
         Options::default()
             .max_segment_size(256)
             .sync_policy(SyncPolicy::Never)
+            // As in the browser, which has no threads: a background merge
+            // would rewrite the segments the faults are aimed at.
+            .compaction_policy(mini_kvstore::CompactionPolicy::default().background(false))
     }
 
     fn filled() -> Result<(IdbStorage, KvStore), mini_kvstore::Error> {

@@ -4,7 +4,8 @@
 //! over IndexedDB, with a page that shows what a log-structured store does:
 //! a console that speaks the REPL's grammar (through `mini-kvstore-commands`),
 //! a segment map where every record is a cell coloured live / overwritten /
-//! tombstone, the index, stats, compaction as a plan and a step-by-step walk,
+//! tombstone / expired (and marked while it counts down to its expiry), the
+//! index, stats, compaction as a plan and a step-by-step walk,
 //! and fault buttons followed by a recovery report. Trunk builds it from
 //! `index.html` at the repository root into `dist/`.
 //!
@@ -15,6 +16,8 @@
 //! | [`working_set`] | segment bytes in memory and what IndexedDB holds: the flush plan | native + wasm |
 //! | [`storage`] | [`IdbStorage`], the engine's `Storage` over the working set | native + wasm |
 //! | [`view`] | the segment map as data: cells, states, aggregation, plan overlay, walk | native + wasm |
+//! | [`expiry`] | records with a TTL: countdowns in words, clock times, when to look at the clock again | native + wasm |
+//! | [`clock`] | [`BrowserClock`], `Date.now()` for the engine (wasm32 has no system clock) | native + wasm |
 //! | [`render`] | the view model as HTML strings, with the test hooks | native + wasm |
 //! | [`selection`] | the selected key and record, and when a selection ends | native + wasm |
 //! | [`history`] | the console's command history | native + wasm |
@@ -43,12 +46,16 @@
 //!
 //! ```
 //! use mini_kvstore::{KvStore, Options, SyncPolicy};
-//! use mini_kvstore_web::IdbStorage;
+//! use mini_kvstore_web::{BrowserClock, IdbStorage};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let storage = IdbStorage::new();
-//! // No threads in the browser: the page flushes on its own schedule.
-//! let options = Options::default().max_segment_size(256).sync_policy(SyncPolicy::Never);
+//! // No threads in the browser: the page flushes on its own schedule. And
+//! // no system clock: TTLs are timed by `Date.now()`.
+//! let options = Options::default()
+//!     .max_segment_size(256)
+//!     .sync_policy(SyncPolicy::Never)
+//!     .clock(BrowserClock);
 //! let store = KvStore::open_with(storage.clone(), options)?;
 //! store.set("hello", "world")?;
 //! assert!(storage.unflushed_bytes() > 0);
@@ -63,6 +70,8 @@
 //! # }
 //! ```
 
+pub mod clock;
+pub mod expiry;
 pub mod faults;
 pub mod history;
 pub mod recovery;
@@ -84,5 +93,6 @@ pub mod idb;
 #[cfg(target_arch = "wasm32")]
 pub use app::{playground_state, start};
 
+pub use clock::BrowserClock;
 pub use storage::IdbStorage;
 pub use working_set::{FlushOp, FlushPlan, LoadReport, StoredChunk};

@@ -65,6 +65,23 @@ pub struct Marks {
     pub next: bool,
     /// A fault button damaged it.
     pub damaged: bool,
+    /// The key's current value, with a time to live: it turns expired
+    /// (dead) when that runs out, without a write. Unlike the others this
+    /// mark does not keep a cell out of an aggregate (every record of a
+    /// store can have a TTL); an aggregate holding one carries it too.
+    pub expiring: bool,
+}
+
+impl Marks {
+    /// Whether a highlight is on that needs the cell drawn alone: anything
+    /// but [`expiring`](Self::expiring), which is part of how a record
+    /// looks, like its state.
+    fn highlighted(self) -> bool {
+        self != Marks {
+            expiring: self.expiring,
+            ..Marks::default()
+        }
+    }
 }
 
 /// What a cell shows.
@@ -85,7 +102,7 @@ pub enum CellKind {
     Aggregate {
         /// How many.
         count: usize,
-        /// Their common state.
+        /// The state holding most of their bytes.
         state: RecordState,
     },
     /// Bytes holding no valid record.
@@ -204,6 +221,7 @@ fn segment_cells(
             selected,
             index_target: selected && record.state == RecordState::Live,
             damaged: settings.damaged == Some(place),
+            expiring: is_expiring(record),
             ..Marks::default()
         };
         match settings.overlay {
@@ -244,6 +262,12 @@ fn segment_cells(
     cells
 }
 
+/// Whether a record is the key's current value and has a time to live: it
+/// will turn [`RecordState::Expired`] when that runs out.
+pub fn is_expiring(record: &RecordLayout) -> bool {
+    record.state == RecordState::Live && record.expires_at.is_some()
+}
+
 /// Whether a record holds a key (a put or a tombstone), as opposed to a seal
 /// or compaction commit. The engine decides which records are bookkeeping
 /// ([`RecordState::of`] makes them [`RecordState::Meta`]); this only asks.
@@ -254,8 +278,8 @@ pub fn is_data(record: &RecordLayout) -> bool {
 /// Merges runs of unmarked record cells narrower than [`MIN_CELL_PX`] into
 /// aggregates at least that wide, coloured by the state holding most of
 /// their bytes. A strip then never has many more cells than pixels, however
-/// many records it holds. Marked cells (selected, planned, damaged) are always
-/// drawn alone so highlights stay exact.
+/// many records it holds. Highlighted cells (selected, planned, damaged) are
+/// always drawn alone so highlights stay exact.
 fn aggregate(cells: Vec<Cell>, px_per_byte: f64) -> Vec<Cell> {
     let narrow = |cell: &Cell| (cell.len as f64) * px_per_byte < MIN_CELL_PX;
     if !cells.iter().any(narrow) {
@@ -265,7 +289,7 @@ fn aggregate(cells: Vec<Cell>, px_per_byte: f64) -> Vec<Cell> {
     let mut run: Vec<Cell> = Vec::new();
     for cell in cells {
         let mergeable = matches!(cell.kind, CellKind::Record { .. })
-            && cell.marks == Marks::default()
+            && !cell.marks.highlighted()
             && narrow(&cell);
         if mergeable {
             run.push(cell);
@@ -303,6 +327,7 @@ fn close_run(run: &mut Vec<Cell>, out: &mut Vec<Cell>) {
         .map_or(RecordState::Meta, |(state, _)| *state);
     let start = run[0].start;
     let end = run.iter().map(|c| c.start + c.len).max().unwrap_or(start);
+    let expiring = run.iter().any(|c| c.marks.expiring);
     out.push(Cell {
         kind: CellKind::Aggregate {
             count: run.len(),
@@ -310,7 +335,10 @@ fn close_run(run: &mut Vec<Cell>, out: &mut Vec<Cell>) {
         },
         start,
         len: end - start,
-        marks: Marks::default(),
+        marks: Marks {
+            expiring,
+            ..Marks::default()
+        },
     });
     run.clear();
 }
@@ -380,6 +408,8 @@ pub struct IndexRow {
     pub len: u64,
     /// The record's sequence number.
     pub seq: u64,
+    /// When its value expires (ms since the epoch), if it has a TTL.
+    pub expires_at: Option<u64>,
 }
 
 /// Every live key in key order, with where the index points, read from the
@@ -399,6 +429,7 @@ pub fn index_rows(layout: &Layout) -> Vec<IndexRow> {
                     offset: r.offset,
                     len: r.len,
                     seq: r.seq,
+                    expires_at: r.expires_at,
                 })
         })
         .collect();
@@ -429,7 +460,10 @@ pub fn newer_seq(layout: &Layout, key: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mini_kvstore::{KvStore, MemStorage, Options, SyncPolicy};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use mini_kvstore::{KvStore, ManualClock, MemStorage, Options, SyncPolicy};
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -635,6 +669,84 @@ mod tests {
         assert_eq!(keys, vec![&b"a"[..], b"b"]);
         let b = store.get_versioned("b")?.ok_or("b is set")?;
         assert_eq!(rows[1].seq, b.seq);
+        Ok(())
+    }
+
+    #[test]
+    fn an_expiring_record_is_marked_until_it_expires_then_dead() -> TestResult {
+        let t0 = 1_741_096_980_000;
+        let clock = Arc::new(ManualClock::new(t0));
+        let store = KvStore::open_with(
+            MemStorage::new(),
+            Options::default()
+                .sync_policy(SyncPolicy::Never)
+                .compaction_policy(mini_kvstore::CompactionPolicy::default().background(false))
+                .clock(Arc::clone(&clock)),
+        )?;
+        store.set("plain", "1")?;
+        store.set_with_ttl("session", "token", Duration::from_secs(10))?;
+        let marks_and_states = || -> Result<Vec<(bool, RecordState)>, mini_kvstore::Error> {
+            let view = map_view(&store.layout()?, &settings(800));
+            Ok(view.strips[0]
+                .cells
+                .iter()
+                .filter_map(|c| match c.kind {
+                    CellKind::Record { state, .. } => Some((c.marks.expiring, state)),
+                    _ => None,
+                })
+                .collect())
+        };
+        let ticking = vec![(false, RecordState::Live), (true, RecordState::Live)];
+        for at in [0, 1_000, 9_999] {
+            clock.set(t0 + at);
+            assert_eq!(marks_and_states()?, ticking, "at +{at} ms");
+        }
+        let dead_before = store.stats().dead_bytes;
+        assert_eq!(store.stats().keys, 2);
+
+        clock.set(t0 + 10_000);
+        let dead = vec![(false, RecordState::Live), (false, RecordState::Expired)];
+        assert_eq!(marks_and_states()?, dead);
+        let layout = store.layout()?;
+        let session = &layout.segments[0].records[1];
+        assert_eq!(store.stats().keys, 1, "an expired key does not count");
+        assert_eq!(store.stats().dead_bytes, dead_before + session.len);
+        let rows = index_rows(&layout);
+        assert_eq!(rows.len(), 1, "the index panel lists live keys only");
+
+        // Overwritten with a plain value: the key no longer expires.
+        store.set_with_ttl("session", "again", Duration::from_secs(10))?;
+        store.set("session", "for good")?;
+        let marks = marks_and_states()?;
+        assert!(marks.iter().all(|(expiring, _)| !expiring), "{marks:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn expiring_records_aggregate_and_mark_their_aggregate() -> TestResult {
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let store = KvStore::open_with(
+            MemStorage::new(),
+            Options::default()
+                .max_segment_size(4096)
+                .sync_policy(SyncPolicy::Never)
+                .compaction_policy(mini_kvstore::CompactionPolicy::default().background(false))
+                .clock(Arc::clone(&clock)),
+        )?;
+        for i in 0..100 {
+            store.set_with_ttl(format!("k{i:02}"), "v", Duration::from_secs(60))?;
+        }
+        let mut settings = settings(40);
+        settings.segment_size = 4096;
+        let view = map_view(&store.layout()?, &settings);
+        let cells: Vec<&Cell> = view.strips.iter().flat_map(|s| &s.cells).collect();
+        let aggregates: Vec<&&Cell> = cells
+            .iter()
+            .filter(|c| matches!(c.kind, CellKind::Aggregate { .. }))
+            .collect();
+        assert!(!aggregates.is_empty(), "a TTL does not stop aggregation");
+        assert!(aggregates.iter().all(|c| c.marks.expiring));
+        assert!(cells.len() < 100);
         Ok(())
     }
 

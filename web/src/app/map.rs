@@ -7,7 +7,13 @@
 //! else redraws the whole map. That is what keeps a write responsive with
 //! 10,000 records on the page. The cache is only valid for the store and
 //! the width it was drawn for, so a new store or a resize calls
-//! [`MapPanel::redraw_all`].
+//! [`MapPanel::redraw_all`]. It compares HTML, not writes: a record that
+//! expires changes its strip's HTML without any write, and that strip alone
+//! is replaced the next time the page draws a fresh layout.
+//!
+//! The details panel shows the cell under the pointer, or else the picked
+//! record ([`show_details`]); the page remembers which, so it can redraw a
+//! countdown there every second without losing what the learner points at.
 //!
 //! Which cells exist and how they look is `view` and `render`; what is
 //! selected and when that ends is [`Selection`]. This module puts the result
@@ -17,6 +23,7 @@ use mini_kvstore::Layout;
 use web_sys::Document;
 
 use super::dom::{element, input};
+use crate::expiry::Now;
 use crate::render::map::{self as html, CellId};
 use crate::render::panels::index_html;
 use crate::selection::Selection;
@@ -126,34 +133,37 @@ pub(super) fn draw_index(doc: &Document, layout: &Layout, selection: &Selection)
     index.set_inner_html(&index_html(&rows, &filter, selection.key(), INDEX_ROWS));
 }
 
-/// Shows what the cell `id` is in the details panel (nothing, when the
-/// layout no longer has it).
-pub(super) fn show_cell(doc: &Document, layout: &Layout, id: CellId) {
-    let html = match id {
-        CellId::Header { segment } => layout
-            .segments
-            .iter()
-            .find(|s| s.id.0 == segment)
-            .map(html::header_details_html),
-        CellId::Corrupt { segment, offset } => Some(html::corrupt_details_html(segment, offset)),
+/// What the cell `id` is, for the details panel (`None` when the layout no
+/// longer has it).
+fn cell_details(layout: &Layout, id: CellId, now: Now) -> Option<String> {
+    let segment_of = |wanted: u32| layout.segments.iter().find(|s| s.id.0 == wanted);
+    match id {
+        CellId::Header { segment } => segment_of(segment).map(html::header_details_html),
+        CellId::Corrupt { segment, offset } => segment_of(segment)
+            .filter(|s| s.corrupt.iter().any(|range| range.offset == offset))
+            .map(|_| html::corrupt_details_html(segment, offset)),
         CellId::Record { segment, index } => view::record_at(layout, segment, index)
-            .map(|record| html::record_details_html(layout, segment, record)),
+            .map(|record| html::record_details_html(layout, segment, record, now)),
+    }
+}
+
+/// Fills the details panel: the cell `hovered` if the layout still has
+/// it, else the picked record, else the hint.
+pub(super) fn show_details(
+    doc: &Document,
+    layout: &Layout,
+    now: Now,
+    hovered: Option<CellId>,
+    selection: &Selection,
+) {
+    let picked = || {
+        let (segment, index) = selection.record()?;
+        cell_details(layout, CellId::Record { segment, index }, now)
     };
-    if let Some(html) = html {
-        show_details(doc, &html);
-    }
-}
-
-/// Shows the picked record in the details panel, or the hint.
-pub(super) fn show_selection(doc: &Document, layout: &Layout, selection: &Selection) {
-    match selection.record() {
-        Some((segment, index)) => show_cell(doc, layout, CellId::Record { segment, index }),
-        None => show_details(doc, html::DETAILS_HINT),
-    }
-}
-
-fn show_details(doc: &Document, html: &str) {
+    let html = hovered
+        .and_then(|id| cell_details(layout, id, now))
+        .or_else(picked);
     if let Ok(details) = element(doc, "details") {
-        details.set_inner_html(html);
+        details.set_inner_html(html.as_deref().unwrap_or(html::DETAILS_HINT));
     }
 }

@@ -14,6 +14,7 @@
 //! | `page` | `Page`: the state and what each control does; `replace_store` |
 //! | `store` | `OpenStore`: the store and the state that dies with it (selection, overlay, fault, report) |
 //! | `flusher` | the one writer to IndexedDB: scheduling, the turn, the status |
+//! | `ticker` | the one timer for the time itself: wakes the page while a record counts down to its expiry |
 //! | `console` | the output log, the command field, its history |
 //! | `map` | the segment map (drawn incrementally), the index, the details panel |
 //! | `panels` | stats, flush status, compaction plan and walk, fault note and recovery report |
@@ -22,10 +23,11 @@
 //!
 //! Imports run one way, down that table: a module imports only modules
 //! listed below it (`events` calls `reopen` and `page`, `page` uses `store`,
-//! `flusher` and the drawing parts, `store` uses `settings`, everything uses
-//! `dom`), so no two modules import each other. The parts below `page` never
-//! reach the page: `flusher` gets what it needs from it through the hooks
-//! `startup` gives it. This file holds nothing but the list.
+//! `flusher`, `ticker` and the drawing parts, `store` uses `settings`,
+//! everything uses `dom`), so no two modules import each other. The parts
+//! below `page` never reach the page: `flusher` gets what it needs from it
+//! through the hooks `startup` gives it, `ticker` through the callback
+//! `page` gives it. This file holds nothing but the list.
 //!
 //! ## Faults
 //! The fault buttons damage the stored bytes behind the engine's back, the
@@ -45,6 +47,7 @@ mod reopen;
 mod settings;
 mod startup;
 mod store;
+mod ticker;
 
 pub use page::playground_state;
 pub use startup::start;

@@ -7,6 +7,14 @@
 //! [`Page::after_change`]: read the layout again, redraw, schedule a flush.
 //! Replacing the store goes through [`Page::replace_store`] alone.
 //!
+//! Time changes the store too: a record whose TTL runs out turns dead with
+//! no write. While one is counting down, the [`Ticker`] wakes the page
+//! (`Page::tick`); when a record is due to expire the tick redraws the way
+//! a write does (`after_change` without its flush: nothing was written),
+//! and in between it only moves the details panel's countdown on.
+//! Whatever changes what is on show ends in `keep_time`, which asks for
+//! the next wake-up or for none.
+//!
 //! This module decides; the parts it imports draw and remember. Only the
 //! modules above it — `events`, `reopen`, `startup` — import it.
 
@@ -26,10 +34,20 @@ use super::map::{self, MapPanel};
 use super::panels::{self, FlushStatus};
 use super::settings::SegmentSize;
 use super::store::OpenStore;
+use super::ticker::Ticker;
+use crate::clock::utc_offset_minutes;
+use crate::expiry::{self, Now};
 use crate::faults::{self, Fault, NoTarget};
 use crate::render::map::CellId;
 use crate::sample::{RandomWrite, Rng, SAMPLE_LINES};
-use crate::view::{MapSettings, PlanOverlay};
+use crate::view::{self, MapSettings, PlanOverlay};
+
+/// The longest the page waits between looks at the clock while a record
+/// counts down: its countdown shows seconds.
+const TICK_MS: u64 = 1000;
+/// The shortest: a record due already is read again after this, not in a
+/// tight loop (the layout read just before may predate its expiry).
+const MIN_TICK_MS: u64 = 20;
 
 /// Everything the page knows.
 pub(super) struct Page {
@@ -37,8 +55,11 @@ pub(super) struct Page {
     console: Console,
     map: MapPanel,
     flusher: Flusher,
+    ticker: Ticker,
     segment_size: SegmentSize,
     open: OpenStore,
+    /// The cell under the pointer, which the details panel shows.
+    hovered: Option<CellId>,
     /// Reload or Reset is replacing the store: commands wait.
     busy: bool,
     rng: Rng,
@@ -72,8 +93,12 @@ impl Page {
             doc,
             map: MapPanel::default(),
             flusher,
+            ticker: Ticker::new(|| {
+                with_page(Page::tick);
+            }),
             segment_size,
             open,
+            hovered: None,
             busy: false,
             rng: Rng::new(js_sys::Date::now() as u64),
         }
@@ -262,6 +287,15 @@ impl Page {
     /// After anything that may have changed the store: read the layout
     /// again, redraw every panel, schedule a flush.
     pub(super) fn after_change(&mut self) {
+        self.redraw();
+        self.flusher.schedule(&self.open.storage);
+    }
+
+    /// Reads the layout again and redraws every panel: after a change, or
+    /// when the time alone changed what the engine answers (a record
+    /// expired, which writes nothing, so it must not push a pending
+    /// flush's debounce back).
+    fn redraw(&mut self) {
         if let Err(error) = self.open.reread_layout() {
             self.print_line(format!("could not read the layout: {error}"), Tone::Bad);
         }
@@ -278,9 +312,9 @@ impl Page {
             self.open.crash.as_ref().map(|c| c.description.as_str()),
             self.open.recovery.as_ref(),
         );
-        map::show_selection(&self.doc, &self.open.layout, &self.open.selection);
+        self.draw_details();
         self.draw_flush_status();
-        self.flusher.schedule(&self.open.storage);
+        self.keep_time();
     }
 
     fn draw_map(&mut self) {
@@ -331,15 +365,19 @@ impl Page {
     // ---- the map's details and selection -------------------------------
 
     /// The pointer is over the cell named `id`: show what it is.
-    pub(super) fn hover_cell(&self, id: &str) {
+    pub(super) fn hover_cell(&mut self, id: &str) {
         if let Some(id) = CellId::parse(id) {
-            map::show_cell(&self.doc, &self.open.layout, id);
+            self.hovered = Some(id);
+            self.draw_details();
+            self.keep_time();
         }
     }
 
     /// The pointer left the map: back to the picked record.
-    pub(super) fn unhover(&self) {
-        map::show_selection(&self.doc, &self.open.layout, &self.open.selection);
+    pub(super) fn unhover(&mut self) {
+        self.hovered = None;
+        self.draw_details();
+        self.keep_time();
     }
 
     /// A click on the cell named `id`: select (or deselect) its record and key.
@@ -352,13 +390,10 @@ impl Page {
             .selection
             .toggle_record(&self.open.layout, segment, index)
         {
+            // The click decides what the panel shows (the record, or the
+            // hint when it deselected) until the pointer moves on.
+            self.hovered = None;
             self.draw_selection();
-        } else {
-            map::show_cell(
-                &self.doc,
-                &self.open.layout,
-                CellId::Record { segment, index },
-            );
         }
     }
 
@@ -371,7 +406,76 @@ impl Page {
     fn draw_selection(&mut self) {
         self.draw_map();
         self.draw_index();
-        map::show_selection(&self.doc, &self.open.layout, &self.open.selection);
+        self.draw_details();
+        self.keep_time();
+    }
+
+    /// The details panel: the hovered cell, else the picked record.
+    fn draw_details(&self) {
+        map::show_details(
+            &self.doc,
+            &self.open.layout,
+            self.now(),
+            self.hovered,
+            &self.open.selection,
+        );
+    }
+
+    // ---- time --------------------------------------------------------
+
+    /// The time the page shows the store at.
+    fn now(&self) -> Now {
+        Now {
+            millis: self.open.now(),
+            utc_offset_minutes: utc_offset_minutes(),
+        }
+    }
+
+    /// The record the details panel shows, if it shows one.
+    fn shown_record(&self) -> Option<&mini_kvstore::RecordLayout> {
+        let layout = &self.open.layout;
+        let hovered = match self.hovered {
+            Some(CellId::Record { segment, index }) => view::record_at(layout, segment, index),
+            _ => None,
+        };
+        hovered.or_else(|| {
+            let (segment, index) = self.open.selection.record()?;
+            view::record_at(layout, segment, index)
+        })
+    }
+
+    /// Asks the ticker for the next look at the clock, or for none when
+    /// nothing on show depends on the time. A stopped store keeps its map
+    /// as the fault left it, and a reopening one is about to be replaced
+    /// (`replace_store` asks again).
+    fn keep_time(&self) {
+        let next = if self.busy || self.open.crash.is_some() {
+            None
+        } else {
+            expiry::next_change(&self.open.layout, self.shown_record(), self.open.now())
+        };
+        match next {
+            // Lossless: clamped to at most a second.
+            Some(ms) => self.ticker.wake_in(ms.clamp(MIN_TICK_MS, TICK_MS) as u32),
+            None => self.ticker.stop(),
+        }
+    }
+
+    /// The ticker fired: when a record is due to expire, read the layout
+    /// again and redraw as after a write (it turns dead on the map, leaves
+    /// the index, and the stats count its bytes dead; the strip cache
+    /// replaces its strip); otherwise move the countdown on.
+    fn tick(&mut self) {
+        if self.busy || self.open.crash.is_some() {
+            return;
+        }
+        let due = expiry::next_expiry(&self.open.layout).is_some_and(|at| at <= self.open.now());
+        if due {
+            self.redraw();
+        } else {
+            self.draw_details();
+            self.keep_time();
+        }
     }
 
     // ---- compaction --------------------------------------------------

@@ -10,6 +10,7 @@ use mini_kvstore::{Options, SyncPolicy};
 use web_sys::Document;
 
 use super::dom::select;
+use crate::clock::BrowserClock;
 
 /// The sizes offered, in bytes, as in `index.html`'s `<select>`.
 const OFFERED: [u64; 5] = [256, 512, 1024, 2048, 4096];
@@ -68,5 +69,7 @@ impl SegmentSize {
             // and merges run when the page runs them.
             .sync_policy(SyncPolicy::Never)
             .compaction_policy(mini_kvstore::CompactionPolicy::default().background(false))
+            // No system clock either: TTLs are timed by `Date.now()`.
+            .clock(BrowserClock)
     }
 }

@@ -36,6 +36,8 @@ pub(super) struct OpenStore {
     pub(super) store: KvStore,
     /// The layout as last drawn.
     pub(super) layout: Layout,
+    /// When it was read, by the store's clock.
+    read_at: u64,
     /// What is selected on the map.
     pub(super) selection: Selection,
     /// What the compaction panel lays over the map.
@@ -55,10 +57,12 @@ impl OpenStore {
     ) -> Result<OpenStore, mini_kvstore::Error> {
         let store = KvStore::open_with(storage.clone(), size.options())?;
         let layout = store.layout()?;
+        let read_at = store.options().get_clock().now_millis();
         Ok(OpenStore {
             storage,
             store,
             layout,
+            read_at,
             selection: Selection::new(),
             overlay: PlanOverlay::Off,
             crash: None,
@@ -82,11 +86,25 @@ impl OpenStore {
     /// recovery is for, so the page shows the damage on the map as it was.
     pub(super) fn reread_layout(&mut self) -> Result<(), mini_kvstore::Error> {
         let read = match self.crash {
-            None => self.store.layout().map(|layout| self.layout = layout),
+            None => self.store.layout().map(|layout| {
+                self.layout = layout;
+                self.read_at = self.store.options().get_clock().now_millis();
+            }),
             Some(_) => Ok(()),
         };
         self.selection.follow(&self.layout);
         read
+    }
+
+    /// The time the page shows this store at (ms since the epoch): its
+    /// clock's, or for a stopped store the time its layout was read — the
+    /// map stays as the fault left it (see [`reread_layout`](Self::reread_layout)),
+    /// and so do its countdowns.
+    pub(super) fn now(&self) -> u64 {
+        match self.crash {
+            None => self.store.options().get_clock().now_millis(),
+            Some(_) => self.read_at,
+        }
     }
 
     /// Writes a fault's bytes behind the engine's back (they reach

@@ -4,6 +4,12 @@
 //!
 //! The one shape this module owns is [`CellId`], the `data-i` name of a map
 //! cell: written here, parsed back by the page on hover and click.
+//!
+//! Strips hold nothing that changes with the time alone: an expiring record
+//! is marked (`expiring`, with its `data-expires-at`) but its countdown is
+//! only in the details panel. So a strip's HTML changes when a record of it
+//! expires — the page reads the layout again then — and not every second,
+//! and the page's strip cache replaces just that strip.
 
 use std::fmt::{self, Write as _};
 
@@ -13,6 +19,7 @@ use mini_kvstore::{
 use mini_kvstore_commands::{count, human_bytes};
 
 use super::escape;
+use crate::expiry::{Countdown, Now, clock_time};
 use crate::view::{Cell, CellKind, PreviewSegment, StripView, newer_seq, show_bytes};
 
 /// Cells narrower than this many pixels get no key label.
@@ -175,8 +182,9 @@ fn cell_html(
         CellKind::Aggregate { count, state } => {
             let _ = write!(
                 html,
-                r#"<div class="cell agg {}" data-aggregate="{count}" style="{style}"></div>"#,
-                state.name()
+                r#"<div class="cell agg {}{}" data-aggregate="{count}" style="{style}"></div>"#,
+                state.name(),
+                if cell.marks.expiring { " expiring" } else { "" }
             );
         }
         CellKind::Record { index, state, kind } => {
@@ -197,6 +205,7 @@ fn cell_html(
                 (marks.copied, "copied"),
                 (marks.next, "next"),
                 (marks.damaged, "damaged"),
+                (marks.expiring, "expiring"),
             ] {
                 if on {
                     classes.push(' ');
@@ -204,12 +213,20 @@ fn cell_html(
                 }
             }
             let data = match kind {
-                RecordKind::Put | RecordKind::Tombstone => format!(
-                    r#" data-record="{id}" data-key="{}" data-state="{}" data-seq="{}""#,
-                    escape(&String::from_utf8_lossy(&record.key)),
-                    state.name(),
-                    record.seq
-                ),
+                RecordKind::Put | RecordKind::Tombstone => {
+                    let mut data = format!(
+                        r#" data-record="{id}" data-key="{}" data-state="{}" data-seq="{}""#,
+                        escape(&String::from_utf8_lossy(&record.key)),
+                        state.name(),
+                        record.seq
+                    );
+                    if let Some(at) = record.expires_at
+                        && matches!(state, RecordState::Live | RecordState::Expired)
+                    {
+                        let _ = write!(data, r#" data-expires-at="{at}""#);
+                    }
+                    data
+                }
                 RecordKind::Seal | RecordKind::CompactionCommit => {
                     r#" data-meta="true""#.to_owned()
                 }
@@ -278,6 +295,7 @@ pub fn preview_html(
 /// state's word.
 fn explain_state(layout: &Layout, record: &RecordLayout) -> String {
     let meaning = match record.state {
+        RecordState::Live if record.expires_at.is_some() => "the index points here: this is the key's current value until its time to live runs out. Then the key reads as absent and these bytes are dead, without any write.".to_owned(),
         RecordState::Live => "the index points here: this is the key's current value.".to_owned(),
         RecordState::Overwritten => match newer_seq(layout, &record.key) {
             Some(seq) if seq > record.seq => format!(
@@ -347,9 +365,30 @@ pub fn corrupt_details_html(segment: u32, offset: u64) -> String {
     )
 }
 
-/// The details panel for one record.
-pub fn record_details_html(layout: &Layout, segment: u32, record: &RecordLayout) -> String {
+/// When a record with a time to live expires or expired, at `now`: the
+/// countdown (`data-countdown`, which the page redraws every second) and
+/// the clock time. What it means is the state line's to say.
+fn expiry_html(record: &RecordLayout, now: Now) -> String {
+    let (Some(at), Some(countdown)) = (record.expires_at, Countdown::of(record, now.millis)) else {
+        return String::new();
+    };
+    format!(
+        r#"<dt>expiry</dt><dd><b class="countdown" data-countdown>{}</b> <small>(at {})</small></dd>"#,
+        countdown.words(),
+        clock_time(at, now)
+    )
+}
+
+/// The details panel for one record; `now` for the countdown of one that
+/// expires.
+pub fn record_details_html(
+    layout: &Layout,
+    segment: u32,
+    record: &RecordLayout,
+    now: Now,
+) -> String {
     let kind = kind_html(record.kind);
+    let expiry = expiry_html(record, now);
     let says = record.meta.as_ref().map(meta_html).unwrap_or_default();
     let value = if record.kind == RecordKind::Put {
         let mut shown = show_bytes(&record.value_preview, 40);
@@ -373,7 +412,7 @@ pub fn record_details_html(layout: &Layout, segment: u32, record: &RecordLayout)
         String::new()
     };
     format!(
-        r#"<p class="state-line"><span class="swatch {}"></span>{}</p><dl>{key}{value}<dt>kind</dt><dd>{kind}</dd>{says}<dt>seq</dt><dd>{}</dd><dt>segment</dt><dd>{segment}</dd><dt>offset</dt><dd>{} <small>(bytes from the segment's start)</small></dd><dt>length</dt><dd>{} bytes <small>(21-byte header + key + value)</small></dd><dt>CRC32</dt><dd><code>{:08x}</code> <small>(checked on every read)</small></dd></dl>"#,
+        r#"<p class="state-line"><span class="swatch {}"></span>{}</p><dl>{key}{value}{expiry}<dt>kind</dt><dd>{kind}</dd>{says}<dt>seq</dt><dd>{}</dd><dt>segment</dt><dd>{segment}</dd><dt>offset</dt><dd>{} <small>(bytes from the segment's start)</small></dd><dt>length</dt><dd>{} bytes <small>(21-byte header + key + value)</small></dd><dt>CRC32</dt><dd><code>{:08x}</code> <small>(checked on every read)</small></dd></dl>"#,
         record.state.name(),
         escape(&explain_state(layout, record)),
         record.seq,
@@ -387,9 +426,34 @@ pub fn record_details_html(layout: &Layout, segment: u32, record: &RecordLayout)
 mod tests {
     use super::*;
     use crate::view::{MapSettings, map_view};
-    use mini_kvstore::{KvStore, MemStorage, Options};
+    use mini_kvstore::{CompactionPolicy, KvStore, ManualClock, MemStorage, Options};
+    use std::sync::Arc;
+    use std::time::Duration;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// 2025-03-04 14:03:00 UTC.
+    const T0: u64 = 1_741_096_980_000;
+
+    /// Every strip's HTML, drawn as the page draws it.
+    fn strips(layout: &Layout, segment_size: u64) -> Vec<String> {
+        let settings = MapSettings {
+            segment_size,
+            strip_px: 600,
+            ..MapSettings::default()
+        };
+        let view = map_view(layout, &settings);
+        let scale = StripScale {
+            bytes: view.scale,
+            segment_size,
+            px: 600,
+        };
+        view.strips
+            .iter()
+            .zip(&layout.segments)
+            .map(|(strip, segment)| strip_html(strip, segment, scale))
+            .collect()
+    }
 
     #[test]
     fn strips_carry_the_test_hooks() -> TestResult {
@@ -493,7 +557,7 @@ mod tests {
         let (segment, put) = records()
             .find(|(_, r)| r.kind == RecordKind::Put)
             .ok_or("a put")?;
-        let html = record_details_html(&layout, segment, put);
+        let html = record_details_html(&layout, segment, put, Now::default());
         assert!(
             html.contains(r#"<span class="swatch live"></span>live — the index points here"#),
             "{html}"
@@ -509,7 +573,7 @@ mod tests {
         let Some(MetaPayload::Commit(payload)) = &commit.meta else {
             return Err(format!("undecoded commit: {commit:?}").into());
         };
-        let html = record_details_html(&layout, segment, commit);
+        let html = record_details_html(&layout, segment, commit, Now::default());
         assert!(html.contains("meta — bookkeeping, not data."), "{html}");
         assert!(html.contains("<dd>commit <small>(a compaction finished)</small></dd>"));
         let inputs: Vec<String> = payload.inputs.iter().map(ToString::to_string).collect();
@@ -532,6 +596,93 @@ mod tests {
             html.contains("<code>compacted</code> (compaction wrote it)"),
             "{html}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn an_expiring_record_is_marked_and_turns_dead_in_its_strip_alone() -> TestResult {
+        let clock = Arc::new(ManualClock::new(T0));
+        let store = KvStore::open_with(
+            MemStorage::new(),
+            Options::default()
+                .max_segment_size(256)
+                .compaction_policy(CompactionPolicy::default().background(false))
+                .clock(Arc::clone(&clock)),
+        )?;
+        store.set_with_ttl("session", "token", Duration::from_secs(12))?;
+        for i in 0..6 {
+            store.set(format!("key{i}"), "a value long enough to fill a segment")?;
+        }
+        let before = strips(&store.layout()?, 256);
+        assert!(before.len() >= 2, "the writes rotated");
+        let expiring = format!(
+            r#"class="cell rec live expiring" data-i="1:0" data-record="1:0" data-key="session" data-state="live" data-seq="1" data-expires-at="{}""#,
+            T0 + 12_000
+        );
+        assert!(before[0].contains(&expiring), "{}", before[0]);
+        assert_eq!(before[0].matches("expiring").count(), 1, "{}", before[0]);
+
+        // Time alone changes no strip until the record expires: the
+        // countdown is not in the map.
+        clock.set(T0 + 11_999);
+        assert_eq!(strips(&store.layout()?, 256), before);
+
+        clock.set(T0 + 12_000);
+        let after = strips(&store.layout()?, 256);
+        assert_ne!(after[0], before[0], "the strip holding it is redrawn");
+        assert_eq!(after[1..], before[1..], "the others are not");
+        assert!(
+            after[0].contains(&format!(
+                r#"class="cell rec expired" data-i="1:0" data-record="1:0" data-key="session" data-state="expired" data-seq="1" data-expires-at="{}""#,
+                T0 + 12_000
+            )),
+            "{}",
+            after[0]
+        );
+        assert!(!after[0].contains("expiring"));
+        Ok(())
+    }
+
+    #[test]
+    fn details_show_the_countdown_and_then_how_long_it_has_been_dead() -> TestResult {
+        let clock = Arc::new(ManualClock::new(T0));
+        let store = KvStore::open_with(
+            MemStorage::new(),
+            Options::default()
+                .compaction_policy(CompactionPolicy::default().background(false))
+                .clock(Arc::clone(&clock)),
+        )?;
+        store.set_with_ttl("session", "token", Duration::from_secs(27))?;
+        let layout = store.layout()?;
+        let put = &layout.segments[0].records[0];
+        let html = record_details_html(&layout, 1, put, Now::utc(T0 + 15_000));
+        assert!(
+            html.contains(r#"<dt>expiry</dt><dd><b class="countdown" data-countdown>expires in 12 s</b> <small>(at 14:03:27)</small></dd>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains("live — the index points here: this is the key&#39;s current value until its time to live runs out."),
+            "{html}"
+        );
+        let html = record_details_html(&layout, 1, put, Now::utc(T0 + 26_500));
+        assert!(html.contains(">expires in 1 s<"), "{html}");
+
+        clock.set(T0 + 30_000);
+        let layout = store.layout()?;
+        let put = &layout.segments[0].records[0];
+        let html = record_details_html(&layout, 1, put, Now::utc(T0 + 30_000));
+        assert!(html.contains(">expired 3 s ago<"), "{html}");
+        assert!(
+            html.contains(r#"<span class="swatch expired"></span>expired — the key&#39;s latest value, but its time to live ran out"#),
+            "{html}"
+        );
+        assert!(html.contains("unless an older value of the key"), "{html}");
+
+        store.set("plain", "1")?;
+        let layout = store.layout()?;
+        let plain = layout.segments[0].records.last().ok_or("a record")?;
+        let html = record_details_html(&layout, 1, plain, Now::utc(T0));
+        assert!(!html.contains("expiry"), "{html}");
         Ok(())
     }
 }

@@ -4,8 +4,9 @@
 //! web-sys) keeps one `innerHTML` assignment per changed panel or strip, which
 //! is what keeps a 10,000-record map fast, and keeps this code native and
 //! testable: the tests check the hooks the end-to-end suite relies on
-//! (`data-segment`, `data-record`, `data-key`, `data-state`). Every piece of
-//! user data goes through [`escape`].
+//! (`data-segment`, `data-record`, `data-key`, `data-state`, and for
+//! records with a TTL `data-expires-at` and the details' `data-countdown`).
+//! Every piece of user data goes through [`escape`].
 //!
 //! The words for record states and kinds are the engine's
 //! ([`RecordState::name`], [`RecordKind::name`], [`SegmentKind::name`]), so

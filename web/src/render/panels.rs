@@ -36,9 +36,16 @@ pub fn index_html(
         } else {
             ""
         };
+        // Only a mark: the countdown is in the details panel, so the index
+        // is redrawn when a key expires, not every second.
+        let ttl = if row.expires_at.is_some() {
+            r#" <span class="ttl-mark" title="has a time to live: hover its record for the countdown">TTL</span>"#
+        } else {
+            ""
+        };
         let _ = write!(
             html,
-            r#"<tr{class} data-index-key="{}"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            r#"<tr{class} data-index-key="{}"><td><code>{}</code>{ttl}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
             escape(&key),
             escape(&show_bytes(&row.key, 40)),
             row.segment,
@@ -239,6 +246,7 @@ mod tests {
                 offset: 16 + i * 30,
                 len: 30,
                 seq: i + 1,
+                expires_at: None,
             })
             .collect();
         let html = index_html(&rows, "", Some(b"k2"), 3);
@@ -251,5 +259,14 @@ mod tests {
         let html = index_html(&rows, "k9", None, 3);
         assert_eq!(html.matches("data-index-key=").count(), 1, "{html}");
         assert!(html.contains(r#"<tr data-index-key="k9">"#), "{html}");
+        assert!(!html.contains("ttl-mark"));
+
+        let mut rows = rows;
+        rows[9].expires_at = Some(1);
+        let html = index_html(&rows, "k9", None, 3);
+        assert!(
+            html.contains(r#"<code>k9</code> <span class="ttl-mark""#),
+            "{html}"
+        );
     }
 }
