@@ -100,7 +100,7 @@ fn wrong_arguments_get_one_line_with_the_usage() {
     let out = store.session("set onlykey\nget a b\nset x 1\n");
     assert_eq!(
         out,
-        "error: the following required arguments were not provided: <VALUE> (usage: set <KEY> <VALUE> [--if-version N] [--if-absent])\n\
+        "error: the following required arguments were not provided: <VALUE> (usage: set <KEY> <VALUE> [--if-version N] [--if-absent] [--ttl DURATION])\n\
          error: unexpected argument 'b' found (usage: get <KEY>)\n\
          OK\n"
     );

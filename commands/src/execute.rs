@@ -102,6 +102,13 @@ pub enum ExecError {
     /// `help` was asked about a command that does not exist.
     #[error("unknown command '{0}'; type 'help'")]
     UnknownCommand(String),
+    /// A `set` with both a time to live and a condition: the engine has no
+    /// conditional write with an expiry, and a `set_if` followed by an
+    /// `expire` would let another write in between.
+    #[error(
+        "--ttl cannot be combined with --if-version or --if-absent: the store has no conditional write with an expiry"
+    )]
+    ConditionalTtl,
     /// `scan FROM TO` with FROM after TO: a range that holds no key, given
     /// by mistake more often than not.
     #[error(
@@ -161,13 +168,22 @@ pub fn execute(
             key,
             value,
             condition,
-        } => match condition.expect() {
-            Expect::Any => {
+            ttl,
+        } => match (condition.expect(), ttl) {
+            (Expect::Any, None) => {
                 store.set(key, value)?;
                 store.sync()?;
                 Reply::Ok
             }
-            expected => match store.set_if(key, value, expected) {
+            (Expect::Any, Some(ttl)) => {
+                store.set_with_ttl(key, value, *ttl)?;
+                store.sync()?;
+                Reply::Ok
+            }
+            // The grammar refuses this; a host that builds the command
+            // itself gets the same answer rather than a write in two steps.
+            (_, Some(_)) => return Err(ExecError::ConditionalTtl),
+            (expected, None) => match store.set_if(key, value, expected) {
                 Ok(outcome) => {
                     store.sync()?;
                     Reply::Stored {
@@ -192,6 +208,34 @@ pub fn execute(
                 Ok(false) => Reply::NotFound(key.clone()),
                 Err(StoreError::Conflict { current }) => conflict(key, expected, current),
                 Err(error) => return Err(error.into()),
+            }
+        }
+        Command::Expire { key, duration } => {
+            if store.expire(key, *duration)? {
+                store.sync()?;
+                Reply::Ok
+            } else {
+                Reply::NotFound(key.clone())
+            }
+        }
+        // `ttl` and `persist` answer `None`/`false` both for a key without a
+        // value and for one without an expiry; `contains_key` tells which.
+        // A write from another handle between the two calls would make the
+        // answer the second call's; the REPL and the console have no other
+        // writer.
+        Command::Ttl { key } => match store.ttl(key) {
+            Some(left) => Reply::Ttl(Some(left)),
+            None if store.contains_key(key) => Reply::Ttl(None),
+            None => Reply::NotFound(key.clone()),
+        },
+        Command::Persist { key } => {
+            if store.persist(key)? {
+                store.sync()?;
+                Reply::Ok
+            } else if store.contains_key(key) {
+                Reply::NoExpiry
+            } else {
+                Reply::NotFound(key.clone())
             }
         }
         Command::List(args) => Reply::Keys(list(store, args)),
@@ -475,6 +519,70 @@ mod tests {
         );
         // An unconditional set still answers a plain OK.
         assert_eq!(run(&store, "set k c").unwrap(), Reply::Ok);
+    }
+
+    #[test]
+    fn expiry_follows_the_store_clock() {
+        use mini_kvstore::ManualClock;
+        use std::sync::Arc;
+        use std::time::Duration;
+
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let store =
+            KvStore::open_with(MemStorage::new(), Options::default().clock(clock.clone())).unwrap();
+        assert_eq!(run(&store, "set k v --ttl 30s").unwrap(), Reply::Ok);
+        assert_eq!(
+            run(&store, "ttl k").unwrap(),
+            Reply::Ttl(Some(Duration::from_secs(30)))
+        );
+        clock.advance(500);
+        assert_eq!(
+            run(&store, "ttl k").unwrap().to_text().to_string(),
+            "29.5 s"
+        );
+        assert_eq!(run(&store, "expire k 1m").unwrap(), Reply::Ok);
+        assert_eq!(
+            run(&store, "ttl k").unwrap(),
+            Reply::Ttl(Some(Duration::from_secs(60)))
+        );
+        assert_eq!(run(&store, "persist k").unwrap(), Reply::Ok);
+        assert_eq!(run(&store, "ttl k").unwrap(), Reply::Ttl(None));
+        assert_eq!(run(&store, "persist k").unwrap(), Reply::NoExpiry);
+        clock.advance(3_600_000);
+        assert_eq!(run(&store, "get k").unwrap(), Reply::Value(b"v".to_vec()));
+
+        assert_eq!(run(&store, "expire k 1s").unwrap(), Reply::Ok);
+        clock.advance(1_000);
+        let gone = Reply::NotFound("k".into());
+        for line in ["get k", "ttl k", "persist k", "expire k 1d"] {
+            assert_eq!(run(&store, line).unwrap(), gone, "{line}");
+        }
+        assert_eq!(
+            run(&store, "list").unwrap().to_text().to_string(),
+            "Keys (0)"
+        );
+
+        // A set without --ttl stores a value that does not expire.
+        run(&store, "set k v --ttl 1s").unwrap();
+        run(&store, "set k w").unwrap();
+        assert_eq!(run(&store, "ttl k").unwrap(), Reply::Ttl(None));
+    }
+
+    #[test]
+    fn a_ttl_with_a_condition_is_refused_unwritten() {
+        let store = store();
+        let command = Command::Set {
+            key: "k".into(),
+            value: "v".into(),
+            condition: crate::SetCondition {
+                if_version: None,
+                if_absent: true,
+            },
+            ttl: Some(std::time::Duration::from_secs(5)),
+        };
+        let error = execute(&store, &command, &mut Sandbox).unwrap_err();
+        assert!(matches!(error, ExecError::ConditionalTtl), "{error}");
+        assert_eq!(store.get("k").unwrap(), None);
     }
 
     fn scanned(store: &KvStore, line: &str) -> PairList {

@@ -7,8 +7,12 @@
 //! (clap's `multicall` mode). Both therefore accept exactly the same words,
 //! flags and aliases, and `help` describes both from the same source.
 
+use std::time::Duration;
+
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use mini_kvstore::Expect;
+
+use crate::duration::parse_duration;
 
 /// One command of the store's language.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -23,6 +27,12 @@ pub enum Command {
     /// version is the seq of its latest write (`inspect --verbose` shows it
     /// for each record; the server sends it as the ETag). Flags go after
     /// VALUE or before KEY.
+    ///
+    /// With --ttl the key expires DURATION from now: from then on it reads
+    /// as absent everywhere. A set without --ttl stores a value that does
+    /// not expire, whatever the key had before. --ttl cannot be combined
+    /// with --if-version or --if-absent: the store has no conditional write
+    /// with an expiry, and doing the two in turn would not be one step.
     Set {
         /// The key
         key: String,
@@ -32,6 +42,16 @@ pub enum Command {
         /// What KEY must be for the value to be stored
         #[command(flatten)]
         condition: SetCondition,
+        /// Expire KEY after DURATION: 500ms, 30s, 5m, 2h, 1d, or whole
+        /// seconds
+        #[arg(
+            long,
+            value_name = "DURATION",
+            value_parser = parse_duration,
+            allow_hyphen_values = true,
+            conflicts_with_all = ["if_version", "if_absent"]
+        )]
+        ttl: Option<Duration>,
     },
     /// Print the value stored under KEY
     Get {
@@ -48,6 +68,34 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         if_version: Option<u64>,
     },
+    /// Make KEY expire DURATION from now
+    ///
+    /// The key keeps its value and gets a new version (the value is written
+    /// again with the new expiry). 'persist' takes an expiry away.
+    Expire {
+        /// The key
+        key: String,
+        /// How long KEY has from now: 500ms, 30s, 5m, 2h, 1d, or whole
+        /// seconds
+        #[arg(value_parser = parse_duration, allow_hyphen_values = true)]
+        duration: Duration,
+    },
+    /// Print how long KEY has before it expires
+    ///
+    /// Answers `no expiry` for a key that lives until deleted, and `Key not
+    /// found` for one that has no value (or has expired).
+    Ttl {
+        /// The key
+        key: String,
+    },
+    /// Take KEY's expiry away, so it lives until deleted
+    ///
+    /// The key keeps its value and gets a new version. A key without an
+    /// expiry is left as it is.
+    Persist {
+        /// The key
+        key: String,
+    },
     /// List keys in order
     List(ListArgs),
     /// Print key/value pairs with keys in [FROM, TO), in order
@@ -61,7 +109,8 @@ pub enum Command {
     Compact(CompactArgs),
     /// Keys, segments and bytes (live and dead)
     Stats,
-    /// Draw the segments: every record live, overwritten or a tombstone
+    /// Draw the segments: every record live, overwritten, expired or a
+    /// tombstone
     Inspect(InspectArgs),
     /// Check every record of every segment; list corrupt ranges
     Verify,
@@ -173,6 +222,8 @@ impl Command {
         matches!(
             self,
             Command::Set { .. }
+                | Command::Expire { .. }
+                | Command::Persist { .. }
                 | Command::Delete { .. }
                 | Command::Load { .. }
                 | Command::Compact(_)
@@ -352,6 +403,7 @@ mod tests {
                 if_version,
                 if_absent,
             },
+            ttl: None,
         }
     }
 
@@ -458,6 +510,69 @@ mod tests {
     }
 
     #[test]
+    fn expiry_commands_take_a_duration() {
+        let Command::Set { ttl, condition, .. } = parse("set k v --ttl 30s") else {
+            panic!("not a set");
+        };
+        assert_eq!(ttl, Some(Duration::from_secs(30)));
+        assert_eq!(condition.expect(), Expect::Any);
+        assert!(matches!(
+            parse("set --ttl 500ms k v"),
+            Command::Set { ttl: Some(t), .. } if t == Duration::from_millis(500)
+        ));
+        assert_eq!(
+            parse("expire k 90"),
+            Command::Expire {
+                key: "k".into(),
+                duration: Duration::from_secs(90)
+            }
+        );
+        assert_eq!(parse("ttl k"), Command::Ttl { key: "k".into() });
+        assert_eq!(parse("persist k"), Command::Persist { key: "k".into() });
+        assert!(parse("expire k 1d").writes());
+        assert!(parse("persist k").writes());
+        assert!(!parse("ttl k").writes());
+        assert!(parse("ttl k").needs_store());
+    }
+
+    #[test]
+    fn a_bad_duration_is_a_usage_error_that_says_why() {
+        for (line, says) in [
+            ("set k v --ttl 0", "must be more than 0"),
+            ("set k v --ttl -5s", "must be more than 0"),
+            (
+                "set k v --ttl soon",
+                "invalid value 'soon' for '--ttl <DURATION>': give a whole",
+            ),
+            ("expire k 0s", "must be more than 0"),
+            ("expire k -1", "must be more than 0"),
+            ("expire k 1.5h", "whole number with ms, s, m, h or d"),
+            ("expire k", "<DURATION>"),
+        ] {
+            match parse_line(line) {
+                Err(error @ ParseError::Usage { .. }) => {
+                    let text = error.to_string();
+                    assert!(text.contains(says), "{line:?}: {text}");
+                    assert!(!text.contains('\n'), "{line:?}: {text}");
+                }
+                other => panic!("{line:?} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_ttl_cannot_come_with_a_condition() {
+        for line in [
+            "set k v --ttl 30s --if-absent",
+            "set k v --if-version 3 --ttl 30s",
+        ] {
+            let text = parse_line(line).unwrap_err().to_string();
+            assert!(text.contains("cannot be used with"), "{line:?}: {text}");
+            assert!(text.contains("--ttl"), "{line:?}: {text}");
+        }
+    }
+
+    #[test]
     fn scan_takes_an_open_or_closed_range_and_options() {
         assert_eq!(parse("scan"), Command::Scan(ScanArgs::default()));
         assert_eq!(
@@ -524,7 +639,7 @@ mod tests {
         assert_eq!(
             parse_line("set onlykey").unwrap_err().to_string(),
             "the following required arguments were not provided: <VALUE> \
-             (usage: set <KEY> <VALUE> [--if-version N] [--if-absent])"
+             (usage: set <KEY> <VALUE> [--if-version N] [--if-absent] [--ttl DURATION])"
         );
     }
 
@@ -553,9 +668,12 @@ mod tests {
     fn help_lists_every_command_and_describes_each() {
         let list = help_text(None).unwrap();
         for name in [
-            "set <KEY> <VALUE> [--if-version N] [--if-absent]",
+            "set <KEY> <VALUE> [--if-version N] [--if-absent] [--ttl DURATION]",
             "get <KEY>",
             "delete <KEY> [--if-version N]",
+            "expire <KEY> <DURATION>",
+            "ttl <KEY>",
+            "persist <KEY>",
             "list [--prefix P] [--limit N]",
             "scan [FROM] [TO] [--rev] [--limit N] [--keys-only]",
             "compact",

@@ -1,7 +1,8 @@
 //! # mini-kvstore-commands
 //!
-//! The command language of mini-kvstore — `set`, `get`, `delete`, `list`,
-//! `scan`, `compact`, `stats`, `inspect`, `verify`, `load`, `help`, `quit` — as a
+//! The command language of mini-kvstore — `set`, `get`, `delete`, `expire`,
+//! `ttl`, `persist`, `list`, `scan`, `compact`, `stats`, `inspect`, `verify`,
+//! `load`, `help`, `quit` — as a
 //! library: parse a line into a [`Command`], run it against a
 //! [`KvStore`](mini_kvstore::KvStore), and get a [`Reply`] that renders as
 //! text.
@@ -40,6 +41,7 @@
 //! | module | what |
 //! |---|---|
 //! | `grammar` | [`Command`], its clap definition, [`parse_line`] (shlex + clap `multicall`), [`help_text`] |
+//! | `duration` | times to live in words: [`parse_duration`] (`30s`) and [`human_duration`] (`29.5 s`) |
 //! | `execute` | [`execute()`] a command against a store; the [`Host`] trait; [`ExecError`] |
 //! | `reply` | [`Reply`] and the reports it carries; [`Outcome`] for exit statuses |
 //! | `render` | [`Reply::to_text`]: the words every host shows |
@@ -50,6 +52,7 @@
 //! [`Command`] into its clap parser, so `kvstore set a 1` and the REPL line
 //! `set a 1` are one grammar.
 
+mod duration;
 mod execute;
 mod grammar;
 mod inspect;
@@ -57,6 +60,7 @@ mod render;
 mod reply;
 mod text;
 
+pub use duration::{human_duration, parse_duration};
 pub use execute::{ExecError, Host, Sandbox, Task, execute, execute_without_store};
 pub use grammar::{
     Command, CompactArgs, InspectArgs, ListArgs, ParseError, ScanArgs, SetCondition, help_text,

@@ -10,6 +10,7 @@
 
 use mini_kvstore::{CompactionReport, CompactionTrigger, Expect, Stats, VerifyReport};
 
+use crate::duration::human_duration;
 use crate::inspect::render_layout;
 use crate::reply::{KeyList, LoadReport, PairList, Reply};
 use crate::text::{Line, Text, Tone, count, display_bytes, display_key, human_bytes};
@@ -40,6 +41,11 @@ impl Reply {
             Reply::Value(value) => render_value(value),
             Reply::NotFound(_) => Line::toned("Key not found", Tone::Warning).into(),
             Reply::Deleted => Line::plain("Deleted").into(),
+            Reply::Ttl(Some(left)) => Line::plain(human_duration(*left)).into(),
+            Reply::Ttl(None) => Line::plain("no expiry").into(),
+            Reply::NoExpiry => Line::plain("Key has no expiry")
+                .push("; nothing changed", Tone::Muted)
+                .into(),
             Reply::Keys(list) => render_keys(list).into(),
             Reply::Pairs(list) => render_pairs(list),
             Reply::Compacted(report) => render_compaction(report),
@@ -350,6 +356,19 @@ mod tests {
         assert_eq!(plain(Reply::Deleted), "Deleted");
         assert_eq!(plain(Reply::NotFound("k".into())), "Key not found");
         assert_eq!(plain(Reply::Quit), "");
+    }
+
+    #[test]
+    fn expiry_replies() {
+        use std::time::Duration;
+        assert_eq!(
+            plain(Reply::Ttl(Some(Duration::from_millis(29_500)))),
+            "29.5 s"
+        );
+        assert_eq!(plain(Reply::Ttl(None)), "no expiry");
+        assert_eq!(plain(Reply::NoExpiry), "Key has no expiry; nothing changed");
+        assert_eq!(Reply::Ttl(None).outcome(), Outcome::Success);
+        assert_eq!(Reply::NoExpiry.outcome(), Outcome::Success);
     }
 
     #[test]

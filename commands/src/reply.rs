@@ -5,6 +5,8 @@
 //! numbers instead of parsing sentences. [`Reply::to_text`] (in `render`) is
 //! the one shared way to turn them into words.
 
+use std::time::Duration;
+
 use mini_kvstore::{
     CompactionPolicy, CompactionReport, Expect, Layout, PolicyPlan, Stats, VerifyReport,
 };
@@ -13,7 +15,8 @@ use mini_kvstore::{
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Reply {
-    /// `set` stored the value.
+    /// `set` stored the value; `expire` or `persist` changed the key's
+    /// expiry.
     Ok,
     /// A conditional `set` stored the value, which now has this version (the
     /// one a next `set --if-version` expects).
@@ -33,10 +36,15 @@ pub enum Reply {
     },
     /// `get` found this value.
     Value(Vec<u8>),
-    /// `get` or `delete` found no such key.
+    /// `get`, `delete`, `expire`, `ttl` or `persist` found no such key.
     NotFound(String),
     /// `delete` removed the key.
     Deleted,
+    /// `ttl`: how long the key has left; `None` when it does not expire.
+    Ttl(Option<Duration>),
+    /// `persist` found the key without an expiry: nothing to take away, and
+    /// nothing written.
+    NoExpiry,
     /// `list`: keys in order.
     Keys(KeyList),
     /// `scan`: keys in range, in order, with their values.
@@ -67,7 +75,8 @@ pub enum Reply {
 pub enum Outcome {
     /// Done as asked.
     Success,
-    /// The key does not exist (`get`, `delete`).
+    /// The key does not exist (`get`, `delete`, `expire`, `ttl`,
+    /// `persist`).
     NotFound,
     /// Done in part: `load` skipped bad lines.
     Partial,

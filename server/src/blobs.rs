@@ -6,11 +6,18 @@
 //! ([`KvStore::set_if`], [`KvStore::delete_if`]), never by reading first and
 //! writing after: of many clients sending `If-Match` with the same `ETag`,
 //! exactly one gets through.
+//!
+//! A write with `?ttl=SECONDS` stores a value that expires
+//! ([`KvStore::set_with_ttl`]); a read of such a value carries `Expires`
+//! (see `expiry`). The engine has no conditional write with an expiry, so a
+//! `?ttl` with `If-Match` or `If-None-Match` is refused (400) rather than
+//! done as a conditional write and an `expire` that another write could
+//! come between.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
 use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +26,7 @@ use serde::Serialize;
 
 use crate::auth::WriteAccess;
 use crate::error::ApiError;
+use crate::expiry::{insert_expires, ttl_from_query};
 use crate::keys::{self, BlobKey};
 use crate::preconditions::{Preconditions, etag, not_modified};
 use crate::state::AppState;
@@ -42,24 +50,39 @@ struct Stored<'a> {
     volume_id: &'a str,
 }
 
-/// `PUT` or `POST /blobs/{*key}`: stores the body as the key's value.
-/// 201 with `Location` when the key is new, 200 when a value was replaced;
-/// 412 when `If-Match` or `If-None-Match` does not hold.
+/// `PUT` or `POST /blobs/{*key}[?ttl=SECONDS]`: stores the body as the
+/// key's value, expiring after `ttl` when given (and not expiring when not,
+/// whatever the key had before). 201 with `Location` when the key is new,
+/// 200 when a value was replaced; 412 when `If-Match` or `If-None-Match`
+/// does not hold; 400 for a bad `ttl`, or a `ttl` with either header.
 pub(crate) async fn put(
     State(app): State<AppState>,
     _access: WriteAccess,
     BlobKey(key): BlobKey,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let preconditions = Preconditions::from_headers(&headers)?;
+    let ttl = ttl_from_query(query.as_deref())?;
+    if ttl.is_some() && preconditions.as_expect() != Some(Expect::Any) {
+        return Err(ApiError::ConditionalTtl);
+    }
     let body = body.map_err(|rejection| body_error(&rejection, &app))?;
     let size = body.len();
     let stored_key = key.clone();
-    let outcome = write_if(&app, &key, &preconditions, move |store, expect| {
-        store.set_if(&stored_key, &body, expect)
-    })
-    .await?;
+    let outcome = match ttl {
+        Some(ttl) => {
+            app.engine(move |store| store.set_with_ttl(&stored_key, &body, ttl))
+                .await?
+        }
+        None => {
+            write_if(&app, &key, &preconditions, move |store, expect| {
+                store.set_if(&stored_key, &body, expect)
+            })
+            .await?
+        }
+    };
     let etag = etag(outcome.seq);
     let reply = Json(Stored {
         key: &key,
@@ -135,32 +158,49 @@ where
 }
 
 /// `GET` or `HEAD /blobs/{*key}`: the value as `application/octet-stream`
-/// with its `ETag` (axum answers `HEAD` with the same headers and no body);
-/// 304 when `If-None-Match` names the current version.
+/// with its `ETag`, and `Expires` when it expires (axum answers `HEAD`
+/// with the same headers and no body); 304 when `If-None-Match` names the
+/// current version, with the same `ETag` and `Expires` (RFC 9110 §15.4.5).
 pub(crate) async fn get(
     State(app): State<AppState>,
     BlobKey(key): BlobKey,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let found = app
-        .engine(move |store| store.get_versioned(&key))
-        .await?
-        .ok_or(ApiError::KeyNotFound)?;
+    // The value and its expiry are two calls: a write between them can
+    // pair a value with the next write's expiry (the engine has no read
+    // that answers both). Each is a snapshot; the pair is as good as two
+    // reads a moment apart.
+    let (found, expires_at) = app
+        .engine(move |store| {
+            let found = store.get_versioned(&key)?;
+            let now = store.options().get_clock().now_millis();
+            let expires_at = store.ttl(&key).map(|left| {
+                now.saturating_add(u64::try_from(left.as_millis()).unwrap_or(u64::MAX))
+            });
+            Ok((found, expires_at))
+        })
+        .await?;
+    let found = found.ok_or(ApiError::KeyNotFound)?;
     let etag = etag(found.seq);
-    if not_modified(&headers, found.seq) {
-        return Ok((StatusCode::NOT_MODIFIED, [(ETAG, header_value(etag))]).into_response());
+    let mut response = if not_modified(&headers, found.seq) {
+        (StatusCode::NOT_MODIFIED, [(ETAG, header_value(etag))]).into_response()
+    } else {
+        (
+            [
+                (
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                ),
+                (ETAG, header_value(etag)),
+            ],
+            found.value,
+        )
+            .into_response()
+    };
+    if let Some(at) = expires_at {
+        insert_expires(response.headers_mut(), at);
     }
-    Ok((
-        [
-            (
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/octet-stream"),
-            ),
-            (ETAG, header_value(etag)),
-        ],
-        found.value,
-    )
-        .into_response())
+    Ok(response)
 }
 
 /// `DELETE /blobs/{*key}`: 204, or 404 when there was nothing to delete;

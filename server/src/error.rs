@@ -72,6 +72,14 @@ pub enum ApiError {
     )]
     Unauthorized,
 
+    /// A write with both `?ttl` and `If-Match` or `If-None-Match`: the
+    /// engine has no conditional write with an expiry, and a conditional
+    /// write followed by an `expire` would let another write in between.
+    #[error(
+        "?ttl cannot be combined with If-Match or If-None-Match: the store has no conditional write with an expiry"
+    )]
+    ConditionalTtl,
+
     /// A conditional write's key changed between every read of its version
     /// and the write that expected it.
     #[error(
@@ -116,7 +124,9 @@ impl ApiError {
         match self {
             ApiError::KeyNotFound | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            // 400, not 501: the client must change the request, and a 5xx
+            // would both hide this message and invite a retry.
+            ApiError::BadRequest(_) | ApiError::ConditionalTtl => StatusCode::BAD_REQUEST,
             ApiError::KeyTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,

@@ -2,8 +2,8 @@
 //!
 //! The REST server over a [`KvStore`](mini_kvstore::KvStore): the original
 //! project's API (`/health`, `/blobs/{key}`) done with proper HTTP — status
-//! codes, `ETag`s, conditional reads and writes, ranges and paging, limits,
-//! an optional bearer token — plus the engine's own views (`/stats`, `/segments`, `/compact`)
+//! codes, `ETag`s, conditional reads and writes, ranges and paging, expiry,
+//! limits, an optional bearer token — plus the engine's own views (`/stats`, `/segments`, `/compact`)
 //! and the browser playground's files at `/`.
 //!
 //! The crate is a library so that tests drive the very router the binary
@@ -51,6 +51,7 @@
 //! | `blobs` | `/blobs/{*key}`: store, read, delete, conditionally or not |
 //! | `listing` | `GET /blobs`: pages of keys, or keys and values, over a key range, either way |
 //! | `preconditions` | `ETag`s, `If-Match` and `If-None-Match`: parsing and checking against a version |
+//! | `expiry` | `?ttl=SECONDS` on writes, `Expires` on reads |
 //! | `introspection` | `/health`, `/stats`, `/segments`, `/compact` |
 //! | `keys` | keys in URLs (percent-decoding, limits) and in JSON (UTF-8 or hex) |
 //! | `auth` | the bearer-token check on mutating routes |
@@ -74,6 +75,7 @@ mod auth;
 mod blobs;
 mod config;
 mod error;
+mod expiry;
 mod introspection;
 mod keys;
 mod listing;

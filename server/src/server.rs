@@ -25,8 +25,8 @@ use crate::{blobs, introspection, listing, playground};
 /// |---|---|
 /// | `GET /health` | liveness and the headline numbers |
 /// | `GET /blobs?prefix=&start=&end=&after=&reverse=&limit=&values=` | a page of keys, or of keys and values |
-/// | `PUT`/`POST /blobs/{*key}` | store the body (201 new, 200 replaced; `If-Match`/`If-None-Match` → 412) |
-/// | `GET`/`HEAD /blobs/{*key}` | the value (`If-None-Match` → 304) |
+/// | `PUT`/`POST /blobs/{*key}?ttl=` | store the body, expiring after `ttl` seconds if given (201 new, 200 replaced; `If-Match`/`If-None-Match` → 412) |
+/// | `GET`/`HEAD /blobs/{*key}` | the value, with `Expires` if it expires (`If-None-Match` → 304) |
 /// | `DELETE /blobs/{*key}` | delete (204, or 404; `If-Match`/`If-None-Match` → 412) |
 /// | `GET /stats` | the engine's stats |
 /// | `GET /segments` | the segment layout, as the playground draws it |

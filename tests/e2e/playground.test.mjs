@@ -239,6 +239,47 @@ describe('a big store', () => {
   });
 });
 
+describe('expiry', () => {
+  test('an expiring record counts down, then turns dead without a write', async () => {
+    const browser = await launch();
+    try {
+      const { page } = browser;
+      await open(page, server.url);
+      await run(page, 'set session token --ttl 3s');
+      const cell = '#map-strips [data-key="session"]';
+      await page.waitForSelector(`${cell}[data-state="live"].expiring[data-expires-at]`);
+      assert.equal(await stat(page, 'keys'), 1);
+      const deadBefore = await stat(page, 'dead_bytes');
+
+      await page.hover(`${cell}[data-state="live"]`);
+      assert.match(await page.textContent('#details [data-countdown]'), /^expires in [1-3] s$/);
+      // The countdown moves on while the pointer rests on the record.
+      await page.waitForFunction(
+        () => /^expires in 1 s$/.test(document.querySelector('#details [data-countdown]')?.textContent ?? ''),
+        null,
+        { timeout: 5_000 },
+      );
+
+      // Its time comes: dead on the map, gone from the index, counted dead.
+      await page.waitForSelector(`${cell}[data-state="expired"].expired`, { timeout: 5_000 });
+      assert.equal((await page.$$(`${cell}.expiring`)).length, 0);
+      await waitForStat(page, 'keys', 'v === 0');
+      assert.ok((await stat(page, 'dead_bytes')) > deadBefore);
+      assert.equal((await page.$$('#index [data-index-key="session"]')).length, 0);
+      await page.waitForFunction(
+        () => /^expired (just now|\d+ s ago)$/.test(document.querySelector('#details [data-countdown]')?.textContent ?? ''),
+        null,
+        { timeout: 3_000 },
+      );
+      assert.match(await page.textContent('#details'), /expired — the key's latest value/);
+      assert.equal(await stat(page, 'unflushed_bytes'), 0, 'expiring wrote nothing');
+      assert.deepEqual(browser.errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
 describe('the screenshot', () => {
   test('docs/playground.png after a scripted session', async () => {
     const browser = await launch({ width: 1440, height: 1050 });

@@ -9,7 +9,7 @@
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use mini_kvstore::KvStore;
+use mini_kvstore::{Clock, KvStore, Options};
 use mini_kvstore_server::{Config, router};
 use tempfile::TempDir;
 use tower::ServiceExt;
@@ -34,8 +34,20 @@ pub(crate) fn app() -> TestApp {
 
 /// A server whose configuration `tweak` adjusts.
 pub(crate) fn app_with(tweak: impl FnOnce(Config) -> Config) -> TestApp {
+    app_over(Options::default(), tweak)
+}
+
+/// A server over a store that tells the time by `clock` (a
+/// [`ManualClock`](mini_kvstore::ManualClock), say), so a test moves time
+/// instead of sleeping.
+pub(crate) fn app_with_clock(clock: impl Clock) -> TestApp {
+    app_over(Options::default().clock(clock), |config| config)
+}
+
+fn app_over(options: Options, tweak: impl FnOnce(Config) -> Config) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let store = KvStore::open(dir.path().join("data")).expect("open the store");
+    let store =
+        KvStore::open_with_options(dir.path().join("data"), options).expect("open the store");
     let config = tweak(Config::new(VOLUME).playground_dir(dir.path().join("no-playground")));
     TestApp {
         app: router(store.clone(), config),
