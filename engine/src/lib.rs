@@ -120,7 +120,7 @@ pub use report::{
 #[cfg(not(target_arch = "wasm32"))]
 pub use storage::FileStorage;
 pub use storage::{MemStorage, SegmentId, Storage};
-pub use store::{KvStore, SetOutcome, Versioned};
+pub use store::{KvStore, SetOutcome, Versioned, prefix_end};
 
 /// The README's code blocks, compiled and run as doc tests so it stays true.
 #[cfg(doctest)]

@@ -24,7 +24,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use mini_kvstore::{Error as StoreError, KvStore};
+use mini_kvstore::{Error as StoreError, KvStore, prefix_end};
 use serde::Serialize;
 
 use crate::config::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_VALUES_PAGE_BYTES};
@@ -321,19 +321,6 @@ fn tighter_upper(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
             }
         }
     }
-}
-
-/// The smallest key greater than every key starting with `prefix`, or
-/// `None` when there is none (the prefix is empty or all `0xff`).
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < u8::MAX {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
 }
 
 fn parse_limit(value: &[u8]) -> Result<usize, ApiError> {

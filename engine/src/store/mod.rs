@@ -640,8 +640,10 @@ impl KvStore {
 }
 
 /// The smallest key greater than every key starting with `prefix`, or
-/// `None` when there is none (the prefix is empty or all `0xff`).
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+/// `None` when there is none (the prefix is empty or all `0xff`): the
+/// exclusive end of the range a prefix covers, for callers that combine a
+/// prefix with other bounds.
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
         if last < u8::MAX {
