@@ -196,11 +196,20 @@ fn help(topic: Option<&str>, painter: &Painter) -> anyhow::Result<ExitCode> {
 fn server_requested(matches: &ArgMatches) -> bool {
     let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
     let starts = given("volume") || given("id");
-    let configures = ["port", "bind", "token", "max_body", "playground"];
+    let configures = [
+        "port",
+        "bind",
+        "token",
+        "max_body",
+        "playground",
+        "resp_port",
+        "no_http",
+        "max_connections",
+    ];
     if !starts && configures.into_iter().any(given) {
         usage_error(
             ErrorKind::MissingRequiredArgument,
-            "--port, --bind, --token, --max-body and --playground configure the server: give --volume DIR and --id ID too",
+            "--port, --bind, --token, --max-body, --playground, --resp-port, --no-http and --max-connections configure the server: give --volume DIR and --id ID too",
         );
     }
     starts

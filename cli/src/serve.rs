@@ -1,6 +1,8 @@
 //! The server entry: `kvstore --volume DIR --id ID [--port N] [--bind ADDR]
-//! [--token T] [--max-body BYTES] [--playground DIR]`, or the same flags
-//! after `kvstore serve`.
+//! [--token T] [--max-body BYTES] [--playground DIR] [--resp-port N]
+//! [--no-http] [--max-connections N]`, or the same flags after
+//! `kvstore serve`. With `--resp-port` the Redis protocol is served beside
+//! the HTTP API, over the same store; one Ctrl-C or SIGTERM stops both.
 //!
 //! The server itself is the `mini-kvstore-server` library; this module only
 //! turns flags into its [`Config`](mini_kvstore_server::Config), opens the
@@ -53,6 +55,15 @@ pub(crate) struct ServerArgs {
     /// Serve the built browser playground from DIR at / [default: dist]
     #[arg(long, env = "KVSTORE_PLAYGROUND", value_name = "DIR")]
     playground: Option<PathBuf>,
+    /// Also speak the Redis protocol (RESP) on port N, over the same store
+    #[arg(long, env = "KVSTORE_RESP_PORT", value_name = "N")]
+    resp_port: Option<u16>,
+    /// Serve only the Redis protocol, no HTTP (needs --resp-port)
+    #[arg(long)]
+    no_http: bool,
+    /// Refuse Redis-protocol clients past N at once [default: 10000]
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
 }
 
 /// Everything the server needs to start.
@@ -65,6 +76,9 @@ pub(crate) struct ServerConfig {
     token: Option<String>,
     max_body: usize,
     playground: PathBuf,
+    resp_port: Option<u16>,
+    no_http: bool,
+    max_connections: Option<usize>,
 }
 
 /// Where the server listens unless told otherwise (the original README's port).
@@ -87,6 +101,9 @@ impl ServerArgs {
             playground: self
                 .playground
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_PLAYGROUND_DIR)),
+            resp_port: self.resp_port,
+            no_http: self.no_http,
+            max_connections: self.max_connections,
         })
     }
 }
@@ -112,7 +129,15 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
         token,
         max_body,
         playground,
+        resp_port,
+        no_http,
+        max_connections,
     } = config;
+    if no_http && resp_port.is_none() {
+        return Err(anyhow!(
+            "--no-http leaves nothing to serve: give --resp-port N too"
+        ));
+    }
     // The value limit follows the body limit, so a body the server accepts
     // is one the store accepts; everything else is the engine's default.
     let options = Options::default()
@@ -121,10 +146,15 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
     let store = KvStore::open_with_options(&volume, options)
         // As in `main::open`: the engine's message names the cause already.
         .map_err(|e| anyhow!("cannot open the store in {}: {e}", volume.display()))?;
+    let mut resp = mini_kvstore_server::resp::RespConfig::new();
+    if let Some(n) = max_connections {
+        resp = resp.max_connections(n);
+    }
     let mut server = mini_kvstore_server::Config::new(id)
         .max_body_bytes(max_body)
         .playground_dir(playground);
     if let Some(token) = token {
+        resp = resp.token(token.clone());
         server = server.token(token);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -132,23 +162,57 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind((bind, port))
-            .await
-            .with_context(|| format!("cannot listen on {bind}:{port}"))?;
-        let address = listener
-            .local_addr()
-            .context("cannot read the bound address")?;
-        // One line on stdout, flushed by its newline: people read it, and
-        // scripts and tests started with `--port 0` take the port from it.
-        println!("listening on http://{address}");
-        mini_kvstore_server::run(
-            listener,
-            store,
-            server,
-            mini_kvstore_server::shutdown_signal(),
-        )
-        .await
-        .context("the server failed")
+        // One signal stops both servers.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            mini_kvstore_server::shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let until_stopped = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }
+        };
+        let mut servers = tokio::task::JoinSet::new();
+        if let Some(resp_port) = resp_port {
+            let listener = tokio::net::TcpListener::bind((bind, resp_port))
+                .await
+                .with_context(|| format!("cannot listen on {bind}:{resp_port}"))?;
+            let address = listener
+                .local_addr()
+                .context("cannot read the bound address")?;
+            println!("listening on redis://{address}");
+            let (store, shutdown) = (store.clone(), until_stopped());
+            servers.spawn(async move {
+                mini_kvstore_server::resp::serve(store, listener, resp, shutdown)
+                    .await
+                    .context("the Redis-protocol server failed")
+            });
+        }
+        if !no_http {
+            let listener = tokio::net::TcpListener::bind((bind, port))
+                .await
+                .with_context(|| format!("cannot listen on {bind}:{port}"))?;
+            let address = listener
+                .local_addr()
+                .context("cannot read the bound address")?;
+            // One line on stdout, flushed by its newline: people read it, and
+            // scripts and tests started with `--port 0` take the port from it.
+            println!("listening on http://{address}");
+            let shutdown = until_stopped();
+            servers.spawn(async move {
+                mini_kvstore_server::run(listener, store, server, shutdown)
+                    .await
+                    .context("the server failed")
+            });
+        } else {
+            drop(store);
+        }
+        while let Some(done) = servers.join_next().await {
+            done.context("a server task panicked")??;
+        }
+        anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
 }

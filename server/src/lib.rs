@@ -57,6 +57,7 @@
 //! | `auth` | the bearer-token check on mutating routes |
 //! | `playground` | `/` and static files: the built playground, or how to build it |
 //! | `error` | [`ApiError`], the one place errors become HTTP answers; [`ServerError`] |
+//! | [`resp`] | the Redis protocol over the same store: [`resp::serve`], [`resp::RespConfig`] |
 //!
 //! ## Choices worth knowing
 //!
@@ -81,6 +82,7 @@ mod keys;
 mod listing;
 mod playground;
 mod preconditions;
+pub mod resp;
 mod server;
 mod state;
 

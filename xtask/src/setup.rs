@@ -6,7 +6,9 @@
 //! playground needs the most: wasm-bindgen-cli (the version `web/Cargo.toml`
 //! pins, which also brings `wasm-bindgen-test-runner` for the browser tests),
 //! trunk to build `dist/`, Debian's Chromium and chromedriver for the browser
-//! and end-to-end tests, and the end-to-end suite's npm packages.
+//! and end-to-end tests, Debian's redis-tools (`redis-cli`,
+//! `redis-benchmark`) for the Redis-protocol tests, and the end-to-end
+//! suite's npm packages.
 
 use std::io;
 use std::path::Path;
@@ -64,6 +66,11 @@ const REQUIREMENTS: &[Requirement] = &[
         name: "Chromium and chromedriver (Debian: chromium, chromium-driver)",
         is_present: chromium_is_installed,
         install: install_chromium,
+    },
+    Requirement {
+        name: "redis-cli and redis-benchmark (Debian: redis-tools), real clients of the Redis protocol",
+        is_present: redis_tools_are_installed,
+        install: install_redis_tools,
     },
     Requirement {
         name: "the end-to-end suite's npm packages (tests/e2e)",
@@ -155,6 +162,11 @@ fn chromium_is_installed() -> Result<bool> {
 }
 
 fn install_chromium() -> Result<()> {
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+/// `apt-get update`, then `apt-get install -y PACKAGES`.
+fn apt_install(packages: &[&str]) -> Result<()> {
     let apt = |args: &[&str]| {
         process::run(
             process::command("apt-get")
@@ -164,7 +176,17 @@ fn install_chromium() -> Result<()> {
         .context("apt-get needs root (and a Debian or Ubuntu machine)")
     };
     apt(&["update"])?;
-    apt(&["install", "-y", "chromium", "chromium-driver"])
+    let mut install = vec!["install", "-y"];
+    install.extend_from_slice(packages);
+    apt(&install)
+}
+
+fn redis_tools_are_installed() -> Result<bool> {
+    Ok(version_of("redis-cli")?.is_some() && version_of("redis-benchmark")?.is_some())
+}
+
+fn install_redis_tools() -> Result<()> {
+    apt_install(&["redis-tools"])
 }
 
 fn e2e_packages_are_installed() -> Result<bool> {

@@ -12,6 +12,7 @@ pub(crate) const KVSTORE_ENV: &[&str] = &[
     "KVSTORE_MAX_BODY",
     "KVSTORE_PLAYGROUND",
     "KVSTORE_COMPACTION",
+    "KVSTORE_RESP_PORT",
     "NO_COLOR",
     "RUST_LOG",
 ];

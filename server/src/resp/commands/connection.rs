@@ -1,0 +1,178 @@
+//! The connection family: `PING`, `ECHO`, `QUIT`, `HELLO`, `AUTH`,
+//! `SELECT` — commands about the session rather than the data.
+
+use crate::resp::commands::spec::{
+    Call, CommandSpec, FAST, NO_AUTH, Run, not_an_integer, parse_i64, syntax_error,
+};
+use crate::resp::reply::{Protocol, Reply};
+
+pub(crate) static SPECS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "ping",
+        arity: -1,
+        flags: FAST | NO_AUTH,
+        keys: (0, 0, 0),
+        group: "connection",
+        summary: "Returns the server's liveliness response.",
+        run: Run::Handler(ping),
+    },
+    CommandSpec {
+        name: "echo",
+        arity: 2,
+        flags: FAST,
+        keys: (0, 0, 0),
+        group: "connection",
+        summary: "Returns the given string.",
+        run: Run::Handler(echo),
+    },
+    CommandSpec {
+        name: "quit",
+        arity: -1,
+        flags: FAST | NO_AUTH,
+        keys: (0, 0, 0),
+        group: "connection",
+        summary: "Closes the connection.",
+        run: Run::Handler(quit),
+    },
+    CommandSpec {
+        name: "hello",
+        arity: -1,
+        flags: FAST | NO_AUTH,
+        keys: (0, 0, 0),
+        group: "connection",
+        summary: "Handshakes with the server: protocol version, optional AUTH.",
+        run: Run::Handler(hello),
+    },
+    CommandSpec {
+        name: "auth",
+        arity: -2,
+        flags: FAST | NO_AUTH,
+        keys: (0, 0, 0),
+        group: "connection",
+        summary: "Authenticates the connection.",
+        run: Run::Handler(auth),
+    },
+    CommandSpec {
+        name: "select",
+        arity: 2,
+        flags: FAST,
+        keys: (0, 0, 0),
+        group: "connection",
+        summary: "Changes the selected database (only 0 exists).",
+        run: Run::Handler(select),
+    },
+    CommandSpec {
+        name: "client",
+        arity: -2,
+        flags: 0,
+        keys: (0, 0, 0),
+        group: "connection",
+        summary: "A container for client connection commands.",
+        run: Run::NotBuilt,
+    },
+];
+
+fn ping(call: &mut Call<'_>) -> Reply {
+    match call.args.len() {
+        1 => Reply::Simple("PONG".into()),
+        2 => Reply::bulk(call.arg(1)),
+        _ => call.wrong_arity(),
+    }
+}
+
+fn echo(call: &mut Call<'_>) -> Reply {
+    Reply::bulk(call.arg(1))
+}
+
+fn quit(call: &mut Call<'_>) -> Reply {
+    call.session.closing = true;
+    Reply::ok()
+}
+
+fn wrong_pass() -> Reply {
+    Reply::Error("WRONGPASS invalid username-password pair or user is disabled.".into())
+}
+
+/// `AUTH user pass` and `HELLO … AUTH user pass` name the one user there is.
+fn authenticate(call: &mut Call<'_>, user: Option<&[u8]>, pass: &[u8]) -> Result<(), Reply> {
+    if call.server.config.token.is_none() {
+        return Err(Reply::err(
+            "AUTH <password> called without any password configured for the default user. \
+             Are you sure your configuration is correct?",
+        ));
+    }
+    if user.is_some_and(|user| user != b"default") || !call.server.token_matches(pass) {
+        return Err(wrong_pass());
+    }
+    call.session.authenticated = true;
+    Ok(())
+}
+
+fn auth(call: &mut Call<'_>) -> Reply {
+    let args = call.args;
+    let result = match args.len() {
+        2 => authenticate(call, None, &args[1]),
+        3 => authenticate(call, Some(&args[1]), &args[2]),
+        _ => return syntax_error(),
+    };
+    result.map_or_else(|e| e, |()| Reply::ok())
+}
+
+fn hello(call: &mut Call<'_>) -> Reply {
+    let args = call.args;
+    let mut protocol = call.session.protocol;
+    if let Some(version) = args.get(1) {
+        protocol = match parse_i64(version) {
+            Some(2) => Protocol::Resp2,
+            Some(3) => Protocol::Resp3,
+            Some(_) => return Reply::Error("NOPROTO unsupported protocol version".into()),
+            None => return Reply::err("Protocol version is not an integer or out of range"),
+        };
+    }
+    let mut i = 2;
+    while i < args.len() {
+        let option = args[i].to_ascii_lowercase();
+        match option.as_slice() {
+            b"auth" if i + 2 < args.len() => {
+                if let Err(e) = authenticate(call, Some(&args[i + 1]), &args[i + 2]) {
+                    return e;
+                }
+                i += 3;
+            }
+            // A client name is accepted and not kept: CLIENT LIST is not built.
+            b"setname" if i + 1 < args.len() => i += 2,
+            _ => {
+                return Reply::err(format!(
+                    "Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(&args[i])
+                ));
+            }
+        }
+    }
+    if !call.session.authenticated {
+        return Reply::Error(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
+             HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and \
+             select the RESP protocol version at the same time"
+                .into(),
+        );
+    }
+    call.session.protocol = protocol;
+    Reply::map([
+        ("server", Reply::bulk("mini-kvstore")),
+        ("version", Reply::bulk(env!("CARGO_PKG_VERSION"))),
+        ("proto", Reply::Integer(protocol.version())),
+        ("id", Reply::Integer(call.session.id as i64)),
+        ("mode", Reply::bulk("standalone")),
+        ("role", Reply::bulk("master")),
+        ("modules", Reply::Array(Vec::new())),
+    ])
+}
+
+fn select(call: &mut Call<'_>) -> Reply {
+    match parse_i64(call.arg(1)) {
+        Some(0) => Reply::ok(),
+        Some(_) => Reply::err("DB index is out of range"),
+        None => not_an_integer(),
+    }
+}

@@ -1,0 +1,221 @@
+//! The command table and dispatch. Each family declares its commands as
+//! [`spec::CommandSpec`]s; [`table`] gathers them, and [`execute`] derives
+//! from it everything Redis derives from its own table: lookup, the
+//! unknown-command and arity errors, the authentication gate, and (through
+//! [`spec::Call::table`]) `COMMAND`'s answers.
+
+mod connection;
+mod keys;
+mod server_info;
+mod spec;
+mod strings;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
+
+use crate::resp::commands::spec::{Call, CommandSpec, NO_AUTH, Run, wrong_arity};
+use crate::resp::reply::Reply;
+use crate::resp::state::{ServerState, Session};
+
+/// Commands of Redis's other data types: named so that a client learns
+/// why, rather than an unknown-command error.
+const OTHER_TYPES: &[&str] = &[
+    // hashes
+    "hset",
+    "hget",
+    "hmset",
+    "hmget",
+    "hdel",
+    "hgetall",
+    "hkeys",
+    "hvals",
+    "hlen",
+    "hexists",
+    "hincrby",
+    "hincrbyfloat",
+    "hsetnx",
+    "hstrlen",
+    "hscan",
+    "hrandfield",
+    // lists
+    "lpush",
+    "rpush",
+    "lpushx",
+    "rpushx",
+    "lpop",
+    "rpop",
+    "llen",
+    "lrange",
+    "lindex",
+    "lset",
+    "lrem",
+    "ltrim",
+    "linsert",
+    "lpos",
+    "lmove",
+    "blpop",
+    "brpop",
+    "blmove",
+    "rpoplpush",
+    "brpoplpush",
+    "lmpop",
+    "blmpop",
+    // sets
+    "sadd",
+    "srem",
+    "smembers",
+    "sismember",
+    "smismember",
+    "scard",
+    "spop",
+    "srandmember",
+    "sinter",
+    "sinterstore",
+    "sunion",
+    "sunionstore",
+    "sdiff",
+    "sdiffstore",
+    "smove",
+    "sscan",
+    "sintercard",
+    // sorted sets
+    "zadd",
+    "zrem",
+    "zrange",
+    "zrangebyscore",
+    "zrevrange",
+    "zrevrangebyscore",
+    "zrank",
+    "zrevrank",
+    "zscore",
+    "zmscore",
+    "zcard",
+    "zcount",
+    "zincrby",
+    "zscan",
+    "zpopmin",
+    "zpopmax",
+    "bzpopmin",
+    "bzpopmax",
+    "zrangestore",
+    "zunionstore",
+    "zinterstore",
+    "zdiffstore",
+    "zlexcount",
+    "zrangebylex",
+    "zremrangebyrank",
+    "zremrangebyscore",
+    "zremrangebylex",
+    "zrandmember",
+    "zmpop",
+    "bzmpop",
+    // streams, geo, hyperloglog
+    "xadd",
+    "xrange",
+    "xrevrange",
+    "xlen",
+    "xread",
+    "xreadgroup",
+    "xdel",
+    "xtrim",
+    "geoadd",
+    "geodist",
+    "geopos",
+    "geosearch",
+    "pfadd",
+    "pfcount",
+    "pfmerge",
+];
+
+/// Every command, in the order the families list them.
+pub(crate) fn table() -> &'static [&'static CommandSpec] {
+    static TABLE: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        [
+            connection::SPECS,
+            strings::SPECS,
+            keys::SPECS,
+            server_info::SPECS,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    })
+}
+
+fn lookup(name: &str) -> Option<&'static CommandSpec> {
+    static BY_NAME: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
+    BY_NAME
+        .get_or_init(|| table().iter().map(|spec| (spec.name, *spec)).collect())
+        .get(name)
+        .copied()
+}
+
+/// Redis's answer to a command it does not have, quoting the first
+/// arguments as Redis 7 does.
+fn unknown_command(args: &[Vec<u8>]) -> Reply {
+    let quote = |bytes: &[u8]| -> String {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(128)]);
+        text.replace(['\r', '\n'], " ")
+    };
+    let mut message = format!(
+        "unknown command '{}', with args beginning with: ",
+        quote(&args[0])
+    );
+    for arg in args[1..].iter().take(16) {
+        message.push_str(&format!("'{}' ", quote(arg)));
+    }
+    Reply::err(message)
+}
+
+/// Runs one command (`args[0]` is its name) for `session`.
+pub(crate) fn execute(server: &ServerState, session: &mut Session, args: &[Vec<u8>]) -> Reply {
+    server.commands_processed.fetch_add(1, Ordering::Relaxed);
+    let name = String::from_utf8_lossy(&args[0]).to_lowercase();
+    let Some(spec) = lookup(&name) else {
+        if OTHER_TYPES.contains(&name.as_str()) {
+            return Reply::err(format!(
+                "mini-kvstore stores strings only: '{}' is not supported",
+                name.to_uppercase()
+            ));
+        }
+        return unknown_command(args);
+    };
+    if !spec.arity_fits(args.len()) {
+        return wrong_arity(spec.name);
+    }
+    if !session.authenticated && !spec.has(NO_AUTH) {
+        return Reply::Error("NOAUTH Authentication required.".into());
+    }
+    match spec.run {
+        Run::Handler(handler) => handler(&mut Call {
+            server,
+            session,
+            args,
+            table: table(),
+        }),
+        Run::NotBuilt => Reply::err(format!(
+            "'{}' is not built yet in mini-kvstore",
+            spec.name.to_uppercase()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_lower_case() {
+        let mut seen = std::collections::HashSet::new();
+        for spec in table() {
+            assert_eq!(spec.name, spec.name.to_lowercase());
+            assert!(seen.insert(spec.name), "{} twice", spec.name);
+            assert!(spec.arity != 0, "{} has no arity", spec.name);
+        }
+        for name in OTHER_TYPES {
+            assert!(lookup(name).is_none(), "{name} is both built and refused");
+        }
+    }
+}

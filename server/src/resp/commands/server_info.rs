@@ -1,0 +1,402 @@
+//! The server family: `COMMAND` (derived from the command table), `CONFIG
+//! GET`, `INFO`, `DBSIZE`, `TIME`, and this store's own `KVSTORE.STATS` and
+//! `KVSTORE.COMPACT`.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mini_kvstore::{Stats, SyncPolicy};
+
+use crate::resp::commands::spec::{
+    ADMIN, Call, CommandSpec, FAST, FLAG_NAMES, READONLY, Run, WRITE, or_store_error,
+};
+use crate::resp::glob;
+use crate::resp::reply::Reply;
+
+/// The Redis version `INFO` claims, for clients that gate features on it:
+/// the string commands here behave as Redis 7.0's.
+const REDIS_VERSION: &str = "7.0.0";
+
+pub(crate) static SPECS: &[CommandSpec] = &[
+    spec(
+        "command",
+        -1,
+        0,
+        "Returns detailed information about all commands.",
+        command,
+    ),
+    spec(
+        "config",
+        -2,
+        ADMIN,
+        "A container for server configuration commands (GET only).",
+        config,
+    ),
+    spec(
+        "info",
+        -1,
+        0,
+        "Returns information and statistics about the server.",
+        info,
+    ),
+    spec(
+        "dbsize",
+        1,
+        READONLY | FAST,
+        "Returns the number of keys in the database.",
+        dbsize,
+    ),
+    spec("time", 1, FAST, "Returns the server time.", time),
+    spec(
+        "kvstore.stats",
+        1,
+        READONLY,
+        "The engine's statistics: keys, segments, live and dead bytes, compactions.",
+        kvstore_stats,
+    ),
+    spec(
+        "kvstore.compact",
+        1,
+        WRITE | ADMIN,
+        "Merges every sealed segment now, dropping dead records.",
+        kvstore_compact,
+    ),
+    not_built(
+        "flushdb",
+        -1,
+        WRITE,
+        "Removes all keys from the current database.",
+    ),
+    not_built(
+        "flushall",
+        -1,
+        WRITE,
+        "Removes all keys from all databases.",
+    ),
+    not_built(
+        "kvstore.segments",
+        1,
+        READONLY,
+        "The engine's segments and their live and dead bytes.",
+    ),
+];
+
+const fn spec(
+    name: &'static str,
+    arity: i64,
+    flags: u8,
+    summary: &'static str,
+    handler: fn(&mut Call<'_>) -> Reply,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        keys: (0, 0, 0),
+        group: "server",
+        summary,
+        run: Run::Handler(handler),
+    }
+}
+
+const fn not_built(
+    name: &'static str,
+    arity: i64,
+    flags: u8,
+    summary: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        keys: (0, 0, 0),
+        group: "server",
+        summary,
+        run: Run::NotBuilt,
+    }
+}
+
+/// One command as `COMMAND` and `COMMAND INFO` describe it (Redis 7's ten
+/// fields; ACL categories, tips, key specs and subcommands left empty).
+fn command_info(spec: &CommandSpec) -> Reply {
+    let flags = FLAG_NAMES
+        .iter()
+        .filter(|(bit, _)| spec.has(*bit))
+        .map(|(_, name)| Reply::Simple((*name).into()))
+        .collect();
+    let (first, last, step) = spec.keys;
+    Reply::Array(vec![
+        Reply::bulk(spec.name),
+        Reply::Integer(spec.arity),
+        Reply::Array(flags),
+        Reply::Integer(first),
+        Reply::Integer(last),
+        Reply::Integer(step),
+        Reply::Array(Vec::new()),
+        Reply::Array(Vec::new()),
+        Reply::Array(Vec::new()),
+        Reply::Array(Vec::new()),
+    ])
+}
+
+fn command_docs(spec: &CommandSpec) -> Reply {
+    Reply::map([
+        ("summary", Reply::bulk(spec.summary)),
+        ("since", Reply::bulk("0.1.0")),
+        ("group", Reply::bulk(spec.group)),
+    ])
+}
+
+fn command(call: &mut Call<'_>) -> Reply {
+    // Only what is built is listed: clients take COMMAND as what works.
+    let built = || call.table.iter().copied().filter(|spec| spec.is_built());
+    let named = |names: &[Vec<u8>]| -> Vec<Option<&'static CommandSpec>> {
+        names
+            .iter()
+            .map(|name| {
+                let name = String::from_utf8_lossy(name).to_lowercase();
+                built().find(|spec| spec.name == name)
+            })
+            .collect()
+    };
+    let Some(sub) = call.args.get(1) else {
+        return Reply::Array(built().map(command_info).collect());
+    };
+    match sub.to_ascii_uppercase().as_slice() {
+        b"COUNT" => Reply::Integer(built().count() as i64),
+        b"LIST" => Reply::Array(built().map(|spec| Reply::bulk(spec.name)).collect()),
+        b"INFO" => Reply::Array(
+            named(&call.args[2..])
+                .into_iter()
+                .map(|spec| spec.map_or(Reply::Null, command_info))
+                .collect(),
+        ),
+        b"DOCS" => {
+            let specs: Vec<&CommandSpec> = if call.args.len() > 2 {
+                named(&call.args[2..]).into_iter().flatten().collect()
+            } else {
+                built().collect()
+            };
+            Reply::map(
+                specs
+                    .into_iter()
+                    .map(|spec| (spec.name, command_docs(spec))),
+            )
+        }
+        _ => Reply::err(format!(
+            "unknown subcommand '{}'. Try COMMAND HELP.",
+            String::from_utf8_lossy(sub)
+        )),
+    }
+}
+
+/// The parameters `CONFIG GET` knows, from the store's real settings where
+/// there is one.
+fn config_params(call: &Call<'_>) -> Vec<(&'static str, String)> {
+    let options = call.store().options();
+    let appendfsync = match options.get_sync_policy() {
+        SyncPolicy::Always => "always",
+        SyncPolicy::EveryMillis(_) => "everysec",
+        _ => "no",
+    };
+    vec![
+        // No snapshots: the log is the store.
+        ("save", String::new()),
+        ("appendonly", "yes".into()),
+        ("appendfsync", appendfsync.into()),
+        ("databases", "1".into()),
+        ("maxclients", call.server.config.max_connections.to_string()),
+        ("proto-max-bulk-len", call.server.max_bulk_len().to_string()),
+        ("port", call.server.port.to_string()),
+    ]
+}
+
+fn config(call: &mut Call<'_>) -> Reply {
+    let sub = call.arg(1).to_ascii_uppercase();
+    if sub.as_slice() != b"GET" {
+        return Reply::err(format!(
+            "'CONFIG {}' is not built yet in mini-kvstore",
+            String::from_utf8_lossy(&sub)
+        ));
+    }
+    if call.args.len() < 3 {
+        return call.wrong_arity();
+    }
+    let params = config_params(call);
+    let found = params.into_iter().filter(|(name, _)| {
+        call.args[2..]
+            .iter()
+            .any(|pattern| glob::matches(&pattern.to_ascii_lowercase(), name.as_bytes()))
+    });
+    Reply::map(found.map(|(name, value)| (name, Reply::bulk(value))))
+}
+
+fn stats_fields(stats: &Stats) -> Vec<(&'static str, String)> {
+    vec![
+        ("keys", stats.keys.to_string()),
+        ("segments", stats.segments.to_string()),
+        ("total_bytes", stats.total_bytes.to_string()),
+        ("live_bytes", stats.live_bytes.to_string()),
+        ("dead_bytes", stats.dead_bytes.to_string()),
+        ("dead_ratio", format!("{:.4}", stats.dead_ratio())),
+        ("corrupt_ranges", stats.corrupt_ranges.to_string()),
+        ("corrupt_bytes", stats.corrupt_bytes.to_string()),
+        ("next_seq", stats.next_seq.to_string()),
+        ("active_segment", stats.active_segment.to_string()),
+        ("compactions", stats.compactions.to_string()),
+        ("compaction_failures", stats.compaction_failures.to_string()),
+        ("user_bytes_written", stats.user_bytes_written.to_string()),
+        (
+            "compaction_bytes_written",
+            stats.compaction_bytes_written.to_string(),
+        ),
+        (
+            "space_amplification",
+            format!("{:.4}", stats.space_amplification()),
+        ),
+        (
+            "write_amplification",
+            format!("{:.4}", stats.write_amplification()),
+        ),
+    ]
+}
+
+fn info(call: &mut Call<'_>) -> Reply {
+    let server = call.server;
+    let stats = call.store().stats();
+    let uptime = server.started.elapsed().as_secs();
+    let sections: Vec<(&str, Vec<(&str, String)>)> = vec![
+        (
+            "server",
+            vec![
+                ("redis_version", REDIS_VERSION.into()),
+                ("mini_kvstore_version", env!("CARGO_PKG_VERSION").into()),
+                ("redis_mode", "standalone".into()),
+                ("process_id", std::process::id().to_string()),
+                ("tcp_port", server.port.to_string()),
+                ("uptime_in_seconds", uptime.to_string()),
+                ("uptime_in_days", (uptime / 86_400).to_string()),
+            ],
+        ),
+        (
+            "clients",
+            vec![
+                (
+                    "connected_clients",
+                    server.connected.load(Ordering::Relaxed).to_string(),
+                ),
+                ("maxclients", server.config.max_connections.to_string()),
+            ],
+        ),
+        (
+            "persistence",
+            vec![
+                ("loading", "0".into()),
+                ("aof_enabled", "1".into()),
+                ("rdb_changes_since_last_save", "0".into()),
+            ],
+        ),
+        (
+            "stats",
+            vec![
+                (
+                    "total_connections_received",
+                    server
+                        .connections_received
+                        .load(Ordering::Relaxed)
+                        .to_string(),
+                ),
+                (
+                    "total_commands_processed",
+                    server
+                        .commands_processed
+                        .load(Ordering::Relaxed)
+                        .to_string(),
+                ),
+                (
+                    "rejected_connections",
+                    server
+                        .rejected_connections
+                        .load(Ordering::Relaxed)
+                        .to_string(),
+                ),
+            ],
+        ),
+        (
+            "keyspace",
+            vec![("db0", format!("keys={},expires=0,avg_ttl=0", stats.keys))],
+        ),
+        ("kvstore", stats_fields(&stats)),
+    ];
+    let wanted: Vec<String> = call.args[1..]
+        .iter()
+        .map(|s| String::from_utf8_lossy(s).to_lowercase())
+        .collect();
+    let everything = wanted.is_empty()
+        || wanted
+            .iter()
+            .any(|w| matches!(w.as_str(), "all" | "everything" | "default"));
+    let mut text = String::new();
+    for (name, fields) in sections {
+        if !everything && !wanted.iter().any(|w| w == name) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        let mut title = name.to_string();
+        if let Some(first) = title.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        let _ = write!(text, "# {title}\r\n");
+        for (key, value) in fields {
+            let _ = write!(text, "{key}:{value}\r\n");
+        }
+    }
+    Reply::bulk(text)
+}
+
+fn dbsize(call: &mut Call<'_>) -> Reply {
+    Reply::Integer(call.store().len() as i64)
+}
+
+fn time(_call: &mut Call<'_>) -> Reply {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Reply::Array(vec![
+        Reply::bulk(now.as_secs().to_string()),
+        Reply::bulk(now.subsec_micros().to_string()),
+    ])
+}
+
+fn kvstore_stats(call: &mut Call<'_>) -> Reply {
+    let stats = call.store().stats();
+    let mut fields: Vec<(&str, Reply)> = stats_fields(&stats)
+        .into_iter()
+        .map(|(name, value)| (name, Reply::bulk(value)))
+        .collect();
+    fields.push((
+        "last_compaction_failure",
+        Reply::bulk_or_null(stats.last_compaction_failure.map(String::into_bytes)),
+    ));
+    Reply::map(fields)
+}
+
+fn kvstore_compact(call: &mut Call<'_>) -> Reply {
+    or_store_error(call.store().compact().map(|report| {
+        Reply::map([
+            (
+                "segments_before",
+                Reply::Integer(report.segments_before as i64),
+            ),
+            (
+                "segments_after",
+                Reply::Integer(report.segments_after as i64),
+            ),
+            ("bytes_before", Reply::Integer(report.bytes_before as i64)),
+            ("bytes_after", Reply::Integer(report.bytes_after as i64)),
+        ])
+    }))
+}

@@ -1,0 +1,139 @@
+//! The Redis protocol (RESP2, and RESP3 after `HELLO 3`) over the same
+//! [`KvStore`] as the HTTP API, so `redis-cli`, `redis-benchmark` and any
+//! Redis client library can talk to the store.
+//!
+//! [`serve`] takes a listener the caller bound and a shutdown future, like
+//! [`run`](crate::run). Only strings exist here — the store maps bytes to
+//! bytes — so hash, list, set and sorted-set commands answer that they are
+//! not supported, and the string and key commands not written yet answer
+//! `-ERR 'X' is not built yet in mini-kvstore`.
+//!
+//! | module | what |
+//! |---|---|
+//! | `config` | [`RespConfig`]: token, client limit, request size limits |
+//! | `state` | what connections share (store, counters, `SCAN` cursors) and each one's session |
+//! | `connection` | the read loop: buffering, pipelining, one write per read |
+//! | `codec` | requests (RESP arrays and inline lines) in, replies out per protocol |
+//! | `reply` | a reply, whatever the protocol |
+//! | `commands` | the command table, dispatch, and one file per family |
+//! | `glob` | Redis's glob patterns for `KEYS`, `SCAN MATCH`, `CONFIG GET` |
+//!
+//! ```
+//! use mini_kvstore::{KvStore, MemStorage, Options};
+//! use mini_kvstore_server::resp::{RespConfig, serve};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = KvStore::open_with(MemStorage::new(), Options::default())?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let addr = listener.local_addr()?;
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let server = tokio::spawn(serve(store, listener, RespConfig::new(), async {
+//!     let _ = stopped.await;
+//! }));
+//!
+//! let mut client = tokio::net::TcpStream::connect(addr).await?;
+//! client.write_all(b"SET greeting hello\r\nGET greeting\r\n").await?;
+//! let mut reply = vec![0; 16];
+//! client.read_exact(&mut reply).await?;
+//! assert_eq!(reply, b"+OK\r\n$5\r\nhello\r\n");
+//!
+//! let _ = stop.send(());
+//! server.await??;
+//! # Ok(())
+//! # }
+//! ```
+
+mod codec;
+mod commands;
+mod config;
+mod connection;
+mod glob;
+mod reply;
+mod state;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use mini_kvstore::KvStore;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+pub use crate::resp::config::{
+    DEFAULT_MAX_ARRAY_LEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_INLINE_LEN, RespConfig,
+};
+use crate::resp::state::ServerState;
+
+/// How long [`serve`] waits, once shut down, for commands in flight. Idle
+/// connections close at once; this only bounds a client that stopped
+/// reading its replies, or a long `KVSTORE.COMPACT`.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves RESP on `listener` until `shutdown` resolves; then stops
+/// accepting, closes idle connections, lets commands in flight finish
+/// (for at most [`DRAIN_TIMEOUT`]) and returns.
+pub async fn serve(
+    store: KvStore,
+    listener: TcpListener,
+    config: RespConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let port = listener.local_addr()?.port();
+    let slots = Arc::new(Semaphore::new(config.max_connections));
+    let server = Arc::new(ServerState::new(store, config, port));
+    let (stop, stopping) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (mut stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait and go on
+                    // rather than end the server.
+                    tracing::warn!(error = %e, "accepting a RESP connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        while connections.try_join_next().is_some() {}
+        server.connections_received.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.set_nodelay(true);
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            server.rejected_connections.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(%peer, "RESP client limit reached");
+            connections.spawn(async move {
+                let _ = stream
+                    .write_all(b"-ERR max number of clients reached\r\n")
+                    .await;
+            });
+            continue;
+        };
+        let server = Arc::clone(&server);
+        let stopping = stopping.clone();
+        connections.spawn(async move {
+            server.connected.fetch_add(1, Ordering::Relaxed);
+            connection::serve_connection(stream, Arc::clone(&server), stopping).await;
+            server.connected.fetch_sub(1, Ordering::Relaxed);
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("RESP connections still busy after {DRAIN_TIMEOUT:?}; closing them");
+        connections.shutdown().await;
+    }
+    Ok(())
+}
