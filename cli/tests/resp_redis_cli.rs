@@ -99,7 +99,10 @@ fn redis_cli_one_shot_commands_read_and_write_the_store() -> Result<()> {
     assert_eq!(server.cli(&["DBSIZE"])?, "2\n");
     // redis-cli ends an error reply with a blank line.
     let error = server.cli(&["INCR", "session"])?;
-    assert_eq!(error.trim_end(), "ERR value is not an integer or out of range");
+    assert_eq!(
+        error.trim_end(),
+        "ERR value is not an integer or out of range"
+    );
     let unknown = server.cli(&["FROBNICATE", "a"])?;
     assert!(
         unknown.starts_with("ERR unknown command 'FROBNICATE'"),
