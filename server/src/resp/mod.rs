@@ -76,7 +76,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves RESP on `listener` until `shutdown` resolves; then stops
 /// accepting, closes idle connections, lets commands in flight finish
-/// (for at most [`DRAIN_TIMEOUT`]) and returns.
+/// (for at most ten seconds) and returns.
 pub async fn serve(
     store: KvStore,
     listener: TcpListener,
