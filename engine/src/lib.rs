@@ -47,9 +47,8 @@
 //! | `key`, `location` | `IndexKey` and its order; [`Location`], where a record lives |
 //! | `filter`, `key_map`, `index` | the index: runs of neighbouring keys, each with a Bloom filter, plus per-segment accounting |
 //! | `recovery` | `open`: repair, finish an interrupted compaction, rebuild the index |
-//! | `store` | [`KvStore`]: the handle, and below it the write path, the read path, group commit, background threads |
-//! | `iter` | [`Iter`]: ordered scans over the read path |
-//! | [`compaction`] | the pure [`CompactionPlan`], the pure index change that publishes one, and the mechanism |
+//! | [`compaction`] | the merge policy, the pure [`CompactionPlan`] and the pure index change that publishes one |
+//! | `store` | [`KvStore`]: the handle, and below it the write path, the read path, [`Iter`], group commit, the merge mechanism, background threads |
 //! | [`layout`] | the store as data for drawing: segments, records and their states |
 //!
 //! ## Guarantees
@@ -81,7 +80,6 @@ pub mod format;
 pub mod fuzzing;
 mod hint;
 mod index;
-mod iter;
 mod key;
 mod key_map;
 pub mod layout;
@@ -106,7 +104,6 @@ pub use format::{
     BatchPart, CommitPayload, FORMAT_VERSION, MAGIC, MAX_KEY_LEN, RECORD_HEADER_LEN, RecordKind,
     SEGMENT_HEADER_LEN, SegmentKind,
 };
-pub use iter::Iter;
 pub use layout::{Layout, MetaPayload, RecordLayout, RecordState, SegmentLayout};
 pub use location::{Location, TombstoneAt};
 pub use options::{
@@ -120,6 +117,7 @@ pub use report::{
 #[cfg(not(target_arch = "wasm32"))]
 pub use storage::FileStorage;
 pub use storage::{MemStorage, SegmentId, Storage};
+pub use store::Iter;
 pub use store::{KvStore, SetOutcome, Versioned, prefix_end};
 
 /// The README's code blocks, compiled and run as doc tests so it stays true.

@@ -14,6 +14,10 @@
 //! everything from its `mod tests {` on — are left out: a test module sits
 //! below the module it tests.
 //!
+//! Cycles count at two levels: between files, and between top-level
+//! modules (a folder and everything in it), so a folder cannot lean on
+//! another that leans back on it through different files.
+//!
 //! This reads source as text, not as the compiler does: it is a guard for a
 //! workspace that writes its imports plainly, not a Rust parser.
 
@@ -86,6 +90,31 @@ pub(crate) fn cycles(graph: &BTreeMap<ModulePath, BTreeSet<ModulePath>>) -> Vec<
         found.push(group);
     }
     found
+}
+
+/// `graph` with every module folded into its top-level module (`a::b` into
+/// `a`): two folders whose files import each other are a cycle too, even
+/// when no two files are.
+pub(crate) fn top_level(
+    graph: &BTreeMap<ModulePath, BTreeSet<ModulePath>>,
+) -> BTreeMap<ModulePath, BTreeSet<ModulePath>> {
+    let fold = |module: &ModulePath| module.iter().take(1).cloned().collect::<ModulePath>();
+    let mut folded: BTreeMap<ModulePath, BTreeSet<ModulePath>> = BTreeMap::new();
+    for (module, targets) in graph {
+        let from = fold(module);
+        let entry = folded.entry(from.clone()).or_default();
+        // The crate root declares and re-exports everything: not an import.
+        if from.is_empty() {
+            continue;
+        }
+        entry.extend(
+            targets
+                .iter()
+                .map(fold)
+                .filter(|to| *to != from && !to.is_empty()),
+        );
+    }
+    folded
 }
 
 /// `crate`, or the module's path joined with `::`.
@@ -310,6 +339,11 @@ mod tests {
             let graph = graph(&workspace_src(crate_dir))?;
             assert!(graph.len() > 1, "{crate_dir}: no modules found");
             assert_eq!(cycles(&graph), Vec::<Vec<String>>::new(), "{crate_dir}");
+            assert_eq!(
+                cycles(&top_level(&graph)),
+                Vec::<Vec<String>>::new(),
+                "{crate_dir}, top-level modules"
+            );
         }
         Ok(())
     }
@@ -340,6 +374,24 @@ mod tests {
             ]]
         );
         Ok(())
+    }
+
+    #[test]
+    fn folders_importing_each_other_are_a_cycle() {
+        let path = |p: &str| -> ModulePath { p.split("::").map(str::to_owned).collect() };
+        let graph = BTreeMap::from([
+            (path("store"), BTreeSet::from([path("compaction::execute")])),
+            (
+                path("compaction::execute"),
+                BTreeSet::from([path("store::shared")]),
+            ),
+            (path("store::shared"), BTreeSet::new()),
+        ]);
+        assert!(cycles(&graph).is_empty(), "no file cycle");
+        assert_eq!(
+            cycles(&top_level(&graph)),
+            vec![vec!["compaction".to_owned(), "store".to_owned()]]
+        );
     }
 
     #[test]

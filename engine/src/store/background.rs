@@ -23,7 +23,7 @@ use std::{
 use tracing::{debug, warn};
 
 #[cfg(not(target_arch = "wasm32"))]
-use crate::compaction::execute;
+use super::merge;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::error::Error;
 #[cfg(not(target_arch = "wasm32"))]
@@ -156,7 +156,7 @@ fn compact_until_closed(store: &Weak<Shared>, woken: &Receiver<()>, interval: Du
         if shared.commit.is_poisoned() || shared.stop_merges.load(Ordering::Acquire) {
             break;
         }
-        match execute::compact_by_policy(&shared) {
+        match merge::compact_by_policy(&shared) {
             Ok(Some(_)) => {
                 failures = 0;
                 wait = Duration::ZERO;

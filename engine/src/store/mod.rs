@@ -19,10 +19,14 @@
 //! | `sealed` | who is told when a segment is sealed: the hint writer and the compactor |
 //! | `background` | the hint writer and periodic sync threads |
 //! | `introspect` | `verify` and `layout`: the store read back as data |
+//! | `iter` | [`Iter`]: ordered scans of a key range, from either end |
+//! | `merge` | the mechanism of a merge — full or chosen by the policy — over the pure plans of `compaction` |
 
 mod background;
 mod durability;
 mod introspect;
+mod iter;
+mod merge;
 pub(crate) mod read;
 mod sealed;
 pub(crate) mod shared;
@@ -40,7 +44,6 @@ use crate::compaction::{self, CompactionPlan, CompactionPolicy, LayoutSnapshot, 
 use crate::error::Result;
 use crate::expect::Expect;
 use crate::format::{RecordKind, SEGMENT_HEADER_LEN, SegmentKind};
-use crate::iter::Iter;
 use crate::location::TombstoneAt;
 use crate::options::Options;
 use crate::recovery::{self, Recovered};
@@ -49,6 +52,7 @@ use crate::storage::Storage;
 
 use background::Background;
 use durability::GroupCommit;
+pub use iter::Iter;
 pub use read::Versioned;
 use sealed::SealNotices;
 use shared::Shared;
@@ -608,7 +612,7 @@ impl KvStore {
     /// how the policy sees every sealed segment (its dead bytes, and which
     /// trigger or threshold it met) and the merge it would run, if any.
     pub fn policy_plan(&self) -> PolicyPlan {
-        compaction::execute::policy_plan(&self.shared)
+        merge::policy_plan(&self.shared)
     }
 
     /// The compaction policy in force (byte defaults scaled to the segment
@@ -621,7 +625,7 @@ impl KvStore {
     /// into new segments and removes the old ones. Reads and writes go on
     /// meanwhile. Safe to crash at any point: see the `compaction` module.
     pub fn compact(&self) -> Result<CompactionReport> {
-        compaction::execute::compact_all(&self.shared)
+        merge::compact_all(&self.shared)
     }
 
     /// Runs the merge the compaction policy chooses, now: `None` when no
@@ -630,7 +634,7 @@ impl KvStore {
     /// merging off. A merge that fails changes nothing and leaves the store
     /// serving.
     pub fn compact_by_policy(&self) -> Result<Option<CompactionReport>> {
-        compaction::execute::compact_by_policy(&self.shared)
+        merge::compact_by_policy(&self.shared)
     }
 
     /// The last few merges' reports (at most 16), oldest first, since open.

@@ -2,65 +2,62 @@
 //! `SELECT` — commands about the session rather than the data.
 
 use crate::resp::commands::spec::{
-    Call, CommandSpec, FAST, NO_AUTH, Run, not_an_integer, parse_i64, syntax_error,
+    Call, CommandSpec, FAST, Family, NO_AUTH, Run, not_an_integer, parse_i64, syntax_error,
 };
 use crate::resp::reply::{Protocol, Reply};
 
+/// Redis's `connection` group.
+const CONNECTION: Family = Family("connection");
+
 pub(crate) static SPECS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "ping",
-        arity: -1,
-        flags: FAST | NO_AUTH,
-        keys: (0, 0, 0),
-        group: "connection",
-        summary: "Returns the server's liveliness response.",
-        run: Run::Handler(ping),
-    },
-    CommandSpec {
-        name: "echo",
-        arity: 2,
-        flags: FAST,
-        keys: (0, 0, 0),
-        group: "connection",
-        summary: "Returns the given string.",
-        run: Run::Handler(echo),
-    },
-    CommandSpec {
-        name: "quit",
-        arity: -1,
-        flags: FAST | NO_AUTH,
-        keys: (0, 0, 0),
-        group: "connection",
-        summary: "Closes the connection.",
-        run: Run::Handler(quit),
-    },
-    CommandSpec {
-        name: "hello",
-        arity: -1,
-        flags: FAST | NO_AUTH,
-        keys: (0, 0, 0),
-        group: "connection",
-        summary: "Handshakes with the server: protocol version, optional AUTH.",
-        run: Run::Handler(hello),
-    },
-    CommandSpec {
-        name: "auth",
-        arity: -2,
-        flags: FAST | NO_AUTH,
-        keys: (0, 0, 0),
-        group: "connection",
-        summary: "Authenticates the connection.",
-        run: Run::Handler(auth),
-    },
-    CommandSpec {
-        name: "select",
-        arity: 2,
-        flags: FAST,
-        keys: (0, 0, 0),
-        group: "connection",
-        summary: "Changes the selected database (only 0 exists).",
-        run: Run::Handler(select),
-    },
+    CONNECTION.spec(
+        "ping",
+        -1,
+        FAST | NO_AUTH,
+        (0, 0, 0),
+        "Returns the server's liveliness response.",
+        ping,
+    ),
+    CONNECTION.spec(
+        "echo",
+        2,
+        FAST,
+        (0, 0, 0),
+        "Returns the given string.",
+        echo,
+    ),
+    CONNECTION.spec(
+        "quit",
+        -1,
+        FAST | NO_AUTH,
+        (0, 0, 0),
+        "Closes the connection.",
+        quit,
+    ),
+    CONNECTION.spec(
+        "hello",
+        -1,
+        FAST | NO_AUTH,
+        (0, 0, 0),
+        "Handshakes with the server: protocol version, optional AUTH.",
+        hello,
+    ),
+    CONNECTION.spec(
+        "auth",
+        -2,
+        FAST | NO_AUTH,
+        (0, 0, 0),
+        "Authenticates the connection.",
+        auth,
+    ),
+    CONNECTION.spec(
+        "select",
+        2,
+        FAST,
+        (0, 0, 0),
+        "Changes the selected database (only 0 exists).",
+        select,
+    ),
     CommandSpec {
         name: "client",
         arity: -2,

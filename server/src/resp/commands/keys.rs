@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use crate::resp::commands::spec::{
-    Call, CommandSpec, FAST, READONLY, Run, WRITE, not_an_integer, or_store_error, parse_i64,
+    Call, CommandSpec, FAST, Family, READONLY, WRITE, not_an_integer, or_store_error, parse_i64,
     store_error, syntax_error,
 };
 use crate::resp::glob;
@@ -19,8 +19,11 @@ use crate::resp::reply::Reply;
 /// `SCAN`'s page size when `COUNT` is not given, as Redis.
 const DEFAULT_SCAN_COUNT: usize = 10;
 
+/// Redis's `generic` group.
+const GENERIC: Family = Family("generic");
+
 pub(crate) static SPECS: &[CommandSpec] = &[
-    spec(
+    GENERIC.spec(
         "del",
         -2,
         WRITE,
@@ -28,7 +31,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Deletes one or more keys.",
         del,
     ),
-    spec(
+    GENERIC.spec(
         "unlink",
         -2,
         WRITE | FAST,
@@ -36,7 +39,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Deletes one or more keys (as DEL: deletes are cheap here).",
         del,
     ),
-    spec(
+    GENERIC.spec(
         "exists",
         -2,
         READONLY | FAST,
@@ -44,7 +47,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Determines whether one or more keys exist.",
         exists,
     ),
-    spec(
+    GENERIC.spec(
         "type",
         2,
         READONLY | FAST,
@@ -52,7 +55,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Determines the type of value stored at a key.",
         key_type,
     ),
-    spec(
+    GENERIC.spec(
         "expire",
         -3,
         WRITE | FAST,
@@ -60,7 +63,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Sets the expiration time of a key in seconds.",
         expire,
     ),
-    spec(
+    GENERIC.spec(
         "pexpire",
         -3,
         WRITE | FAST,
@@ -68,7 +71,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Sets the expiration time of a key in milliseconds.",
         pexpire,
     ),
-    spec(
+    GENERIC.spec(
         "ttl",
         2,
         READONLY | FAST,
@@ -76,7 +79,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Returns the expiration time in seconds of a key.",
         ttl,
     ),
-    spec(
+    GENERIC.spec(
         "pttl",
         2,
         READONLY | FAST,
@@ -84,7 +87,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Returns the expiration time in milliseconds of a key.",
         pttl,
     ),
-    spec(
+    GENERIC.spec(
         "persist",
         2,
         WRITE | FAST,
@@ -92,7 +95,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Removes the expiration time of a key.",
         persist,
     ),
-    spec(
+    GENERIC.spec(
         "keys",
         2,
         READONLY,
@@ -100,7 +103,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Returns all key names that match a pattern.",
         keys,
     ),
-    spec(
+    GENERIC.spec(
         "scan",
         -2,
         READONLY,
@@ -108,28 +111,28 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Iterates over the key names in the database.",
         scan,
     ),
-    not_built(
+    GENERIC.not_built(
         "rename",
         3,
         WRITE,
         (1, 2, 1),
         "Renames a key and overwrites the destination.",
     ),
-    not_built(
+    GENERIC.not_built(
         "renamenx",
         3,
         WRITE | FAST,
         (1, 2, 1),
         "Renames a key only when the target key name doesn't exist.",
     ),
-    not_built(
+    GENERIC.not_built(
         "expireat",
         -3,
         WRITE | FAST,
         (1, 1, 1),
         "Sets the expiration time of a key to a Unix timestamp.",
     ),
-    not_built(
+    GENERIC.not_built(
         "pexpireat",
         -3,
         WRITE | FAST,
@@ -137,43 +140,6 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Sets the expiration time of a key to a Unix milliseconds timestamp.",
     ),
 ];
-
-const fn spec(
-    name: &'static str,
-    arity: i64,
-    flags: u8,
-    keys: (i64, i64, i64),
-    summary: &'static str,
-    handler: fn(&mut Call<'_>) -> Reply,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys,
-        group: "generic",
-        summary,
-        run: Run::Handler(handler),
-    }
-}
-
-const fn not_built(
-    name: &'static str,
-    arity: i64,
-    flags: u8,
-    keys: (i64, i64, i64),
-    summary: &'static str,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys,
-        group: "generic",
-        summary,
-        run: Run::NotBuilt,
-    }
-}
 
 fn del(call: &mut Call<'_>) -> Reply {
     let store = call.store();

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use mini_kvstore::{Stats, SyncPolicy};
 
 use crate::resp::commands::spec::{
-    ADMIN, Call, CommandSpec, FAST, FLAG_NAMES, READONLY, Run, WRITE, or_store_error,
+    ADMIN, Call, CommandSpec, FAST, FLAG_NAMES, Family, READONLY, WRITE, or_store_error,
 };
 use crate::resp::glob;
 use crate::resp::reply::Reply;
@@ -18,104 +18,81 @@ use crate::resp::reply::Reply;
 /// the string commands here behave as Redis 7.0's.
 const REDIS_VERSION: &str = "7.0.0";
 
+/// Redis's `server` group.
+const SERVER: Family = Family("server");
+
 pub(crate) static SPECS: &[CommandSpec] = &[
-    spec(
+    SERVER.spec(
         "command",
         -1,
         0,
+        (0, 0, 0),
         "Returns detailed information about all commands.",
         command,
     ),
-    spec(
+    SERVER.spec(
         "config",
         -2,
         ADMIN,
+        (0, 0, 0),
         "A container for server configuration commands (GET only).",
         config,
     ),
-    spec(
+    SERVER.spec(
         "info",
         -1,
         0,
+        (0, 0, 0),
         "Returns information and statistics about the server.",
         info,
     ),
-    spec(
+    SERVER.spec(
         "dbsize",
         1,
         READONLY | FAST,
+        (0, 0, 0),
         "Returns the number of keys in the database.",
         dbsize,
     ),
-    spec("time", 1, FAST, "Returns the server time.", time),
-    spec(
+    SERVER.spec("time", 1, FAST, (0, 0, 0), "Returns the server time.", time),
+    SERVER.spec(
         "kvstore.stats",
         1,
         READONLY,
+        (0, 0, 0),
         "The engine's statistics: keys, segments, live and dead bytes, compactions.",
         kvstore_stats,
     ),
-    spec(
+    SERVER.spec(
         "kvstore.compact",
         1,
         WRITE | ADMIN,
+        (0, 0, 0),
         "Merges every sealed segment now, dropping dead records.",
         kvstore_compact,
     ),
-    not_built(
+    SERVER.not_built(
         "flushdb",
         -1,
         WRITE,
+        (0, 0, 0),
         "Removes all keys from the current database.",
     ),
-    not_built(
+    SERVER.not_built(
         "flushall",
         -1,
         WRITE,
+        (0, 0, 0),
         "Removes all keys from all databases.",
     ),
-    not_built(
+    SERVER.not_built(
         "kvstore.segments",
         1,
         READONLY,
+        (0, 0, 0),
         "The engine's segments and their live and dead bytes.",
     ),
 ];
-
-const fn spec(
-    name: &'static str,
-    arity: i64,
-    flags: u8,
-    summary: &'static str,
-    handler: fn(&mut Call<'_>) -> Reply,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys: (0, 0, 0),
-        group: "server",
-        summary,
-        run: Run::Handler(handler),
-    }
-}
-
-const fn not_built(
-    name: &'static str,
-    arity: i64,
-    flags: u8,
-    summary: &'static str,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys: (0, 0, 0),
-        group: "server",
-        summary,
-        run: Run::NotBuilt,
-    }
-}
 
 /// One command as `COMMAND` and `COMMAND INFO` describe it (Redis 7's ten
 /// fields; ACL categories, tips, key specs and subcommands left empty).

@@ -60,6 +60,57 @@ pub(crate) struct CommandSpec {
     pub(crate) run: Run,
 }
 
+/// A command group, making the specs of its commands: each family's table
+/// names its group once.
+pub(crate) struct Family(pub(crate) &'static str);
+
+impl Family {
+    /// A command this family runs with `handler`.
+    pub(crate) const fn spec(
+        &self,
+        name: &'static str,
+        arity: i64,
+        flags: u8,
+        keys: (i64, i64, i64),
+        summary: &'static str,
+        handler: Handler,
+    ) -> CommandSpec {
+        self.with(name, arity, flags, keys, summary, Run::Handler(handler))
+    }
+
+    /// A command of this family that answers it is not built yet.
+    pub(crate) const fn not_built(
+        &self,
+        name: &'static str,
+        arity: i64,
+        flags: u8,
+        keys: (i64, i64, i64),
+        summary: &'static str,
+    ) -> CommandSpec {
+        self.with(name, arity, flags, keys, summary, Run::NotBuilt)
+    }
+
+    const fn with(
+        &self,
+        name: &'static str,
+        arity: i64,
+        flags: u8,
+        keys: (i64, i64, i64),
+        summary: &'static str,
+        run: Run,
+    ) -> CommandSpec {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            keys,
+            group: self.0,
+            summary,
+            run,
+        }
+    }
+}
+
 impl CommandSpec {
     /// Whether `argc` arguments (name included) fit the arity.
     pub(crate) fn arity_fits(&self, argc: usize) -> bool {

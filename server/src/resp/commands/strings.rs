@@ -14,13 +14,16 @@ use std::time::Duration;
 use mini_kvstore::{Error, Expect, KvStore, WriteBatch};
 
 use crate::resp::commands::spec::{
-    Call, CommandSpec, FAST, READONLY, Run, WRITE, not_an_integer, or_store_error, parse_i64,
+    Call, CommandSpec, FAST, Family, READONLY, WRITE, not_an_integer, or_store_error, parse_i64,
     store_error, syntax_error,
 };
 use crate::resp::reply::Reply;
 
+/// Redis's `string` group.
+const STRING: Family = Family("string");
+
 pub(crate) static SPECS: &[CommandSpec] = &[
-    spec(
+    STRING.spec(
         "get",
         2,
         READONLY | FAST,
@@ -28,7 +31,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Returns the string value of a key.",
         get,
     ),
-    spec(
+    STRING.spec(
         "set",
         -3,
         WRITE,
@@ -36,7 +39,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
         set,
     ),
-    spec(
+    STRING.spec(
         "setnx",
         3,
         WRITE | FAST,
@@ -44,7 +47,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Set the string value of a key only when the key doesn't exist.",
         setnx,
     ),
-    spec(
+    STRING.spec(
         "setex",
         4,
         WRITE,
@@ -52,7 +55,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Sets the string value and expiration time of a key.",
         setex,
     ),
-    spec(
+    STRING.spec(
         "psetex",
         4,
         WRITE,
@@ -60,7 +63,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Sets both string value and expiration time in milliseconds of a key.",
         psetex,
     ),
-    spec(
+    STRING.spec(
         "getset",
         3,
         WRITE | FAST,
@@ -68,7 +71,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Returns the previous string value of a key after setting it to a new value.",
         getset,
     ),
-    spec(
+    STRING.spec(
         "getdel",
         2,
         WRITE | FAST,
@@ -76,7 +79,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Returns the string value of a key after deleting the key.",
         getdel,
     ),
-    spec(
+    STRING.spec(
         "mget",
         -2,
         READONLY | FAST,
@@ -84,7 +87,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Atomically returns the string values of one or more keys.",
         mget,
     ),
-    spec(
+    STRING.spec(
         "mset",
         -3,
         WRITE,
@@ -92,7 +95,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Atomically creates or modifies the string values of one or more keys.",
         mset,
     ),
-    spec(
+    STRING.spec(
         "msetnx",
         -3,
         WRITE,
@@ -100,7 +103,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Atomically modifies the string values of one or more keys only when all keys don't exist.",
         msetnx,
     ),
-    spec(
+    STRING.spec(
         "incr",
         2,
         WRITE | FAST,
@@ -108,7 +111,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
         incr,
     ),
-    spec(
+    STRING.spec(
         "decr",
         2,
         WRITE | FAST,
@@ -116,7 +119,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
         decr,
     ),
-    spec(
+    STRING.spec(
         "incrby",
         3,
         WRITE | FAST,
@@ -124,7 +127,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
         incrby,
     ),
-    spec(
+    STRING.spec(
         "decrby",
         3,
         WRITE | FAST,
@@ -132,7 +135,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
         decrby,
     ),
-    spec(
+    STRING.spec(
         "append",
         3,
         WRITE | FAST,
@@ -140,7 +143,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Appends a string to the value of a key. Creates the key if it doesn't exist.",
         append,
     ),
-    spec(
+    STRING.spec(
         "strlen",
         2,
         READONLY | FAST,
@@ -148,7 +151,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Returns the length of a string value.",
         strlen,
     ),
-    spec(
+    STRING.spec(
         "getrange",
         4,
         READONLY,
@@ -156,21 +159,21 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Returns a substring of the string stored at a key.",
         getrange,
     ),
-    not_built(
+    STRING.not_built(
         "getex",
         -2,
         WRITE,
         (1, 1, 1),
         "Returns the string value of a key after setting its expiration time.",
     ),
-    not_built(
+    STRING.not_built(
         "setrange",
         4,
         WRITE,
         (1, 1, 1),
         "Overwrites a part of a string value with another by an offset.",
     ),
-    not_built(
+    STRING.not_built(
         "incrbyfloat",
         3,
         WRITE | FAST,
@@ -178,43 +181,6 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Increment the floating point value of a key by a number.",
     ),
 ];
-
-const fn spec(
-    name: &'static str,
-    arity: i64,
-    flags: u8,
-    keys: (i64, i64, i64),
-    summary: &'static str,
-    handler: fn(&mut Call<'_>) -> Reply,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys,
-        group: "string",
-        summary,
-        run: Run::Handler(handler),
-    }
-}
-
-const fn not_built(
-    name: &'static str,
-    arity: i64,
-    flags: u8,
-    keys: (i64, i64, i64),
-    summary: &'static str,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        keys,
-        group: "string",
-        summary,
-        run: Run::NotBuilt,
-    }
-}
 
 /// Which state of the key a write needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -37,13 +37,14 @@ use crate::format::{
 use crate::location::{Location, TombstoneAt};
 use crate::report::{CompactionReport, CompactionTrigger, InputReason};
 use crate::storage::SegmentId;
-use crate::store::read::read_segment;
-use crate::store::shared::Shared;
-use crate::store::write::{create_segment, encode_seal};
 
-use super::plan::{self, CompactionPlan, Copy, LayoutSnapshot, OutputPacker, SEAL_LEN};
-use super::policy::{self, PolicyPlan};
-use super::publish::{self, CompactedOutput, Copied};
+use crate::compaction::plan::{self, CompactionPlan, Copy, LayoutSnapshot, OutputPacker, SEAL_LEN};
+use crate::compaction::policy::{self, PolicyPlan};
+use crate::compaction::publish::{self, CompactedOutput, Copied};
+
+use super::read::read_segment;
+use super::shared::Shared;
+use super::write::{create_segment, encode_seal};
 
 /// Bytes buffered before an append during compaction.
 const COPY_CHUNK: usize = 1 << 20;
