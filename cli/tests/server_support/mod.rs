@@ -90,7 +90,12 @@ impl Server {
         let address = banner
             .strip_prefix("listening on http://")
             .and_then(|a| a.parse().ok())
-            .ok_or_else(|| anyhow!("unexpected start-up line {banner:?}"))?;
+            .ok_or_else(|| {
+                anyhow!(
+                    "unexpected start-up line {banner:?}; server log:\n{}",
+                    std::fs::read_to_string(stderr_file).unwrap_or_default()
+                )
+            })?;
         let server = Server {
             child,
             address,
