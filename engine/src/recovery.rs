@@ -187,7 +187,15 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             continue;
         }
 
-        let kind = match format::decode_segment_header(&bytes[..bytes.len().min(16)]) {
+        // Zeros only: space preallocated for a segment whose header never
+        // reached the file (the process died with it still buffered). No
+        // record was ever acknowledged there: any sync writes the header.
+        let header = if bytes.iter().all(|&b| b == 0) {
+            Err(HeaderError::Unfinished)
+        } else {
+            format::decode_segment_header(&bytes[..bytes.len().min(16)])
+        };
+        let kind = match header {
             Ok(kind) => kind,
             Err(HeaderError::Unfinished) => {
                 info!(segment = %id, "removing a segment whose creation was interrupted");

@@ -61,6 +61,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => prop_oneof![
             Just(CrashMode::DropUnsynced),
             Just(CrashMode::KeepUnsynced),
+            Just(CrashMode::KillProcess),
             (0usize..40).prop_map(|keep| CrashMode::TearLastAppend { keep }),
         ]
         .prop_map(Op::Crash),

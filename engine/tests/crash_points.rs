@@ -489,6 +489,7 @@ fn crash_at_every_storage_operation() {
         for mode in [
             CrashMode::DropUnsynced,
             CrashMode::KeepUnsynced,
+            CrashMode::KillProcess,
             CrashMode::TearLastAppend { keep: 11 },
             CrashMode::TearLastAppend { keep: half },
         ] {

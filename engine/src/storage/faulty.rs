@@ -86,6 +86,12 @@ pub enum CrashMode {
     DropUnsynced,
     /// Everything written survives, as if the OS wrote it all back in time.
     KeepUnsynced,
+    /// The process died and the machine did not: every segment that exists
+    /// now is still there, at its preallocated size, but of its bytes only
+    /// the synced ones survive and the rest read as zeros (a storage that
+    /// buffers appends in the process loses them; preallocation, a file
+    /// size, is already the kernel's).
+    KillProcess,
     /// Like `DropUnsynced`, except the segment of the last append (the one
     /// the crash interrupted, or the latest before it) keeps everything
     /// written before that append plus its first `keep` bytes: a torn write.
@@ -197,6 +203,8 @@ impl<S: Storage> FaultyStorage<S> {
             let exists_now = current.contains(id);
             let bytes = match (mode, torn) {
                 (CrashMode::KeepUnsynced, _) if exists_now => Some(read_all(&*self.inner, *id)?),
+                (CrashMode::KeepUnsynced | CrashMode::KillProcess, _) if !exists_now => None,
+                (CrashMode::KillProcess, _) => Some(segment.durable.clone().unwrap_or_default()),
                 (CrashMode::KeepUnsynced, _) => None,
                 (_, Some((torn_id, offset, kept))) if torn_id == *id && exists_now => {
                     let mut bytes = read_all(&*self.inner, *id)?;
@@ -215,7 +223,7 @@ impl<S: Storage> FaultyStorage<S> {
                 _ => segment.durable.clone(),
             };
             let preallocated = match mode {
-                CrashMode::KeepUnsynced => segment.preallocated,
+                CrashMode::KeepUnsynced | CrashMode::KillProcess => segment.preallocated,
                 _ => segment.durable_preallocated,
             };
             if let Some(mut bytes) = bytes {
@@ -464,6 +472,9 @@ mod tests {
         storage.preallocate(id, 6)?;
         let unsynced = storage.crash_image(CrashMode::KeepUnsynced)?;
         assert_eq!(unsynced.segment_bytes(id), Some(b"ab\0\0\0\0".to_vec()));
+        // A killed process keeps the file and its size, not its unsynced bytes.
+        let killed = storage.crash_image(CrashMode::KillProcess)?;
+        assert_eq!(killed.segment_bytes(id), Some(vec![0; 6]));
         storage.sync(id)?;
         storage.append(id, b"cd")?;
         let torn = storage.crash_image(CrashMode::TearLastAppend { keep: 1 })?;

@@ -329,6 +329,9 @@ impl Storage for FileStorage {
         let handle = self.handle(id)?;
         let mut tail = handle.tail();
         if len > tail.file_len.max(tail.written + tail.buffer.len() as u64) {
+            // Buffered bytes go first: otherwise a process killed between
+            // the two leaves a file of zeros where its header belongs.
+            handle.flush(&mut tail)?;
             handle.file.set_len(len)?;
             tail.file_len = len;
         }
@@ -555,6 +558,8 @@ mod tests {
             storage.append(id, b"head")?;
             storage.preallocate(id, 4096)?;
             assert_eq!(file_size(&storage)?.len(), 4096);
+            // A process killed now leaves the header in the file, not zeros.
+            assert_eq!(std::fs::read(storage.segment_path(id))?[..4], *b"head");
             storage.append(id, b"-more")?;
             storage.sync(id)?;
             assert_eq!(storage.len(id)?, 9, "reads see appended bytes only");
