@@ -8,7 +8,8 @@
 //! The layout is not: `/segments` is [`LayoutJson`], a mirror of the
 //! engine's [`Layout`] that this module owns, and it is the one definition
 //! of that JSON (the engine's types derive `Serialize` too, but the server
-//! never sends them). A mirror rather than the engine's types, because
+//! never sends them) — and of `KVSTORE.SEGMENTS`'s answer over RESP, which
+//! serializes the same value. A mirror rather than the engine's types, because
 //!
 //! - keys and value previews are bytes, which serde writes as arrays of
 //!   numbers, while every key this server sends — here and in `/blobs`

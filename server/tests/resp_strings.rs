@@ -371,7 +371,7 @@ async fn errors_have_redis_shapes() -> anyhow::Result<()> {
     let server = resp_common::start(RespConfig::new()).await;
     let out = resp_common::raw(
         server.addr,
-        b"GET\r\nFOO a b\r\nHSET h f v\r\nGETEX k\r\nSELECT 1\r\nSELECT 0\r\nQUIT\r\n",
+        b"GET\r\nFOO a b\r\nHSET h f v\r\nCONFIG SET save x\r\nSELECT 1\r\nSELECT 0\r\nQUIT\r\n",
     )
     .await;
     let text = String::from_utf8(out)?;
@@ -380,7 +380,7 @@ async fn errors_have_redis_shapes() -> anyhow::Result<()> {
         "-ERR wrong number of arguments for 'get' command\r\n\
          -ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n\
          -ERR mini-kvstore stores strings only: 'HSET' is not supported\r\n\
-         -ERR 'GETEX' is not built yet in mini-kvstore\r\n\
+         -ERR 'CONFIG SET' is not built yet in mini-kvstore\r\n\
          -ERR DB index is out of range\r\n\
          +OK\r\n\
          +OK\r\n"
@@ -421,6 +421,48 @@ async fn errors_have_redis_shapes() -> anyhow::Result<()> {
     let stats: std::collections::HashMap<String, Value> =
         cmd("KVSTORE.STATS").query_async(&mut c).await?;
     assert!(stats.contains_key("dead_bytes"));
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_info_describes_the_newer_commands() -> anyhow::Result<()> {
+    let server = resp_common::start(RespConfig::new()).await;
+    let mut c = server.client().await;
+    let names = [
+        "getex",
+        "setrange",
+        "incrbyfloat",
+        "rename",
+        "renamenx",
+        "expireat",
+        "pexpireat",
+        "flushdb",
+        "flushall",
+        "client",
+        "kvstore.segments",
+    ];
+    let infos: Vec<Value> = cmd("COMMAND")
+        .arg("INFO")
+        .arg(&names)
+        .arg("hset")
+        .query_async(&mut c)
+        .await?;
+    assert_eq!(infos.len(), names.len() + 1);
+    for (name, info) in names.iter().zip(&infos) {
+        let Value::Array(fields) = info else {
+            panic!("{name}: {info:?}");
+        };
+        assert_eq!(fields[0], Value::BulkString(name.as_bytes().to_vec()));
+    }
+    assert_eq!(infos[names.len()], Value::Nil, "HSET is not a command here");
+    let listed: Vec<String> = cmd("COMMAND").arg("LIST").query_async(&mut c).await?;
+    for name in names {
+        assert!(
+            listed.iter().any(|l| l == name),
+            "{name} not in COMMAND LIST"
+        );
+    }
     server.stop().await;
     Ok(())
 }

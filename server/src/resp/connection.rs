@@ -6,6 +6,9 @@
 //!
 //! A framing error answers `-ERR Protocol error: …` after the replies to
 //! the requests before it, and closes this connection only.
+//!
+//! While it is open the connection is in the server's [`Clients`], which
+//! `CLIENT LIST` reads; it leaves however it ends.
 
 use std::sync::Arc;
 
@@ -13,12 +16,40 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use crate::resp::clients::{Client, Clients};
 use crate::resp::codec::{self, Limits};
 use crate::resp::commands;
 use crate::resp::state::{ServerState, Session};
 
 /// How much a read asks for at least.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// A connection's place in [`Clients`], given back however the connection
+/// ends.
+struct Registered<'a> {
+    clients: &'a Clients,
+    id: u64,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.clients.remove(self.id);
+    }
+}
+
+/// The socket's descriptor, for `CLIENT LIST`'s `fd=`.
+fn descriptor(stream: &TcpStream) -> i64 {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        i64::from(stream.as_raw_fd())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = stream;
+        -1
+    }
+}
 
 /// Serves `stream` until the client leaves, sends `QUIT`, breaks the
 /// protocol, or `shutdown` turns true while it is idle.
@@ -32,7 +63,19 @@ pub(crate) async fn serve_connection(
         array: server.config.max_array_len,
         bulk: server.max_bulk_len(),
     };
-    let mut session = Session::new(server.next_client_id(), server.config.token.is_some());
+    let unknown = || std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+    let client = Arc::new(Client::new(
+        server.next_client_id(),
+        stream.peer_addr().unwrap_or_else(|_| unknown()),
+        stream.local_addr().unwrap_or_else(|_| unknown()),
+        descriptor(&stream),
+    ));
+    server.clients.register(Arc::clone(&client));
+    let _registered = Registered {
+        clients: &server.clients,
+        id: client.id,
+    };
+    let mut session = Session::new(client, server.config.token.is_some());
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     loop {
         let mut requests = Vec::new();

@@ -5,17 +5,20 @@
 //! [`serve`] takes a listener the caller bound and a shutdown future, like
 //! [`run`](crate::run). Only strings exist here — the store maps bytes to
 //! bytes — so hash, list, set and sorted-set commands answer that they are
-//! not supported, and the string and key commands not written yet answer
-//! `-ERR 'X' is not built yet in mini-kvstore`.
+//! not supported, and the subcommands of Redis's not written yet
+//! (`CONFIG SET`, `CLIENT KILL`, …) answer
+//! `-ERR 'X Y' is not built yet in mini-kvstore`.
 //!
 //! | module | what |
 //! |---|---|
 //! | `config` | [`RespConfig`]: token, client limit, request size limits |
-//! | `state` | what connections share (store, counters, `SCAN` cursors) and each one's session |
+//! | `clients` | the connected clients, as `CLIENT LIST` shows them |
+//! | `state` | what connections share (store, counters, clients, `SCAN` cursors) and each one's session |
 //! | `connection` | the read loop: buffering, pipelining, one write per read |
 //! | `codec` | requests (RESP arrays and inline lines) in, replies out per protocol |
 //! | `reply` | a reply, whatever the protocol |
-//! | `commands` | the command table, dispatch, and one file per family |
+//! | `serde_reply` | any `Serialize` value as a reply, for answers the HTTP API sends as JSON |
+//! | `commands` | the command table, dispatch, and one module per family |
 //! | `glob` | Redis's glob patterns for `KEYS`, `SCAN MATCH`, `CONFIG GET` |
 //!
 //! ```
@@ -45,12 +48,14 @@
 //! # }
 //! ```
 
+mod clients;
 mod codec;
 mod commands;
 mod config;
 mod connection;
 mod glob;
 mod reply;
+mod serde_reply;
 mod state;
 
 use std::future::Future;

@@ -1,17 +1,19 @@
 //! What the connections share ([`ServerState`]: the store, the
-//! configuration, counters, `SCAN` cursors) and what each one keeps
-//! ([`Session`]: protocol, authentication, id).
+//! configuration, counters, the connected [`Clients`], `SCAN` cursors) and
+//! what each one keeps ([`Session`]: protocol, authentication, its entry
+//! in the registry).
 //!
 //! A leaf, so that the listener, the connection loop and the commands all
 //! import it and none of them imports another.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use mini_kvstore::{KvStore, MAX_KEY_LEN};
 
+use crate::resp::clients::{Client, Clients};
 use crate::resp::config::RespConfig;
 use crate::resp::reply::Protocol;
 
@@ -31,6 +33,7 @@ pub(crate) struct ServerState {
     pub(crate) rejected_connections: AtomicU64,
     pub(crate) commands_processed: AtomicU64,
     next_client_id: AtomicU64,
+    pub(crate) clients: Clients,
     pub(crate) cursors: Mutex<ScanCursors>,
 }
 
@@ -46,6 +49,7 @@ impl ServerState {
             rejected_connections: AtomicU64::new(0),
             commands_processed: AtomicU64::new(0),
             next_client_id: AtomicU64::new(1),
+            clients: Clients::default(),
             cursors: Mutex::new(ScanCursors::default()),
         }
     }
@@ -86,7 +90,10 @@ impl ServerState {
 /// One connection's own state.
 #[derive(Debug)]
 pub(crate) struct Session {
-    pub(crate) id: u64,
+    /// This connection in the registry: its id, and what other
+    /// connections' `CLIENT LIST` shows of it.
+    pub(crate) client: Arc<Client>,
+    /// Read for every reply; [`Session::set_protocol`] changes it.
     pub(crate) protocol: Protocol,
     pub(crate) authenticated: bool,
     /// Set by `QUIT`: answer, then close.
@@ -94,13 +101,19 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) fn new(id: u64, needs_auth: bool) -> Self {
+    pub(crate) fn new(client: Arc<Client>, needs_auth: bool) -> Self {
         Session {
-            id,
+            client,
             protocol: Protocol::Resp2,
             authenticated: !needs_auth,
             closing: false,
         }
+    }
+
+    /// Switches protocol, for the replies and for `CLIENT LIST`.
+    pub(crate) fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+        self.client.set_protocol(protocol);
     }
 }
 

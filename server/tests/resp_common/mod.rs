@@ -20,10 +20,18 @@ pub struct Server {
     task: JoinHandle<std::io::Result<()>>,
 }
 
+/// Unix milliseconds the test clock starts at.
+pub const START_MS: u64 = 1_000_000;
+
 /// Starts a server over an in-memory store whose clock the test moves.
 pub async fn start(config: RespConfig) -> Server {
-    let clock = Arc::new(ManualClock::new(1_000_000));
-    let options = Options::default().clock(Arc::clone(&clock));
+    start_with(config, |options| options).await
+}
+
+/// Like [`start`], over a store whose options `tweak` adjusts.
+pub async fn start_with(config: RespConfig, tweak: impl FnOnce(Options) -> Options) -> Server {
+    let clock = Arc::new(ManualClock::new(START_MS));
+    let options = tweak(Options::default().clock(Arc::clone(&clock)));
     let store = KvStore::open_with(MemStorage::new(), options).expect("open store");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -67,6 +75,15 @@ impl Server {
             .await
             .expect("serve returns after shutdown");
         done.expect("serve task").expect("serve");
+    }
+}
+
+/// The error `command` gets, as the server sent it (`ERR no such key`);
+/// panics if it succeeds.
+pub async fn error_of(c: &mut redis::aio::MultiplexedConnection, command: &redis::Cmd) -> String {
+    match command.query_async::<redis::Value>(c).await {
+        Ok(value) => panic!("expected an error, got {value:?}"),
+        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
     }
 }
 

@@ -1,8 +1,10 @@
 //! The connection family: `PING`, `ECHO`, `QUIT`, `HELLO`, `AUTH`,
-//! `SELECT` — commands about the session rather than the data.
+//! `SELECT` — commands about the session rather than the data. `CLIENT`,
+//! of the same group, has its own file.
 
+use crate::resp::commands::client::checked_name;
 use crate::resp::commands::spec::{
-    Call, CommandSpec, FAST, Family, NO_AUTH, Run, not_an_integer, parse_i64, syntax_error,
+    Call, CommandSpec, FAST, Family, NO_AUTH, not_an_integer, parse_i64, syntax_error,
 };
 use crate::resp::reply::{Protocol, Reply};
 
@@ -39,7 +41,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         -1,
         FAST | NO_AUTH,
         (0, 0, 0),
-        "Handshakes with the server: protocol version, optional AUTH.",
+        "Handshakes with the server: protocol version, optional AUTH and SETNAME.",
         hello,
     ),
     CONNECTION.spec(
@@ -58,15 +60,6 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Changes the selected database (only 0 exists).",
         select,
     ),
-    CommandSpec {
-        name: "client",
-        arity: -2,
-        flags: 0,
-        keys: (0, 0, 0),
-        group: "connection",
-        summary: "A container for client connection commands.",
-        run: Run::NotBuilt,
-    },
 ];
 
 fn ping(call: &mut Call<'_>) -> Reply {
@@ -126,6 +119,7 @@ fn hello(call: &mut Call<'_>) -> Reply {
             None => return Reply::err("Protocol version is not an integer or out of range"),
         };
     }
+    let mut name = None;
     let mut i = 2;
     while i < args.len() {
         let option = args[i].to_ascii_lowercase();
@@ -136,8 +130,13 @@ fn hello(call: &mut Call<'_>) -> Reply {
                 }
                 i += 3;
             }
-            // A client name is accepted and not kept: CLIENT LIST is not built.
-            b"setname" if i + 1 < args.len() => i += 2,
+            b"setname" if i + 1 < args.len() => {
+                match checked_name(&args[i + 1]) {
+                    Ok(valid) => name = Some(valid),
+                    Err(e) => return e,
+                }
+                i += 2;
+            }
             _ => {
                 return Reply::err(format!(
                     "Syntax error in HELLO option '{}'",
@@ -154,12 +153,16 @@ fn hello(call: &mut Call<'_>) -> Reply {
                 .into(),
         );
     }
-    call.session.protocol = protocol;
+    call.session.set_protocol(protocol);
+    // Named only once authenticated, as in Redis.
+    if let Some(name) = name {
+        call.session.client.set_name(name);
+    }
     Reply::map([
         ("server", Reply::bulk("mini-kvstore")),
         ("version", Reply::bulk(env!("CARGO_PKG_VERSION"))),
         ("proto", Reply::Integer(protocol.version())),
-        ("id", Reply::Integer(call.session.id as i64)),
+        ("id", Reply::Integer(call.session.client.id as i64)),
         ("mode", Reply::bulk("standalone")),
         ("role", Reply::bulk("master")),
         ("modules", Reply::Array(Vec::new())),

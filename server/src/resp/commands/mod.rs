@@ -3,18 +3,29 @@
 //! from it everything Redis derives from its own table: lookup, the
 //! unknown-command and arity errors, the authentication gate, and (through
 //! [`spec::Call::table`]) `COMMAND`'s answers.
+//!
+//! | module | what |
+//! |---|---|
+//! | `spec` | what a command is, what a handler gets, the helpers every family shares |
+//! | `ttl` | expiry times as `EX`/`PX`/`EXAT`/`PXAT` give them |
+//! | `connection`, `client` | the session: `PING`, `HELLO`, `AUTH`, …; `CLIENT` |
+//! | `strings`, `keys` | the data: string commands; generic key commands |
+//! | `server_info`, `kvstore` | the server: `COMMAND`, `CONFIG`, `INFO`, `FLUSHDB`, …; this store's own `KVSTORE.*` |
 
+mod client;
 mod connection;
 mod keys;
+mod kvstore;
 mod server_info;
 mod spec;
 mod strings;
+mod ttl;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
-use crate::resp::commands::spec::{Call, CommandSpec, NO_AUTH, Run, wrong_arity};
+use crate::resp::commands::spec::{Call, CommandSpec, NO_AUTH, SUBCOMMANDS, wrong_arity};
 use crate::resp::reply::Reply;
 use crate::resp::state::{ServerState, Session};
 
@@ -134,9 +145,11 @@ pub(crate) fn table() -> &'static [&'static CommandSpec] {
     TABLE.get_or_init(|| {
         [
             connection::SPECS,
+            client::SPECS,
             strings::SPECS,
             keys::SPECS,
             server_info::SPECS,
+            kvstore::SPECS,
         ]
         .into_iter()
         .flatten()
@@ -182,24 +195,23 @@ pub(crate) fn execute(server: &ServerState, session: &mut Session, args: &[Vec<u
         }
         return unknown_command(args);
     };
+    let subcommand = spec
+        .has(SUBCOMMANDS)
+        .then(|| args.get(1).map(Vec::as_slice))
+        .flatten();
+    session.client.note_command(spec.name, subcommand);
     if !spec.arity_fits(args.len()) {
         return wrong_arity(spec.name);
     }
     if !session.authenticated && !spec.has(NO_AUTH) {
         return Reply::Error("NOAUTH Authentication required.".into());
     }
-    match spec.run {
-        Run::Handler(handler) => handler(&mut Call {
-            server,
-            session,
-            args,
-            table: table(),
-        }),
-        Run::NotBuilt => Reply::err(format!(
-            "'{}' is not built yet in mini-kvstore",
-            spec.name.to_uppercase()
-        )),
-    }
+    (spec.run)(&mut Call {
+        server,
+        session,
+        args,
+        table: table(),
+    })
 }
 
 #[cfg(test)]

@@ -1,15 +1,17 @@
 //! The server family: `COMMAND` (derived from the command table), `CONFIG
-//! GET`, `INFO`, `DBSIZE`, `TIME`, and this store's own `KVSTORE.STATS` and
-//! `KVSTORE.COMPACT`.
+//! GET`, `INFO`, `DBSIZE`, `TIME`, `FLUSHDB` and `FLUSHALL`. This store's
+//! own commands, of the same group, are in `kvstore`.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mini_kvstore::{Stats, SyncPolicy};
+use mini_kvstore::{Error, KvStore, SyncPolicy, WriteBatch};
 
+use crate::resp::commands::kvstore::stats_fields;
 use crate::resp::commands::spec::{
-    ADMIN, Call, CommandSpec, FAST, FLAG_NAMES, Family, READONLY, WRITE, or_store_error,
+    ADMIN, Call, CommandSpec, FAST, FLAG_NAMES, Family, READONLY, SUBCOMMANDS, WRITE,
+    or_store_error, subcommand_not_built, syntax_error,
 };
 use crate::resp::glob;
 use crate::resp::reply::Reply;
@@ -18,6 +20,10 @@ use crate::resp::reply::Reply;
 /// the string commands here behave as Redis 7.0's.
 const REDIS_VERSION: &str = "7.0.0";
 
+/// Keys `FLUSHDB` deletes per batch: one append (and one fsync) each, so
+/// a big store is neither flushed in one huge batch nor fsynced per key.
+const FLUSH_BATCH: usize = 1024;
+
 /// Redis's `server` group.
 const SERVER: Family = Family("server");
 
@@ -25,7 +31,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     SERVER.spec(
         "command",
         -1,
-        0,
+        SUBCOMMANDS,
         (0, 0, 0),
         "Returns detailed information about all commands.",
         command,
@@ -33,7 +39,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     SERVER.spec(
         "config",
         -2,
-        ADMIN,
+        ADMIN | SUBCOMMANDS,
         (0, 0, 0),
         "A container for server configuration commands (GET only).",
         config,
@@ -56,41 +62,20 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     ),
     SERVER.spec("time", 1, FAST, (0, 0, 0), "Returns the server time.", time),
     SERVER.spec(
-        "kvstore.stats",
-        1,
-        READONLY,
-        (0, 0, 0),
-        "The engine's statistics: keys, segments, live and dead bytes, compactions.",
-        kvstore_stats,
-    ),
-    SERVER.spec(
-        "kvstore.compact",
-        1,
-        WRITE | ADMIN,
-        (0, 0, 0),
-        "Merges every sealed segment now, dropping dead records.",
-        kvstore_compact,
-    ),
-    SERVER.not_built(
         "flushdb",
         -1,
         WRITE,
         (0, 0, 0),
         "Removes all keys from the current database.",
+        flush,
     ),
-    SERVER.not_built(
+    SERVER.spec(
         "flushall",
         -1,
         WRITE,
         (0, 0, 0),
         "Removes all keys from all databases.",
-    ),
-    SERVER.not_built(
-        "kvstore.segments",
-        1,
-        READONLY,
-        (0, 0, 0),
-        "The engine's segments and their live and dead bytes.",
+        flush,
     ),
 ];
 
@@ -126,8 +111,7 @@ fn command_docs(spec: &CommandSpec) -> Reply {
 }
 
 fn command(call: &mut Call<'_>) -> Reply {
-    // Only what is built is listed: clients take COMMAND as what works.
-    let built = || call.table.iter().copied().filter(|spec| spec.is_built());
+    let built = || call.table.iter().copied();
     let named = |names: &[Vec<u8>]| -> Vec<Option<&'static CommandSpec>> {
         names
             .iter()
@@ -192,10 +176,7 @@ fn config_params(call: &Call<'_>) -> Vec<(&'static str, String)> {
 fn config(call: &mut Call<'_>) -> Reply {
     let sub = call.arg(1).to_ascii_uppercase();
     if sub.as_slice() != b"GET" {
-        return Reply::err(format!(
-            "'CONFIG {}' is not built yet in mini-kvstore",
-            String::from_utf8_lossy(&sub)
-        ));
+        return subcommand_not_built("config", &sub);
     }
     if call.args.len() < 3 {
         return call.wrong_arity();
@@ -207,36 +188,6 @@ fn config(call: &mut Call<'_>) -> Reply {
             .any(|pattern| glob::matches(&pattern.to_ascii_lowercase(), name.as_bytes()))
     });
     Reply::map(found.map(|(name, value)| (name, Reply::bulk(value))))
-}
-
-fn stats_fields(stats: &Stats) -> Vec<(&'static str, String)> {
-    vec![
-        ("keys", stats.keys.to_string()),
-        ("segments", stats.segments.to_string()),
-        ("total_bytes", stats.total_bytes.to_string()),
-        ("live_bytes", stats.live_bytes.to_string()),
-        ("dead_bytes", stats.dead_bytes.to_string()),
-        ("dead_ratio", format!("{:.4}", stats.dead_ratio())),
-        ("corrupt_ranges", stats.corrupt_ranges.to_string()),
-        ("corrupt_bytes", stats.corrupt_bytes.to_string()),
-        ("next_seq", stats.next_seq.to_string()),
-        ("active_segment", stats.active_segment.to_string()),
-        ("compactions", stats.compactions.to_string()),
-        ("compaction_failures", stats.compaction_failures.to_string()),
-        ("user_bytes_written", stats.user_bytes_written.to_string()),
-        (
-            "compaction_bytes_written",
-            stats.compaction_bytes_written.to_string(),
-        ),
-        (
-            "space_amplification",
-            format!("{:.4}", stats.space_amplification()),
-        ),
-        (
-            "write_amplification",
-            format!("{:.4}", stats.write_amplification()),
-        ),
-    ]
 }
 
 fn info(call: &mut Call<'_>) -> Reply {
@@ -348,32 +299,38 @@ fn time(_call: &mut Call<'_>) -> Reply {
     ])
 }
 
-fn kvstore_stats(call: &mut Call<'_>) -> Reply {
-    let stats = call.store().stats();
-    let mut fields: Vec<(&str, Reply)> = stats_fields(&stats)
-        .into_iter()
-        .map(|(name, value)| (name, Reply::bulk(value)))
-        .collect();
-    fields.push((
-        "last_compaction_failure",
-        Reply::bulk_or_null(stats.last_compaction_failure.map(String::into_bytes)),
-    ));
-    Reply::map(fields)
+/// Deletes every key: pages of keys in order, each page one batch of
+/// deletes. Not atomic: a client sees the store part flushed meanwhile, and
+/// a key written during the flush, before the page being deleted, stays.
+/// The engine has no clear, and a store-wide batch would hold every key in
+/// memory at once.
+fn flush_store(store: &KvStore) -> Result<(), Error> {
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let mut page = store.keys_page(b"", after.as_deref(), FLUSH_BATCH);
+        let full = page.len() == FLUSH_BATCH;
+        let mut batch = WriteBatch::new();
+        for key in &page {
+            // A key that expired since the page was read writes nothing.
+            batch.delete(key);
+        }
+        if !batch.is_empty() {
+            store.apply(batch)?;
+        }
+        if !full {
+            return Ok(());
+        }
+        after = page.pop();
+    }
 }
 
-fn kvstore_compact(call: &mut Call<'_>) -> Reply {
-    or_store_error(call.store().compact().map(|report| {
-        Reply::map([
-            (
-                "segments_before",
-                Reply::Integer(report.segments_before as i64),
-            ),
-            (
-                "segments_after",
-                Reply::Integer(report.segments_after as i64),
-            ),
-            ("bytes_before", Reply::Integer(report.bytes_before as i64)),
-            ("bytes_after", Reply::Integer(report.bytes_after as i64)),
-        ])
-    }))
+/// `FLUSHDB` and `FLUSHALL` (one database here, so the same): `ASYNC` and
+/// `SYNC` are accepted, and both flush before answering.
+fn flush(call: &mut Call<'_>) -> Reply {
+    match call.args.get(1).map(|mode| mode.to_ascii_uppercase()) {
+        None => {}
+        Some(mode) if call.args.len() == 2 && (mode == b"ASYNC" || mode == b"SYNC") => {}
+        Some(_) => return syntax_error(),
+    }
+    or_store_error(flush_store(call.store()).map(|()| Reply::ok()))
 }

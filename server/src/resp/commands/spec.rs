@@ -6,22 +6,13 @@
 //! and the dispatcher (`commands/mod.rs`) gathers them into the table, so
 //! no family imports the dispatcher.
 
-use mini_kvstore::KvStore;
+use mini_kvstore::{Error, KvStore};
 
 use crate::resp::reply::Reply;
 use crate::resp::state::{ServerState, Session};
 
 /// A handler: runs on tokio's blocking pool, so it may call the engine.
 pub(crate) type Handler = fn(&mut Call<'_>) -> Reply;
-
-/// How a command is carried out.
-#[derive(Clone, Copy)]
-pub(crate) enum Run {
-    Handler(Handler),
-    /// Part of Redis's string family or this store's own, not written yet:
-    /// answers `-ERR 'X' is not built yet in mini-kvstore`.
-    NotBuilt,
-}
 
 /// The command writes to the store.
 pub(crate) const WRITE: u8 = 1;
@@ -33,6 +24,10 @@ pub(crate) const FAST: u8 = 1 << 2;
 pub(crate) const NO_AUTH: u8 = 1 << 3;
 /// Administrative (server-wide) command.
 pub(crate) const ADMIN: u8 = 1 << 4;
+/// A container whose first argument names a subcommand (`CLIENT LIST`):
+/// `CLIENT LIST` reports it as `client|list`, as Redis does. Not one of
+/// Redis's flags, so `COMMAND` does not show it.
+pub(crate) const SUBCOMMANDS: u8 = 1 << 5;
 
 /// Flag bits and the names `COMMAND` gives them (Redis's spelling).
 pub(crate) const FLAG_NAMES: &[(u8, &str)] = &[
@@ -57,7 +52,7 @@ pub(crate) struct CommandSpec {
     /// Redis's command group (`string`, `generic`, `connection`, `server`).
     pub(crate) group: &'static str,
     pub(crate) summary: &'static str,
-    pub(crate) run: Run,
+    pub(crate) run: Handler,
 }
 
 /// A command group, making the specs of its commands: each family's table
@@ -75,30 +70,6 @@ impl Family {
         summary: &'static str,
         handler: Handler,
     ) -> CommandSpec {
-        self.with(name, arity, flags, keys, summary, Run::Handler(handler))
-    }
-
-    /// A command of this family that answers it is not built yet.
-    pub(crate) const fn not_built(
-        &self,
-        name: &'static str,
-        arity: i64,
-        flags: u8,
-        keys: (i64, i64, i64),
-        summary: &'static str,
-    ) -> CommandSpec {
-        self.with(name, arity, flags, keys, summary, Run::NotBuilt)
-    }
-
-    const fn with(
-        &self,
-        name: &'static str,
-        arity: i64,
-        flags: u8,
-        keys: (i64, i64, i64),
-        summary: &'static str,
-        run: Run,
-    ) -> CommandSpec {
         CommandSpec {
             name,
             arity,
@@ -106,7 +77,7 @@ impl Family {
             keys,
             group: self.0,
             summary,
-            run,
+            run: handler,
         }
     }
 }
@@ -124,10 +95,6 @@ impl CommandSpec {
 
     pub(crate) fn has(&self, flag: u8) -> bool {
         self.flags & flag != 0
-    }
-
-    pub(crate) fn is_built(&self) -> bool {
-        matches!(self.run, Run::Handler(_))
     }
 }
 
@@ -174,6 +141,40 @@ pub(crate) fn syntax_error() -> Reply {
     Reply::err("syntax error")
 }
 
+/// The answer when a subcommand Redis has is not written here.
+pub(crate) fn subcommand_not_built(command: &str, sub: &[u8]) -> Reply {
+    Reply::err(format!(
+        "'{} {}' is not built yet in mini-kvstore",
+        command.to_uppercase(),
+        String::from_utf8_lossy(sub).to_uppercase()
+    ))
+}
+
+/// How many times a read-modify-write runs before it gives up. Each retry
+/// means another client wrote the key between this command's read and its
+/// conditional write, so only a storm of writes to one key reaches this.
+pub(crate) const CONFLICT_RETRIES: usize = 100;
+
+/// Runs `attempt` — a read, then a write conditioned on what was read —
+/// again while its write finds the key changed ([`Error::Conflict`]), at
+/// most [`CONFLICT_RETRIES`] times. The last conflict is returned, and
+/// [`store_error`] answers it.
+pub(crate) fn retry_on_conflict<T>(
+    mut attempt: impl FnMut() -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut tries = 1;
+    loop {
+        match attempt() {
+            Err(Error::Conflict { .. }) if tries < CONFLICT_RETRIES => {
+                tries += 1;
+                // Let the writer that won go on before reading again.
+                std::thread::yield_now();
+            }
+            done => return done,
+        }
+    }
+}
+
 /// Parses an integer argument as Redis does: decimal, no sign but `-`, no
 /// spaces, no leading zeros.
 pub(crate) fn parse_i64(bytes: &[u8]) -> Option<i64> {
@@ -191,6 +192,11 @@ pub(crate) fn store_error(error: mini_kvstore::Error) -> Reply {
             Reply::err(error)
         }
         Error::Poisoned => Reply::err(error),
+        // Only a write conditioned on a read gets here, after
+        // `retry_on_conflict` gave up.
+        Error::Conflict { .. } => Reply::err(format!(
+            "another client kept changing the key; gave up after {CONFLICT_RETRIES} tries"
+        )),
         other => {
             tracing::error!(error = %other, "engine call failed");
             Reply::err("internal error: the store could not complete the command")
