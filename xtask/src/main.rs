@@ -8,7 +8,9 @@
 //! - [`ci`] — the ordered list of checks a reviewer would run.
 //! - [`setup`] — installs the tools the checks need, skipping what is present.
 //! - [`process`] — runs child commands and turns a failed one into an error.
-//! - [`load`] — the REST server under wrk (`cargo xtask load`).
+//! - [`load`] — the servers under load: REST under wrk (`cargo xtask load`),
+//!   the Redis protocol under redis-benchmark beside redis-server
+//!   (`cargo xtask load --resp`).
 //! - `imports` — the check that no crate's modules import each other in a
 //!   cycle (a test, so `cargo test` runs it).
 //!
@@ -48,6 +50,13 @@ Tasks:
                 the REST server under wrk: a GET-heavy and a PUT-heavy mix
                 (30 s each by default) against a release build on loopback;
                 installs wrk with apt-get if missing
+  load --resp [--quick] [--write-doc]
+                the Redis protocol under redis-benchmark: mini-kvstore (durable
+                default), then redis-server with appendfsync always and
+                everysec, SET and GET without and with -P 16 (100,000 requests
+                per test, 10,000 with --quick), and the targets against Redis;
+                --write-doc rewrites that section of docs/BENCHMARKS.md; needs
+                redis-benchmark and redis-server (`cargo xtask setup`)
   help          print this text
 ";
 

@@ -10,20 +10,21 @@
 //! SIGTERM and expects exit status 0, so a run also shows that a loaded
 //! server shuts down cleanly.
 //!
-//! Not a test with a time limit: a command a person runs, whose figures go
-//! into `docs/BENCHMARKS.md`. It fails (after printing everything) if any
-//! request failed or was answered with an error status, since the server
-//! must take this load without either. Only loopback is ever targeted.
+//! It fails (after printing everything) if any request failed or was
+//! answered with an error status, since the server must take this load
+//! without either.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 
+use super::kvstore::{self, Kvstore};
+use super::scratch::Scratch;
+use super::{child, host};
 use crate::process;
 
 /// Keys in the working set: small enough to store up front in a second or
@@ -139,15 +140,21 @@ impl Figures {
 /// Runs the task.
 pub(crate) fn run(args: &[OsString]) -> Result<()> {
     let settings = parse(args)?;
-    let mut build = process::cargo();
-    build.args(["build", "--release", "-p", "kvstore"]);
-    eprintln!("==> load: {}", process::shown(&build));
-    process::run(&mut build)?;
+    let binary = kvstore::build_release()?;
     ensure_wrk()?;
 
-    let scratch = Scratch::new()?;
-    let mut server = Server::start(&release_binary(), &scratch.0.join("data"))?;
-    eprintln!("==> load: server at http://{}", server.address);
+    let scratch = Scratch::new("http")?;
+    let mut server = Kvstore::start(
+        &binary,
+        &scratch.path().join("data"),
+        &["--port", "0"],
+        "http",
+    )?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !matches!(http(server.address, "GET", "/health", b""), Ok(200)) {
+        ensure!(Instant::now() < deadline, "/health did not answer 200");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     prefill(server.address)?;
 
     let script = process::workspace_root().join("tests/load/mix.lua");
@@ -163,14 +170,16 @@ pub(crate) fn run(args: &[OsString]) -> Result<()> {
             .arg("--")
             .args([put_percent, KEYS, VALUE_BYTES].map(|n| n.to_string()));
         eprintln!("==> load: {name}: {}", process::shown(&wrk));
-        let output = process::output(&mut wrk)?;
+        // wrk stops itself after the duration; the deadline is for a hang.
+        let limit = Duration::from_secs(u64::from(settings.duration_secs) + 60);
+        let output = child::output_within(&mut wrk, limit)?;
         print!("{output}");
         results.push((name, Figures::from_output(&output)?));
     }
 
     let status = server.terminate()?;
     println!();
-    println!("{}", machine());
+    println!("{}", host::machine());
     println!(
         "wrk: {} threads, {} connections, {} s per mix, {KEYS} keys, {VALUE_BYTES}-byte values, loopback",
         settings.threads, settings.connections, settings.duration_secs
@@ -210,14 +219,6 @@ fn millis(micros: u64) -> String {
     format!("{:.2} ms", micros as f64 / 1000.0)
 }
 
-/// Where `cargo build --release` put the binary.
-fn release_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| process::workspace_root().join("target"));
-    target.join("release").join("kvstore")
-}
-
 /// Installs wrk with apt-get unless it is on the PATH already.
 fn ensure_wrk() -> Result<()> {
     // `wrk --version` exits 1 after printing; only "not found" matters here.
@@ -239,78 +240,6 @@ fn ensure_wrk() -> Result<()> {
         install().context("could not install wrk (Debian package `wrk`); install it and retry")?;
     }
     Ok(())
-}
-
-/// A scratch directory for the run's data, removed afterwards.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Result<Scratch> {
-        let dir = std::env::temp_dir().join(format!("kvstore-load-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-        Ok(Scratch(dir))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The server under test.
-struct Server {
-    child: Child,
-    address: SocketAddr,
-}
-
-impl Server {
-    /// Starts `kvstore --volume DIR --id load --port 0`, takes the address
-    /// from its `listening on http://…` line, and waits for `/health`.
-    fn start(binary: &Path, data: &Path) -> Result<Server> {
-        let mut child = Command::new(binary)
-            .arg("--volume")
-            .arg(data)
-            .args(["--id", "load", "--port", "0", "--bind", "127.0.0.1"])
-            .env_remove("KVSTORE_TOKEN")
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("start {}", binary.display()))?;
-        let mut line = String::new();
-        if let Some(stdout) = child.stdout.take() {
-            BufReader::new(stdout).read_line(&mut line)?;
-        }
-        let address = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .and_then(|a| a.parse().ok());
-        let Some(address) = address else {
-            let _ = child.kill();
-            bail!("the server did not start (it printed {line:?})");
-        };
-        let server = Server { child, address };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !matches!(http(address, "GET", "/health", b""), Ok(200)) {
-            ensure!(Instant::now() < deadline, "/health did not answer 200");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(server)
-    }
-
-    /// SIGTERM through `kill(1)`, then the exit status.
-    fn terminate(&mut self) -> Result<std::process::ExitStatus> {
-        process::run(Command::new("kill").args(["-TERM", &self.child.id().to_string()]))?;
-        Ok(self.child.wait()?)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 /// Stores every key of the working set, so GETs find values.
@@ -340,42 +269,6 @@ fn http(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> Result<u1
         .nth(1)
         .and_then(|code| code.parse().ok())
         .with_context(|| format!("not an HTTP answer: {answer:?}"))
-}
-
-/// The machine, as `docs/BENCHMARKS.md` describes it.
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines().find_map(|l| {
-                l.strip_prefix("model name")?
-                    .split_once(':')
-                    .map(|(_, m)| m.trim().to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|k| k.trim().to_owned())
-        .unwrap_or_else(|_| "unknown kernel".into());
-    let memory = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|info| {
-            let kib: u64 = info
-                .lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))?
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse()
-                .ok()?;
-            Some(format!("{:.1} GiB", kib as f64 / (1024.0 * 1024.0)))
-        })
-        .unwrap_or_else(|| "unknown memory".into());
-    let rustc = process::output(process::command("rustc").arg("--version"))
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_else(|_| "unknown rustc".into());
-    format!("machine: {cpus} CPUs ({model}), {memory} RAM, Linux {kernel}, {rustc}")
 }
 
 #[cfg(test)]
