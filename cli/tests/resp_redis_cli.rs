@@ -4,79 +4,41 @@
 //! inserts, and the errors Redis clients know.
 
 mod common;
+mod resp_support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::collections::BTreeSet;
+use std::io::Write;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
+use resp_support::{RespServer, cli_pipe};
+use tempfile::TempDir;
 
-/// A `kvstore` serving only the Redis protocol, stopped when dropped.
-struct RespServer {
-    child: Child,
-    address: SocketAddr,
+/// The keys `redis-cli --pipe` inserts: the number the Redis docs' mass
+/// insertion example is about.
+const MASS_KEYS: usize = 100_000;
+
+fn mass_key(i: usize) -> String {
+    format!("key:{i:06}")
 }
 
-impl RespServer {
-    fn start(volume: &std::path::Path) -> Result<RespServer> {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kvstore"));
-        for var in common::env::KVSTORE_ENV {
-            command.env_remove(var);
-        }
-        let mut child = command
-            .arg("--volume")
-            .arg(volume)
-            .args(["--id", "resp", "--resp-port", "0", "--no-http"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let address = line
-            .trim()
-            .strip_prefix("listening on redis://")
-            .with_context(|| format!("unexpected start-up line {line:?}"))?
-            .parse()?;
-        Ok(RespServer { child, address })
-    }
-
-    /// `redis-cli -h … -p … ARGS`, its stdout.
-    fn cli(&self, args: &[&str]) -> Result<String> {
-        let output = redis_cli(self.address)
-            .args(args)
-            .output()
-            .context("redis-cli is not installed: run `cargo xtask setup` (Debian: redis-tools)")?;
-        ensure!(
-            output.status.success(),
-            "redis-cli {args:?} failed: {output:?}"
-        );
-        Ok(String::from_utf8(output.stdout)?)
-    }
-}
-
-impl Drop for RespServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn redis_cli(address: SocketAddr) -> Command {
-    let mut cmd = Command::new("redis-cli");
-    cmd.args([
-        "-h",
-        &address.ip().to_string(),
-        "-p",
-        &address.port().to_string(),
-    ]);
-    cmd
+/// A temporary directory on tmpfs where the machine has one. The server
+/// fsyncs each SET of a pipeline on its own, so 100,000 of them on a
+/// shared disk take minutes; this test is about the protocol (`--pipe`
+/// framing, 100,000 replies, SCAN), and kill -9 keeps tmpfs's files as it
+/// keeps a disk's page cache. Durability is `resp_kill9.rs`'s concern.
+fn fast_tempdir() -> Result<TempDir> {
+    let shm = std::path::Path::new("/dev/shm");
+    Ok(if shm.is_dir() {
+        tempfile::tempdir_in(shm)?
+    } else {
+        tempfile::tempdir()?
+    })
 }
 
 #[test]
 fn redis_cli_one_shot_commands_read_and_write_the_store() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let server = RespServer::start(dir.path())?;
+    let server = RespServer::start(&dir.path().join("data"), &dir.path().join("log"))?;
     assert_eq!(server.cli(&["PING"])?, "PONG\n");
     assert_eq!(server.cli(&["SET", "greeting", "hello world"])?, "OK\n");
     assert_eq!(server.cli(&["GET", "greeting"])?, "hello world\n");
@@ -111,14 +73,54 @@ fn redis_cli_one_shot_commands_read_and_write_the_store() -> Result<()> {
     Ok(())
 }
 
+/// What the store must hold after the mass insertion, checked through
+/// redis-cli: the count, a sample of values, and a full `--scan` that
+/// returns every key exactly once.
+fn check_mass_insertion(server: &RespServer) -> Result<()> {
+    assert_eq!(server.cli(&["DBSIZE"])?, format!("{MASS_KEYS}\n"));
+
+    // Every 97th key and both ends, in one MGET.
+    let sample: Vec<usize> = (0..MASS_KEYS)
+        .step_by(97)
+        .chain([1, MASS_KEYS - 1])
+        .collect();
+    let keys: Vec<String> = sample.iter().map(|&i| mass_key(i)).collect();
+    let mut args = vec!["MGET"];
+    args.extend(keys.iter().map(String::as_str));
+    let values = server.cli(&args)?;
+    let expected: String = sample.iter().map(|i| format!("value {i}\n")).collect();
+    assert_eq!(values, expected);
+
+    // `--scan` follows SCAN's cursor to the end (10 keys a call).
+    let scanned = server.cli(&["--scan"])?;
+    let lines: Vec<&str> = scanned.lines().collect();
+    let distinct: BTreeSet<&str> = lines.iter().copied().collect();
+    ensure!(
+        lines.len() == MASS_KEYS && distinct.len() == MASS_KEYS,
+        "--scan returned {} keys, {} distinct",
+        lines.len(),
+        distinct.len()
+    );
+    let all: Vec<String> = (0..MASS_KEYS).map(mass_key).collect();
+    ensure!(
+        distinct.iter().copied().eq(all.iter().map(String::as_str)),
+        "--scan returned keys nobody wrote"
+    );
+    // A pattern narrows the same walk: key:010000 to key:019999.
+    let narrowed = server.cli(&["--scan", "--pattern", "key:01*"])?;
+    assert_eq!(narrowed.lines().count(), 10_000);
+    ensure!(narrowed.lines().all(|k| k.starts_with("key:01")));
+    Ok(())
+}
+
 #[test]
 fn redis_cli_pipe_mass_insertion_lands_every_key() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let server = RespServer::start(dir.path())?;
-    let keys = 20_000;
+    let dir = fast_tempdir()?;
+    let (data, log) = (dir.path().join("data"), dir.path().join("log"));
+    let server = RespServer::start(&data, &log)?;
     let mut input = Vec::new();
-    for i in 0..keys {
-        let (key, value) = (format!("key:{i:06}"), format!("value {i}"));
+    for i in 0..MASS_KEYS {
+        let (key, value) = (mass_key(i), format!("value {i}"));
         write!(
             input,
             "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n${}\r\n{value}\r\n",
@@ -126,32 +128,12 @@ fn redis_cli_pipe_mass_insertion_lands_every_key() -> Result<()> {
             value.len()
         )?;
     }
-    let mut pipe = redis_cli(server.address)
-        .arg("--pipe")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("redis-cli is not installed: run `cargo xtask setup`")?;
-    pipe.stdin.take().context("stdin")?.write_all(&input)?;
-    let output = pipe.wait_with_output()?;
-    let report = String::from_utf8_lossy(&output.stdout);
-    ensure!(output.status.success(), "redis-cli --pipe failed: {report}");
-    ensure!(
-        report.contains(&format!("errors: 0, replies: {keys}")),
-        "{report}"
-    );
-    assert_eq!(server.cli(&["DBSIZE"])?, format!("{keys}\n"));
-    for i in [0, 1, 4_999, 12_345, keys - 1] {
-        assert_eq!(
-            server.cli(&["GET", &format!("key:{i:06}")])?,
-            format!("value {i}\n")
-        );
-    }
+    cli_pipe(server.address, &input, MASS_KEYS)?;
+    check_mass_insertion(&server)?;
+
     // And the store holds them after a restart (a kill: every SET was
     // acknowledged durable).
-    drop(server);
-    let server = RespServer::start(dir.path())?;
-    assert_eq!(server.cli(&["DBSIZE"])?, format!("{keys}\n"));
-    assert_eq!(server.cli(&["GET", "key:010000"])?, "value 10000\n");
-    Ok(())
+    server.kill9()?;
+    let server = RespServer::start(&data, &log)?;
+    check_mass_insertion(&server)
 }

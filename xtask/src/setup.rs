@@ -7,8 +7,10 @@
 //! pins, which also brings `wasm-bindgen-test-runner` for the browser tests),
 //! trunk to build `dist/`, Debian's Chromium and chromedriver for the browser
 //! and end-to-end tests, Debian's redis-tools (`redis-cli`,
-//! `redis-benchmark`) for the Redis-protocol tests, and the end-to-end
-//! suite's npm packages.
+//! `redis-benchmark`) for the Redis-protocol tests, twemproxy (Debian's
+//! `nutcracker`) for the test that shards over three servers
+//! (`cli/tests/resp_twemproxy.rs`), `redis-server` for the load benchmark
+//! to compare against, and the end-to-end suite's npm packages.
 
 use std::io;
 use std::path::Path;
@@ -45,6 +47,9 @@ const TRUNK_VERSION: &str = "0.21.14";
 /// (`web/webdriver.json`) and the end-to-end suite look for them.
 pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// Where Debian's `nutcracker` package puts twemproxy (`/usr/sbin` is not
+/// on every user's `PATH`; `nutcracker --version` prints to stderr).
+const NUTCRACKER: &str = "/usr/sbin/nutcracker";
 /// The Playwright suite, with its own `package.json` and lock file.
 pub(crate) const E2E_DIR: &str = "tests/e2e";
 
@@ -71,6 +76,16 @@ const REQUIREMENTS: &[Requirement] = &[
         name: "redis-cli and redis-benchmark (Debian: redis-tools), real clients of the Redis protocol",
         is_present: redis_tools_are_installed,
         install: install_redis_tools,
+    },
+    Requirement {
+        name: "twemproxy (Debian: nutcracker), the proxy the scale-out test shards through",
+        is_present: nutcracker_is_installed,
+        install: install_nutcracker,
+    },
+    Requirement {
+        name: "redis-server (Debian: redis-server), what the load benchmark compares against",
+        is_present: redis_server_is_installed,
+        install: install_redis_server,
     },
     Requirement {
         name: "the end-to-end suite's npm packages (tests/e2e)",
@@ -187,6 +202,22 @@ fn redis_tools_are_installed() -> Result<bool> {
 
 fn install_redis_tools() -> Result<()> {
     apt_install(&["redis-tools"])
+}
+
+fn nutcracker_is_installed() -> Result<bool> {
+    Ok(Path::new(NUTCRACKER).exists())
+}
+
+fn install_nutcracker() -> Result<()> {
+    apt_install(&["nutcracker"])
+}
+
+fn redis_server_is_installed() -> Result<bool> {
+    Ok(version_of("redis-server")?.is_some())
+}
+
+fn install_redis_server() -> Result<()> {
+    apt_install(&["redis-server"])
 }
 
 fn e2e_packages_are_installed() -> Result<bool> {
