@@ -2,6 +2,11 @@
 //! of each (live, overwritten, tombstone). The CLI's `inspect`, the server's
 //! `/segments` and the playground all render this one model.
 //!
+//! Two lighter views of the same model, for stores too big to draw whole:
+//! [`LayoutSummary`], each segment in numbers from the index alone (no
+//! segment is read), and [`RecordPage`], one segment's records a page at a
+//! time.
+//!
 //! This module is the one owner of two decisions the fronts must agree on:
 //! which state a record is in ([`RecordState::of`]) and the word for each
 //! state ([`RecordState::name`]). Seal and commit payloads arrive decoded
@@ -12,7 +17,7 @@
 
 use serde::Serialize;
 
-use crate::compaction::CompactionPlan;
+use crate::compaction::{CompactionPlan, SegmentAssessment};
 use crate::format::{CommitPayload, RecordKind, RecordRef, SegmentKind};
 use crate::report::CorruptRange;
 use crate::storage::SegmentId;
@@ -184,4 +189,92 @@ impl SegmentLayout {
     pub fn is_compacted(&self) -> bool {
         self.kind == SegmentKind::Compacted
     }
+}
+
+/// Every segment in numbers, oldest number first: what the index knows of
+/// each, with no segment read and no record decoded, so it costs as much
+/// as the index walk, not the store's bytes. From
+/// [`KvStore::layout_summary`](crate::KvStore::layout_summary).
+///
+/// The index counts a segment's live records, tombstones and expired puts,
+/// but not its overwritten records: those it knows only as bytes. Counting
+/// them means reading the segment ([`RecordPage`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct LayoutSummary {
+    /// The segments.
+    pub segments: Vec<SegmentSummary>,
+    /// The segments the compaction policy's next merge would take, in id
+    /// order; empty when nothing is due. The same choice as
+    /// [`KvStore::policy_plan`](crate::KvStore::policy_plan) makes.
+    pub next_merge: Vec<SegmentId>,
+}
+
+/// One segment in numbers. Its bytes split exactly into
+/// `live_bytes + expired_bytes + tombstone_bytes + meta_bytes +
+/// corrupt_bytes + overwritten_bytes == len`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SegmentSummary {
+    /// Its number.
+    pub id: SegmentId,
+    /// Written by the log or by compaction.
+    pub kind: SegmentKind,
+    /// Bytes, header included.
+    pub len: u64,
+    /// New writes go here.
+    pub active: bool,
+    /// Ends with a seal record.
+    pub sealed: bool,
+    /// Bytes of the records the index points at whose value has not expired
+    /// (the [`RecordState::Live`] ones).
+    pub live_bytes: u64,
+    /// How many such records.
+    pub live_records: u64,
+    /// Bytes of puts the index points at whose time to live has run out
+    /// ([`RecordState::Expired`]).
+    pub expired_bytes: u64,
+    /// How many such records.
+    pub expired_records: u64,
+    /// Bytes of the tombstones the index keeps for the tombstone rule of
+    /// merges. A tombstone that a newer put of its key follows in the same
+    /// segment is not kept once the store was reopened from a hint file: its
+    /// bytes then count as overwritten.
+    pub tombstone_bytes: u64,
+    /// How many such tombstones.
+    pub tombstones: u64,
+    /// Bytes of bookkeeping: the header, seals and compaction commits.
+    pub meta_bytes: u64,
+    /// Bytes in ranges that hold no valid record.
+    pub corrupt_bytes: u64,
+    /// The rest: puts that a newer write or a delete replaced.
+    pub overwritten_bytes: u64,
+    /// How the compaction policy sees the segment; `None` for the active
+    /// segment and any other that is not sealed, which no merge takes.
+    pub policy: Option<SegmentAssessment>,
+}
+
+impl SegmentSummary {
+    /// Bytes that hold neither a live record nor bookkeeping: overwritten,
+    /// expired, tombstone and corrupt bytes. Summed over the segments, the
+    /// store's [`Stats::dead_bytes`](crate::Stats::dead_bytes).
+    pub fn dead_bytes(&self) -> u64 {
+        self.overwritten_bytes + self.expired_bytes + self.tombstone_bytes + self.corrupt_bytes
+    }
+}
+
+/// Some of one segment's records, in offset order. From
+/// [`KvStore::segment_records`](crate::KvStore::segment_records).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordPage {
+    /// The segment.
+    pub segment: SegmentId,
+    /// Its length when it was read, header included.
+    pub len: u64,
+    /// The records, each with its state as [`Layout`] gives it.
+    pub records: Vec<RecordLayout>,
+    /// The offset of the last record when more follow: pass it as `after`
+    /// for the next page. `None` on the last page.
+    pub next: Option<u64>,
 }

@@ -55,7 +55,8 @@
 //!
 //! - With [`SyncPolicy::Always`] (the default), a `set` or `delete` that
 //!   returned `Ok` survives a crash or power loss. Concurrent writers share
-//!   one fsync.
+//!   one fsync. A handle from [`KvStore::deferring_durability`] puts that
+//!   wait off: its writes are acknowledged by its `wait_durable`.
 //! - A record is never returned unless its CRC matches: damaged bytes give
 //!   [`Error::Corruption`].
 //! - Recovery cuts a torn tail (a write a crash interrupted) and skips, with a
@@ -104,7 +105,10 @@ pub use format::{
     BatchPart, CommitPayload, FORMAT_VERSION, MAGIC, MAX_KEY_LEN, RECORD_HEADER_LEN, RecordKind,
     SEGMENT_HEADER_LEN, SegmentKind,
 };
-pub use layout::{Layout, MetaPayload, RecordLayout, RecordState, SegmentLayout};
+pub use layout::{
+    Layout, LayoutSummary, MetaPayload, RecordLayout, RecordPage, RecordState, SegmentLayout,
+    SegmentSummary,
+};
 pub use location::{Location, TombstoneAt};
 pub use options::{
     DEFAULT_MAX_SEGMENT_SIZE, DEFAULT_MAX_VALUE_SIZE, MAX_SEGMENT_SIZE_LIMIT, MAX_VALUE_SIZE_LIMIT,

@@ -6,8 +6,12 @@
 //! partial merges chosen by the compaction policy — one of them keeping a
 //! tombstone whose older put sits in a segment it leaves alone — and
 //! conditional writes and writes with a time to live (one that outlives the
-//! test, and ones that expire at once and are then merged away), under
-//! `SyncPolicy::Always`.
+//! test, and ones that expire at once and are then merged away), and a
+//! group of sets and deletes through a handle that defers its durability
+//! waits (one of them rotating a segment) followed by its `wait_durable`,
+//! under `SyncPolicy::Always`. The model counts a deferred write as
+//! acknowledged only once the wait returned `Ok`; until then it is one of
+//! the outcomes a crash may leave.
 //! For crash point `n`, operation `n` and everything after it fail, and the
 //! disk is rebuilt four ways (only synced bytes; every written byte; the
 //! last append torn inside a header, and torn in half). Each image must open, and then:
@@ -48,6 +52,9 @@ enum Step {
     /// `set_with_ttl`: an hour (present for the whole test) or zero (absent
     /// the moment it is written).
     SetWithTtl(String, Vec<u8>, Duration),
+    /// Sets (`Some`) and deletes (`None`) through
+    /// `KvStore::deferring_durability`, one by one, then `wait_durable`.
+    Deferred(Vec<(String, Option<Vec<u8>>)>),
     Reopen,
     Sync,
     /// Read every key back while the store runs.
@@ -77,6 +84,17 @@ fn workload() -> Vec<Step> {
         steps.push(Step::Delete(key(3 + round)));
         steps.push(Step::Check);
     }
+    steps.push(Step::Deferred(vec![
+        (key(0), Some(b"deferred".to_vec())),
+        (key(3), Some(b"deferred back".to_vec())),
+        (key(7), None),
+        // Larger than what is left of the segment: a rotation (and its
+        // sync) in the middle of the group.
+        (key(6), Some(vec![b'd'; 150])),
+        (key(99), None), // absent: writes nothing
+        (key(0), Some(b"deferred again".to_vec())),
+    ]));
+    steps.push(Step::Check);
     steps.push(Step::Delete(key(99))); // absent: writes nothing
     steps.push(Step::Batch(vec![
         (key(1), Some(b"batch one".to_vec())),
@@ -215,6 +233,12 @@ impl Model {
         self.uncertain.remove(key);
     }
 
+    /// A write applied through a deferring handle and not yet waited for:
+    /// like a failed one, a crash may keep it or not.
+    fn deferred(&mut self, key: &str, outcome: Option<Vec<u8>>) {
+        self.failed(key, outcome);
+    }
+
     fn failed(&mut self, key: &str, outcome: Option<Vec<u8>>) {
         self.uncertain
             .entry(key.to_string())
@@ -327,6 +351,47 @@ fn run(storage: &FaultyStorage) -> Result<Model, String> {
                             model.failed(&k, v);
                         }
                         model.failed_batch = Some(FailedBatch { new, before });
+                    }
+                }
+            }
+            Step::Deferred(changes) => {
+                let deferring = current.deferring_durability();
+                // Every write in order, and whether it was applied.
+                let mut outcomes = Vec::new();
+                for (k, v) in changes {
+                    let written = match &v {
+                        Some(value) => deferring.set(&k, value).map(|()| true),
+                        None => deferring.delete(&k),
+                    };
+                    match written {
+                        Ok(existed) => {
+                            if v.is_none()
+                                && existed
+                                && model.allowed(&k).iter().all(Option::is_none)
+                            {
+                                return Err(format!(
+                                    "deferred delete({k}) found a key the model says is absent"
+                                ));
+                            }
+                            model.deferred(&k, v.clone());
+                            outcomes.push((k, v, true));
+                        }
+                        Err(_) => {
+                            model.failed(&k, v.clone());
+                            outcomes.push((k, v, false));
+                        }
+                    }
+                }
+                // Only now are the applied writes acknowledged. Replayed in
+                // order, so a write that failed after an applied one to the
+                // same key stays a possible outcome.
+                if deferring.wait_durable().is_ok() {
+                    for (k, v, applied) in outcomes {
+                        match (v, applied) {
+                            (Some(v), true) => model.acked_set(&k, &v),
+                            (None, true) => model.acked_delete(&k),
+                            (v, false) => model.failed(&k, v),
+                        }
                     }
                 }
             }

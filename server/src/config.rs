@@ -31,6 +31,17 @@ pub const MAX_LIST_LIMIT: usize = 10_000;
 /// at least one item, so a larger value comes on a page of its own.
 pub const MAX_VALUES_PAGE_BYTES: usize = 8 << 20;
 
+/// Records per `GET /segments/{id}/records` page when `limit` is not given.
+pub const DEFAULT_RECORDS_LIMIT: usize = 256;
+
+/// The largest `limit` a `GET /segments/{id}/records` page may ask for.
+pub const MAX_RECORDS_LIMIT: usize = 4096;
+
+/// How many `GET /events` streams may be open at once unless told
+/// otherwise; past it a subscriber gets 503. Each holds a connection open
+/// for as long as it watches.
+pub const DEFAULT_MAX_EVENT_SUBSCRIBERS: usize = 64;
+
 /// How long one request may take, receiving its body included, unless told
 /// otherwise: generous for a 64 MiB upload, but a client that stalls cannot
 /// hold a connection — or a graceful shutdown — forever.
@@ -55,6 +66,7 @@ pub struct Config {
     max_body_bytes: usize,
     playground_dir: PathBuf,
     request_timeout: std::time::Duration,
+    max_event_subscribers: usize,
 }
 
 // By hand, so that the token never reaches a log line.
@@ -66,13 +78,14 @@ impl fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("playground_dir", &self.playground_dir)
             .field("request_timeout", &self.request_timeout)
+            .field("max_event_subscribers", &self.max_event_subscribers)
             .finish()
     }
 }
 
 impl Config {
     /// Defaults for volume `volume_id`: no token, a 64 MiB body limit, the
-    /// playground in `./dist`.
+    /// playground in `./dist`, 64 `/events` subscribers.
     pub fn new(volume_id: impl Into<String>) -> Self {
         Config {
             volume_id: volume_id.into(),
@@ -80,6 +93,7 @@ impl Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             playground_dir: PathBuf::from(DEFAULT_PLAYGROUND_DIR),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_event_subscribers: DEFAULT_MAX_EVENT_SUBSCRIBERS,
         }
     }
 
@@ -106,6 +120,17 @@ impl Config {
     /// The request time limit.
     pub fn get_request_timeout(&self) -> std::time::Duration {
         self.request_timeout
+    }
+
+    /// Answers 503 to a `GET /events` while `subscribers` streams are open.
+    pub fn max_event_subscribers(mut self, subscribers: usize) -> Self {
+        self.max_event_subscribers = subscribers;
+        self
+    }
+
+    /// The limit on open `GET /events` streams.
+    pub fn get_max_event_subscribers(&self) -> usize {
+        self.max_event_subscribers
     }
 
     /// Serves the built playground from `dir`.

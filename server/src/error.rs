@@ -39,6 +39,28 @@ pub enum ApiError {
         path: String,
     },
 
+    /// `/segments/{id}/…` names a segment the store does not have (or no
+    /// longer has: a merge removes the segments it rewrote).
+    #[error("no segment {segment}; GET /segments?summary=true lists the segments there are")]
+    SegmentNotFound {
+        /// The number asked for.
+        segment: u32,
+    },
+
+    /// A `GET /events` while the most subscribers the server takes are
+    /// watching already.
+    #[error(
+        "{max} clients are watching /events already, the most this server takes; try again later"
+    )]
+    TooManySubscribers {
+        /// The limit.
+        max: usize,
+    },
+
+    /// A `GET /events` once the server has begun to shut down.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+
     /// The request is malformed: an empty or non-UTF-8 key, a bad query.
     #[error("{0}")]
     BadRequest(String),
@@ -118,11 +140,25 @@ const REFUSING_WRITES: &str =
     "the store refuses writes after a storage failure; restart the server once storage is healthy";
 
 impl ApiError {
+    /// Whether this is a 5xx that says only what the client may know: the
+    /// server refusing work it could do later, not a failure inside it.
+    fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            ApiError::TooManySubscribers { .. } | ApiError::ShuttingDown
+        )
+    }
+
     /// The status this error is answered with.
     pub fn status(&self) -> StatusCode {
         use mini_kvstore::Error as E;
         match self {
-            ApiError::KeyNotFound | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ApiError::KeyNotFound | ApiError::NoRoute { .. } | ApiError::SegmentNotFound { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::TooManySubscribers { .. } | ApiError::ShuttingDown => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             // 400, not 501: the client must change the request, and a 5xx
             // would both hide this message and invite a retry.
@@ -155,7 +191,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let public;
-        let message = if status.is_server_error() {
+        let message = if status.is_server_error() && !self.is_refusal() {
             tracing::error!(error = %DisplayChain(&self), "request failed");
             if matches!(self, ApiError::Store(mini_kvstore::Error::Poisoned)) {
                 REFUSING_WRITES
@@ -173,6 +209,11 @@ impl IntoResponse for ApiError {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"kvstore\""),
                 );
+            }
+            ApiError::TooManySubscribers { .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
             }
             // A 412 tells the version the client should have expected.
             ApiError::Store(mini_kvstore::Error::Conflict {

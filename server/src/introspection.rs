@@ -5,6 +5,11 @@
 //! are with a few derived numbers added, so the server, the CLI and the
 //! playground agree.
 //!
+//! `/segments?summary=true` answers with the lighter [`SummaryJson`] (in
+//! `summary`) instead of every record; `/segments/{id}/records` (in
+//! `records`) pages through one segment's records, each a [`RecordJson`]
+//! as here.
+//!
 //! The layout is not: `/segments` is [`LayoutJson`], a mirror of the
 //! engine's [`Layout`] that this module owns, and it is the one definition
 //! of that JSON (the engine's types derive `Serialize` too, but the server
@@ -25,7 +30,8 @@
 //! once, in the engine's layout module.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use mini_kvstore::compaction::Survivor;
 use mini_kvstore::{
     CompactionPlan, CompactionPolicy, CompactionReport, CorruptRange, Layout, Location,
@@ -36,8 +42,9 @@ use serde::Serialize;
 
 use crate::auth::WriteAccess;
 use crate::error::ApiError;
-use crate::keys::KeyJson;
+use crate::keys::{KeyJson, parse_flag, query_pairs};
 use crate::state::AppState;
+use crate::summary::SummaryJson;
 
 /// `GET /health`.
 #[derive(Serialize)]
@@ -86,16 +93,24 @@ pub(crate) struct StatsReply {
     write_amplification: f64,
 }
 
+impl StatsReply {
+    /// The answer for `stats` of volume `volume_id`; `/events` sends the
+    /// same.
+    pub(crate) fn new(volume_id: &str, stats: Stats) -> Self {
+        StatsReply {
+            volume_id: volume_id.to_owned(),
+            dead_ratio: stats.dead_ratio(),
+            space_amplification: stats.space_amplification(),
+            write_amplification: stats.write_amplification(),
+            stats,
+        }
+    }
+}
+
 /// `GET /stats`: every number the engine keeps.
 pub(crate) async fn stats(State(app): State<AppState>) -> Result<Json<StatsReply>, ApiError> {
     let stats = app.engine(|store| Ok(store.stats())).await?;
-    Ok(Json(StatsReply {
-        volume_id: app.config.volume_id().to_owned(),
-        dead_ratio: stats.dead_ratio(),
-        space_amplification: stats.space_amplification(),
-        write_amplification: stats.write_amplification(),
-        stats,
-    }))
+    Ok(Json(StatsReply::new(app.config.volume_id(), stats)))
 }
 
 /// `POST /compact`.
@@ -120,14 +135,30 @@ pub(crate) async fn compact(
 }
 
 /// `GET /segments`: every segment and record with its state, and the plan
-/// compaction would follow now.
+/// compaction would follow now; with `?summary=true`, each segment in
+/// numbers instead ([`SummaryJson`]).
 ///
-/// The engine reads every segment to build this, so it costs as much as
-/// the store is large: meant for the playground and for looking, not for
-/// polling a big store.
-pub(crate) async fn segments(State(app): State<AppState>) -> Result<Json<LayoutJson>, ApiError> {
+/// The engine reads every segment to build the whole layout, so it costs
+/// as much as the store is large: meant for the playground and for
+/// looking, not for polling a big store. The summary comes from the index
+/// alone and costs a walk over the keys' locations.
+pub(crate) async fn segments(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut summary = false;
+    for (name, value) in query_pairs(query.as_deref().unwrap_or_default()) {
+        // Unknown parameters are ignored, as in the listings.
+        if name == b"summary" {
+            summary = parse_flag("summary", &value)?;
+        }
+    }
+    if summary {
+        let summary = app.engine(|store| Ok(store.layout_summary())).await?;
+        return Ok(Json(SummaryJson::from(&summary)).into_response());
+    }
     let layout = app.engine(|store| store.layout()).await?;
-    Ok(Json(LayoutJson::from(&layout)))
+    Ok(Json(LayoutJson::from(&layout)).into_response())
 }
 
 /// [`Layout`] with text keys: the body of `GET /segments`.
@@ -149,8 +180,9 @@ struct SegmentJson {
     corrupt: Vec<CorruptRange>,
 }
 
+/// One record as `/segments` and `/segments/{id}/records` show it.
 #[derive(Serialize)]
-struct RecordJson {
+pub(crate) struct RecordJson {
     offset: u64,
     len: u64,
     kind: RecordKind,

@@ -1,5 +1,6 @@
 //! Keys at the edges: decoding them from URLs, encoding them back into
-//! `Location` headers, and writing them into JSON.
+//! `Location` headers, and writing them into JSON; and the query strings
+//! beside them (`name=value` pairs, `true`/`false` flags).
 //!
 //! A key is any UTF-8 string, `/` included, carried percent-encoded in the
 //! path after `/blobs/`. Decoding happens here, once, on the raw path (not
@@ -154,6 +155,18 @@ pub(crate) fn query_pairs(query: &str) -> impl Iterator<Item = (Vec<u8>, Vec<u8>
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             (form_decode(name), form_decode(value))
         })
+}
+
+/// A query flag `name`'s value: `true` or `false`, nothing else.
+pub(crate) fn parse_flag(name: &str, value: &[u8]) -> Result<bool, ApiError> {
+    match value {
+        b"true" => Ok(true),
+        b"false" => Ok(false),
+        _ => Err(ApiError::BadRequest(format!(
+            "{name} must be true or false, not {:?}",
+            String::from_utf8_lossy(value)
+        ))),
+    }
 }
 
 fn form_decode(text: &str) -> Vec<u8> {

@@ -3,7 +3,8 @@
 //! The REST server over a [`KvStore`](mini_kvstore::KvStore): the original
 //! project's API (`/health`, `/blobs/{key}`) done with proper HTTP — status
 //! codes, `ETag`s, conditional reads and writes, ranges and paging, expiry,
-//! limits, an optional bearer token — plus the engine's own views (`/stats`, `/segments`, `/compact`)
+//! limits, an optional bearer token — plus the engine's own views (`/stats`,
+//! `/segments`, `/compact`), their changes as server-sent events (`/events`)
 //! and the browser playground's files at `/`.
 //!
 //! The crate is a library so that tests drive the very router the binary
@@ -47,12 +48,16 @@
 //! |---|---|
 //! | `config` | [`Config`]: volume id, token, body limit, playground directory |
 //! | `server` | [`router`], [`run`], [`shutdown_signal`] |
-//! | `state` | the state every handler shares (store, config) and the blocking-call bridge |
+//! | `state` | the state every handler shares (store, config, `/events` feed) and the blocking-call bridge |
 //! | `blobs` | `/blobs/{*key}`: store, read, delete, conditionally or not |
 //! | `listing` | `GET /blobs`: pages of keys, or keys and values, over a key range, either way |
 //! | `preconditions` | `ETag`s, `If-Match` and `If-None-Match`: parsing and checking against a version |
 //! | `expiry` | `?ttl=SECONDS` on writes, `Expires` on reads |
-//! | `introspection` | `/health`, `/stats`, `/segments`, `/compact` |
+//! | `introspection` | `/health`, `/stats`, `/segments`, `/compactions`, `/compact` |
+//! | `summary` | `/segments?summary=true`: each segment in numbers, from the index alone |
+//! | `records` | `/segments/{id}/records`: one segment's records, a page at a time |
+//! | `events` | `GET /events`: the store's changes as server-sent events, from one watcher |
+//! | `feed` | what `/events` subscribers share: the latest picture, their limit, shutdown |
 //! | `keys` | keys in URLs (percent-decoding, limits) and in JSON (UTF-8 or hex) |
 //! | `auth` | the bearer-token check on mutating routes |
 //! | `playground` | `/` and static files: the built playground, or how to build it |
@@ -76,19 +81,24 @@ mod auth;
 mod blobs;
 mod config;
 mod error;
+mod events;
 mod expiry;
+mod feed;
 mod introspection;
 mod keys;
 mod listing;
 mod playground;
 mod preconditions;
+mod records;
 pub mod resp;
 mod server;
 mod state;
+mod summary;
 
 pub use config::{
-    Config, DEFAULT_LIST_LIMIT, DEFAULT_MAX_BODY_BYTES, DEFAULT_PLAYGROUND_DIR,
-    DEFAULT_REQUEST_TIMEOUT, MAX_LIST_LIMIT, MAX_URL_KEY_LEN, MAX_VALUES_PAGE_BYTES,
+    Config, DEFAULT_LIST_LIMIT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_SUBSCRIBERS,
+    DEFAULT_PLAYGROUND_DIR, DEFAULT_RECORDS_LIMIT, DEFAULT_REQUEST_TIMEOUT, MAX_LIST_LIMIT,
+    MAX_RECORDS_LIMIT, MAX_URL_KEY_LEN, MAX_VALUES_PAGE_BYTES,
 };
 pub use error::{ApiError, ServerError};
 pub use server::{router, run, shutdown_signal};

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use crate::config::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_VALUES_PAGE_BYTES};
 use crate::error::ApiError;
-use crate::keys::{self, KeyJson};
+use crate::keys::{self, KeyJson, parse_flag};
 use crate::preconditions::etag;
 use crate::state::AppState;
 
@@ -334,17 +334,6 @@ fn parse_limit(value: &[u8]) -> Result<usize, ApiError> {
                 String::from_utf8_lossy(value)
             ))
         })
-}
-
-fn parse_flag(name: &str, value: &[u8]) -> Result<bool, ApiError> {
-    match value {
-        b"true" => Ok(true),
-        b"false" => Ok(false),
-        _ => Err(ApiError::BadRequest(format!(
-            "{name} must be true or false, not {:?}",
-            String::from_utf8_lossy(value)
-        ))),
-    }
 }
 
 #[cfg(test)]

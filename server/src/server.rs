@@ -5,6 +5,7 @@
 //! state they share lives in `state`, which both sides import.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -17,7 +18,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Config;
 use crate::error::{ApiError, ServerError};
 use crate::state::AppState;
-use crate::{blobs, introspection, listing, playground};
+use crate::{blobs, events, introspection, listing, playground, records};
 
 /// The server's routes over `store`:
 ///
@@ -30,6 +31,9 @@ use crate::{blobs, introspection, listing, playground};
 /// | `DELETE /blobs/{*key}` | delete (204, or 404; `If-Match`/`If-None-Match` → 412) |
 /// | `GET /stats` | the engine's stats |
 /// | `GET /segments` | the segment layout, as the playground draws it |
+/// | `GET /segments?summary=true` | each segment in numbers, from the index alone |
+/// | `GET /segments/{id}/records?after=&limit=` | a page of one segment's records |
+/// | `GET /events` | server-sent events: `stats`, `segments` (the summary), `compaction` |
 /// | `GET /compactions` | the merge policy, what it would merge next and why, the last merges |
 /// | `POST /compact` | compact now, answer with the report |
 /// | anything else | the playground's files, or a 404 |
@@ -37,9 +41,13 @@ use crate::{blobs, introspection, listing, playground};
 /// Every failure is answered with a JSON `{"error": …}` body, 405 and
 /// unknown paths included.
 pub fn router(store: KvStore, config: Config) -> Router {
-    let body_limit = config.get_max_body_bytes();
-    let time_limit = config.get_request_timeout();
-    let state = AppState::new(store, config);
+    routes(AppState::new(store, config))
+}
+
+/// The routes over `state`; [`run`] keeps a hold on its `/events` feed.
+fn routes(state: AppState) -> Router {
+    let body_limit = state.config.get_max_body_bytes();
+    let time_limit = state.config.get_request_timeout();
     let blob = get(blobs::get)
         .put(blobs::put)
         .post(blobs::put)
@@ -48,6 +56,8 @@ pub fn router(store: KvStore, config: Config) -> Router {
         .route("/health", get(introspection::health))
         .route("/stats", get(introspection::stats))
         .route("/segments", get(introspection::segments))
+        .route("/segments/{id}/records", get(records::list))
+        .route("/events", get(events::events))
         .route("/compactions", get(introspection::compactions))
         .route("/compact", post(introspection::compact))
         .route("/blobs", get(listing::list))
@@ -90,21 +100,38 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 }
 
 /// Serves [`router`] on `listener` until `shutdown` resolves, then stops
-/// accepting, lets the requests in flight finish, and syncs the store.
+/// accepting, ends the `/events` streams, lets the requests in flight
+/// finish, and syncs the store.
 ///
 /// Returns once all of that is done, so a caller that exits afterwards has
-/// every acknowledged write on disk, whatever the store's sync policy.
+/// every acknowledged write on disk, whatever the store's sync policy, and
+/// no handle on the store is left behind.
 pub async fn run(
     listener: TcpListener,
     store: KvStore,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let app = router(store.clone(), config);
+    let state = AppState::new(store.clone(), config);
+    let feed = Arc::clone(&state.feed);
+    let app = routes(state);
+    // An event stream never finishes by itself; a graceful shutdown waits
+    // for every response to, so the streams are ended as shutdown begins.
+    let closing = Arc::clone(&feed);
+    let shutdown = async move {
+        shutdown.await;
+        closing.close();
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServerError::Serve)?;
+    // Each holds a store handle; each stops within one look once closed.
+    for watcher in feed.take_watchers() {
+        if let Err(error) = watcher.await {
+            tracing::warn!(%error, "an /events watcher failed");
+        }
+    }
     tracing::info!("connections drained; syncing the store");
     tokio::task::spawn_blocking(move || store.sync())
         .await

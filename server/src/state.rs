@@ -1,10 +1,11 @@
-//! What every handler can reach: [`AppState`], the store handle and the
-//! configuration, and the bridge that runs engine calls off the runtime.
+//! What every handler can reach: [`AppState`], the store handle, the
+//! configuration and the `/events` feed, and the bridge that runs engine
+//! calls off the runtime.
 //!
 //! A leaf of its own so that imports run one way: the router (`server`)
 //! builds an `AppState` and hands it to the handlers, and the handlers and
-//! extractors (`blobs`, `introspection`, `playground`, `auth`) take it back
-//! from here, never from the module that routes to them.
+//! extractors (`blobs`, `introspection`, `events`, `playground`, `auth`)
+//! take it back from here, never from the module that routes to them.
 
 use std::sync::Arc;
 
@@ -12,12 +13,15 @@ use mini_kvstore::KvStore;
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::feed::Feed;
 
-/// The state behind every route. Cheap to clone: a store handle and an `Arc`.
+/// The state behind every route. Cheap to clone: a store handle and `Arc`s.
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
     pub(crate) store: KvStore,
     pub(crate) config: Arc<Config>,
+    /// What `/events` subscribers share; `run` closes it at shutdown.
+    pub(crate) feed: Arc<Feed>,
 }
 
 impl AppState {
@@ -25,6 +29,7 @@ impl AppState {
     pub(crate) fn new(store: KvStore, config: Config) -> Self {
         AppState {
             store,
+            feed: Arc::new(Feed::new(config.get_max_event_subscribers())),
             config: Arc::new(config),
         }
     }

@@ -12,9 +12,13 @@
 //!
 //! Invariants: `synced <= appended`; both only rise; `synced` rises only
 //! under the `waiters` lock; every record with `seq <= synced` is durable.
+//!
+//! A handle that defers its waits ([`KvStore::deferring_durability`](crate::KvStore::deferring_durability))
+//! does not wait here after each write: it notes the write's seq in its
+//! [`Deferred`] and waits once, for the highest, when asked to.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::Thread;
 
 use crate::error::{Error, Result};
@@ -83,6 +87,26 @@ impl Waiters {
     }
 }
 
+/// The writes a deferring handle made and has not seen made durable: the
+/// highest seq written through it (0 for none), which only rises. Clones
+/// share it, so every clone of one deferring handle waits for all of their
+/// writes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Deferred(Arc<AtomicU64>);
+
+impl Deferred {
+    /// Records a write with sequence number `seq` (writes through clones on
+    /// other threads may finish in any order: the highest one counts).
+    pub(crate) fn note(&self, seq: u64) {
+        self.0.fetch_max(seq, Ordering::AcqRel);
+    }
+
+    /// The highest seq written through the handle, 0 when none.
+    pub(crate) fn highest(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
 impl GroupCommit {
     /// Nothing known durable yet: records recovered from the active segment
     /// may sit in the OS cache only, so the first sync covers them.
@@ -135,6 +159,11 @@ impl GroupCommit {
     #[cfg(test)]
     pub(crate) fn synced(&self) -> u64 {
         self.synced.load(Ordering::Acquire)
+    }
+
+    /// Whether every record up to `seq` is known durable.
+    pub(crate) fn covers(&self, seq: u64) -> bool {
+        self.synced.load(Ordering::Acquire) >= seq
     }
 
     /// Called by the writer, under its lock, after an append.

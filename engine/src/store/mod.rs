@@ -15,7 +15,7 @@
 //! | `shared` | [`Shared`](shared::Shared): the state all handles share |
 //! | `write` | the writer: appends, rotation, key and value checks, the seal encoder |
 //! | `read` | locating and checking records, for `get` and [`Iter`] |
-//! | `durability` | group commit and the poisoned state |
+//! | `durability` | group commit, the poisoned state, and the waits a deferring handle puts off |
 //! | `sealed` | who is told when a segment is sealed: the hint writer and the compactor |
 //! | `background` | the hint writer and periodic sync threads |
 //! | `introspect` | `verify` and `layout`: the store read back as data |
@@ -51,7 +51,7 @@ use crate::report::{CompactionReport, RecoveryReport, Stats};
 use crate::storage::Storage;
 
 use background::Background;
-use durability::GroupCommit;
+use durability::{Deferred, GroupCommit};
 pub use iter::Iter;
 pub use read::Versioned;
 use sealed::SealNotices;
@@ -65,12 +65,19 @@ use write::{
 /// Every method takes `&self` and the handle is `Send + Sync`, so threads can
 /// share one store. When the last clone is dropped, unsynced writes are synced
 /// and the directory lock is released.
+///
+/// A handle either waits after each write for the sync policy (every handle
+/// [`open`](Self::open) gives, and its clones) or puts those waits off until
+/// asked ([`deferring_durability`](Self::deferring_durability)).
 #[derive(Clone)]
 pub struct KvStore {
     // Declared first so it is dropped first: the background threads are
     // stopped and joined before the store itself can close.
     _background: Arc<Background>,
     shared: Arc<Shared>,
+    /// `Some` for a handle that defers its durability waits: its writes
+    /// not yet waited for, shared with its clones.
+    deferred: Option<Deferred>,
 }
 
 impl std::fmt::Debug for KvStore {
@@ -78,6 +85,7 @@ impl std::fmt::Debug for KvStore {
         f.debug_struct("KvStore")
             .field("options", &self.shared.options)
             .field("keys", &self.len())
+            .field("deferring_durability", &self.deferred.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -153,7 +161,92 @@ impl KvStore {
         Ok(KvStore {
             _background: Arc::new(Background::start(&shared)),
             shared,
+            deferred: None,
         })
+    }
+
+    /// A handle to the same store whose writes do not wait to be durable.
+    /// Each write through it returns once it is applied — visible to every
+    /// reader, as an ordinary write is just before its wait — and, under
+    /// [`SyncPolicy::Always`](crate::SyncPolicy::Always), records its
+    /// sequence number instead of waiting for its fsync;
+    /// [`wait_durable`](Self::wait_durable) later waits for all of them at
+    /// once, so one fsync can cover many writes (the Redis-protocol server
+    /// answers a pipeline of requests this way). Every write method defers:
+    /// the `set`s, `delete`s, [`apply`](Self::apply),
+    /// [`expire`](Self::expire) and [`persist`](Self::persist).
+    ///
+    /// The contract: **a write through a deferring handle is not
+    /// acknowledged when it returns `Ok`**, only once a later `wait_durable`
+    /// on this handle (or a clone of it) returns `Ok`; from then on it
+    /// survives a crash as a write through an ordinary handle that returned
+    /// `Ok` does. Until then a crash may lose any of them. If `wait_durable`
+    /// returns `Err`, none of the writes since the last `Ok` wait may be
+    /// assumed durable (each write batch among them still survives whole or
+    /// not at all), and the store is poisoned: it refuses further writes.
+    ///
+    /// Clones of the returned handle share its pending writes, and a wait on
+    /// any of them waits for all of them. Calling this on a deferring handle
+    /// gives a new one whose pending writes are its own. Everything else —
+    /// reads, scans, [`sync`](Self::sync) (which makes pending writes
+    /// durable too), compaction — works as on any handle. Under
+    /// `SyncPolicy::EveryMillis` and `Never` no write waits anyway, so a
+    /// deferring handle behaves as an ordinary one and `wait_durable`
+    /// returns at once.
+    ///
+    /// ```
+    /// # use mini_kvstore::{KvStore, MemStorage, Options};
+    /// # fn main() -> Result<(), mini_kvstore::Error> {
+    /// # let store = KvStore::open_with(MemStorage::new(), Options::default())?;
+    /// let deferring = store.deferring_durability();
+    /// deferring.set("a", "1")?;
+    /// deferring.set("b", "2")?;
+    /// assert_eq!(store.get("a")?, Some(b"1".to_vec())); // visible, maybe not durable
+    /// deferring.wait_durable()?; // now both are acknowledged
+    /// assert!(!deferring.durability_pending());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn deferring_durability(&self) -> KvStore {
+        KvStore {
+            _background: Arc::clone(&self._background),
+            shared: Arc::clone(&self.shared),
+            deferred: Some(Deferred::default()),
+        }
+    }
+
+    /// Returns once every write made through this handle (and its clones)
+    /// is durable as the store's sync policy promises: the wait each of them
+    /// put off (see [`deferring_durability`](Self::deferring_durability)).
+    /// Concurrent waits share fsyncs with each other and with ordinary
+    /// writers (group commit). `Ok` at once when nothing is pending, under
+    /// `SyncPolicy::EveryMillis` and `Never`, and for an ordinary handle,
+    /// whose writes waited already.
+    ///
+    /// `Err` when the fsync failed or the store was poisoned before it:
+    /// then none of the writes since the last `Ok` wait may be assumed
+    /// durable.
+    pub fn wait_durable(&self) -> Result<()> {
+        match &self.deferred {
+            Some(deferred) => self.shared.wait_deferred(deferred),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether [`wait_durable`](Self::wait_durable) would have to wait: some
+    /// write through this deferring handle is not known durable yet. Always
+    /// `false` for an ordinary handle.
+    pub fn durability_pending(&self) -> bool {
+        self.deferred
+            .as_ref()
+            .is_some_and(|deferred| self.shared.is_pending(deferred))
+    }
+
+    /// Applies the sync policy after a write: waits, or for a deferring
+    /// handle records the write for [`wait_durable`](Self::wait_durable).
+    /// Every write method ends here.
+    fn after_write(&self, seq: u64) -> Result<()> {
+        self.shared.after_write(seq, self.deferred.as_ref())
     }
 
     /// Stores `value` under `key`, replacing any previous value.
@@ -268,7 +361,7 @@ impl KvStore {
             self.append_put(&log, &mut writer, key, &found.value, expires_at, now)?
                 .seq
         };
-        self.shared.after_write(seq)?;
+        self.after_write(seq)?;
         Ok(true)
     }
 
@@ -289,7 +382,7 @@ impl KvStore {
             let now = self.shared.now();
             self.append_put(&log, &mut writer, key, value, expires_at, now)?
         };
-        self.shared.after_write(outcome.seq)?;
+        self.after_write(outcome.seq)?;
         Ok(outcome)
     }
 
@@ -445,7 +538,7 @@ impl KvStore {
             }
             last_seq
         };
-        self.shared.after_write(last_seq)
+        self.after_write(last_seq)
     }
 
     /// Deletes `key`. Returns whether it existed; when it did not, nothing is
@@ -487,7 +580,7 @@ impl KvStore {
             index.remove(key);
             seq
         };
-        self.shared.after_write(seq)?;
+        self.after_write(seq)?;
         Ok(true)
     }
 

@@ -22,7 +22,7 @@ use crate::options::{Options, SyncPolicy};
 use crate::report::{RecoveryReport, Stats};
 use crate::storage::{SegmentId, Storage};
 
-use super::durability::GroupCommit;
+use super::durability::{Deferred, GroupCommit};
 use super::read::{self, Reader};
 use super::sealed::SealNotices;
 use super::write::{Log, Writer};
@@ -91,12 +91,39 @@ impl Shared {
         }
     }
 
-    /// Applies the sync policy after a write with sequence number `seq`.
-    pub(crate) fn after_write(&self, seq: u64) -> crate::Result<()> {
-        match self.options.get_sync_policy() {
-            SyncPolicy::Always => self.commit.wait_durable(self.storage.as_ref(), seq, false),
-            SyncPolicy::EveryMillis(_) | SyncPolicy::Never => Ok(()),
+    /// Applies the sync policy after a write with sequence number `seq`:
+    /// under [`SyncPolicy::Always`], waits until it is durable — or, for a
+    /// handle that defers its waits (`deferred`), notes it there for
+    /// [`wait_deferred`](Self::wait_deferred). The other policies never
+    /// wait, so they note nothing either.
+    pub(crate) fn after_write(&self, seq: u64, deferred: Option<&Deferred>) -> crate::Result<()> {
+        match (self.options.get_sync_policy(), deferred) {
+            (SyncPolicy::Always, None) => {
+                self.commit.wait_durable(self.storage.as_ref(), seq, false)
+            }
+            (SyncPolicy::Always, Some(deferred)) => {
+                deferred.note(seq);
+                Ok(())
+            }
+            (SyncPolicy::EveryMillis(_) | SyncPolicy::Never, _) => Ok(()),
         }
+    }
+
+    /// Whether some write noted in `deferred` is not known durable yet.
+    pub(crate) fn is_pending(&self, deferred: &Deferred) -> bool {
+        !self.commit.covers(deferred.highest())
+    }
+
+    /// Returns once every write noted in `deferred` is durable: what
+    /// [`after_write`](Self::after_write) would have waited for, for all of
+    /// them at once. Nothing pending returns `Ok` at once, even on a
+    /// poisoned store: those writes were synced before it failed.
+    pub(crate) fn wait_deferred(&self, deferred: &Deferred) -> crate::Result<()> {
+        let seq = deferred.highest();
+        if self.commit.covers(seq) {
+            return Ok(());
+        }
+        self.commit.wait_durable(self.storage.as_ref(), seq, false)
     }
 
     /// Makes every write so far durable, reaching the storage even when

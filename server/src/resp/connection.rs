@@ -1,8 +1,27 @@
 //! One client connection: read what arrived, decode every complete request
-//! in it, run them in order on the blocking pool (engine calls block, and a
-//! write returns only once durable), and send all their replies in one
-//! write — so a pipeline costs one round of reads and writes per packet,
-//! not per command.
+//! in it, run them in order, wait once for their writes to be durable, and
+//! send all their replies in one write — so a pipeline costs one round of
+//! reads and writes, and at most one fsync wait, per packet, not per
+//! command.
+//!
+//! Where a batch runs: when every request in it is a command flagged
+//! `INLINE` ([`commands::runs_inline`]: `GET`, `SET`, `INCR`, `MGET`,
+//! `DEL`, … — work bounded by the request or one stored value, whose
+//! writes do not wait for their fsync),
+//! on this connection's own task, as Redis runs commands on its event
+//! loop; otherwise (`KEYS`, `SCAN`, `FLUSHDB`, `INFO`, `KVSTORE.COMPACT`, …)
+//! on the blocking pool.
+//!
+//! Durability: commands write through the session's handle of the store,
+//! which defers each write's wait for its fsync
+//! ([`KvStore::deferring_durability`](mini_kvstore::KvStore::deferring_durability)).
+//! After the batch, if any of its writes is not durable yet, the
+//! connection waits for all of them at once on the blocking pool (the wait
+//! sleeps in the engine's group commit, shared with every other
+//! connection's) and only then sends the replies, so no reply acknowledges
+//! a write that a crash could still lose. If the wait fails, the
+//! connection closes without sending any of the batch's replies: none of
+//! its writes is acknowledged.
 //!
 //! A framing error answers `-ERR Protocol error: …` after the replies to
 //! the requests before it, and closes this connection only.
@@ -75,7 +94,7 @@ pub(crate) async fn serve_connection(
         clients: &server.clients,
         id: client.id,
     };
-    let mut session = Session::new(client, server.config.token.is_some());
+    let mut session = Session::new(client, &server);
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     loop {
         let mut requests = Vec::new();
@@ -100,28 +119,12 @@ pub(crate) async fn serve_connection(
 
         let mut out = Vec::new();
         if !requests.is_empty() {
-            let shared = Arc::clone(&server);
-            let ran = tokio::task::spawn_blocking(move || {
-                let mut out = Vec::new();
-                for args in &requests {
-                    let reply = commands::execute(&shared, &mut session, args);
-                    codec::encode(reply, session.protocol, &mut out);
-                    if session.closing {
-                        break;
-                    }
-                }
-                (session, out)
-            })
-            .await;
-            match ran {
-                Ok((back, replies)) => {
+            match run_durably(&server, session, requests).await {
+                Some((back, replies)) => {
                     session = back;
                     out = replies;
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "a RESP command task failed");
-                    return;
-                }
+                None => return,
             }
         }
         if let Some(e) = &broken {
@@ -144,5 +147,172 @@ pub(crate) async fn serve_connection(
                 Ok(_) => {}
             },
         }
+    }
+}
+
+/// Runs `requests` in order for `session` and returns their encoded
+/// replies once every write they made is durable — or `None` when it is
+/// not known to be (the wait or a task failed, and this was logged): the
+/// connection must then close without answering.
+async fn run_durably(
+    server: &Arc<ServerState>,
+    mut session: Session,
+    requests: Vec<Vec<Vec<u8>>>,
+) -> Option<(Session, Vec<u8>)> {
+    let (session, out, durable) = if requests.iter().all(|args| commands::runs_inline(args)) {
+        let out = run_batch(server, &mut session, &requests);
+        if !session.store.durability_pending() {
+            return Some((session, out));
+        }
+        let store = session.store.clone();
+        let waited = tokio::task::spawn_blocking(move || store.wait_durable()).await;
+        (session, out, waited)
+    } else {
+        let server = Arc::clone(server);
+        // The wait runs in the same task as the batch: no second hand-off.
+        let ran = tokio::task::spawn_blocking(move || {
+            let out = run_batch(&server, &mut session, &requests);
+            let durable = session.store.wait_durable();
+            (session, out, durable)
+        })
+        .await;
+        match ran {
+            Ok((session, out, durable)) => (session, out, Ok(durable)),
+            Err(e) => {
+                tracing::error!(error = %e, "a RESP command task failed");
+                return None;
+            }
+        }
+    };
+    match durable {
+        Ok(Ok(())) => Some((session, out)),
+        Ok(Err(e)) => {
+            tracing::error!(
+                error = %e,
+                "the writes of a RESP batch could not be made durable; closing the connection without answering"
+            );
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a RESP durability wait failed");
+            None
+        }
+    }
+}
+
+/// Runs `requests` in order, encoding each reply, until one closes the
+/// session (`QUIT`).
+fn run_batch(server: &ServerState, session: &mut Session, requests: &[Vec<Vec<u8>>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for args in requests {
+        let reply = commands::execute(server, session, args);
+        codec::encode(reply, session.protocol, &mut out);
+        if session.closing {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use mini_kvstore::storage::{CrashMode, Fault, FaultyStorage};
+    use mini_kvstore::{CompactionPolicy, Error, KvStore, MemStorage, Options};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use crate::resp::{RespConfig, serve};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// `SyncPolicy::Always` (the default) and nothing in the background, so
+    /// every storage operation is one a command caused.
+    fn options() -> Options {
+        Options::default()
+            .background_hints(false)
+            .compaction_policy(CompactionPolicy::default().background(false))
+    }
+
+    /// Serves `store` and sends `requests` in one write; returns every byte
+    /// the server answered before it closed the connection or `expect` bytes
+    /// arrived.
+    async fn exchange(store: KvStore, requests: &[u8], expect: usize) -> std::io::Result<Vec<u8>> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(store, listener, RespConfig::new(), async {
+            let _ = stopped.await;
+        }));
+        let mut client = tokio::net::TcpStream::connect(addr).await?;
+        client.write_all(requests).await?;
+        let mut answer = Vec::new();
+        while answer.len() < expect {
+            if client.read_buf(&mut answer).await? == 0 {
+                break;
+            }
+        }
+        let _ = stop.send(());
+        server.await??;
+        Ok(answer)
+    }
+
+    fn sets(n: usize) -> Vec<u8> {
+        (0..n)
+            .flat_map(|i| format!("SET key{i} value{i}\r\n").into_bytes())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_pipeline_of_sets_waits_for_one_sync_before_its_replies() -> TestResult {
+        let storage = FaultyStorage::new(MemStorage::new())?;
+        let store = KvStore::open_with(storage.clone(), options())?;
+        let before = storage.ops();
+        let answer = exchange(store.clone(), &sets(16), 16 * 5).await?;
+        assert_eq!(answer, b"+OK\r\n".repeat(16));
+        // 16 appends and one sync for all of them (ran inline: no reads).
+        assert_eq!(storage.ops() - before, 17);
+        // Answered, so durable: a crash keeping only synced bytes has them.
+        let crashed = KvStore::open_with(storage.crash_image(CrashMode::DropUnsynced)?, options())?;
+        for i in 0..16 {
+            assert_eq!(
+                crashed.get(format!("key{i}"))?,
+                Some(format!("value{i}").into_bytes())
+            );
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_failed_sync_closes_the_connection_without_replies() -> TestResult {
+        let storage = FaultyStorage::new(MemStorage::new())?;
+        let store = KvStore::open_with(storage.clone(), options())?;
+        store.set("acknowledged", "yes")?;
+        // Two appends and the GET's read, then the sync that would make the
+        // appends durable fails.
+        storage.inject(Fault::FailOnce {
+            nth: storage.ops() + 3,
+            kind: None,
+        });
+        let answer = exchange(store.clone(), b"SET a 1\r\nSET b 2\r\nGET a\r\n", 1).await?;
+        assert_eq!(
+            answer, b"",
+            "a reply acknowledged a write that is not durable"
+        );
+        assert!(matches!(store.set("c", "3"), Err(Error::Poisoned)));
+        let crashed = KvStore::open_with(storage.crash_image(CrashMode::DropUnsynced)?, options())?;
+        assert_eq!(crashed.get("acknowledged")?, Some(b"yes".to_vec()));
+        assert_eq!(crashed.get("a")?, None);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_batch_on_the_blocking_pool_waits_for_its_writes_too() -> TestResult {
+        let storage = FaultyStorage::new(MemStorage::new())?;
+        let store = KvStore::open_with(storage.clone(), options())?;
+        // `DBSIZE` sends the whole batch to the pool.
+        let answer = exchange(store, b"SET a 1\r\nSET b 2\r\nDBSIZE\r\n", 14).await?;
+        assert_eq!(answer, b"+OK\r\n+OK\r\n:2\r\n");
+        let crashed = KvStore::open_with(storage.crash_image(CrashMode::DropUnsynced)?, options())?;
+        assert_eq!(crashed.get("b")?, Some(b"2".to_vec()));
+        Ok(())
     }
 }

@@ -14,7 +14,7 @@
 //! | `config` | [`RespConfig`]: token, client limit, request size limits |
 //! | `clients` | the connected clients, as `CLIENT LIST` shows them |
 //! | `state` | what connections share (store, counters, clients, `SCAN` cursors) and each one's session |
-//! | `connection` | the read loop: buffering, pipelining, one write per read |
+//! | `connection` | the read loop: buffering, pipelining, bounded commands on the connection's task, one durability wait and one write per read |
 //! | `codec` | requests (RESP arrays and inline lines) in, replies out per protocol |
 //! | `reply` | a reply, whatever the protocol |
 //! | `serde_reply` | any `Serialize` value as a reply, for answers the HTTP API sends as JSON |

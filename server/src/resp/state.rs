@@ -1,7 +1,7 @@
 //! What the connections share ([`ServerState`]: the store, the
 //! configuration, counters, the connected [`Clients`], `SCAN` cursors) and
-//! what each one keeps ([`Session`]: protocol, authentication, its entry
-//! in the registry).
+//! what each one keeps ([`Session`]: its handle of the store, protocol,
+//! authentication, its entry in the registry).
 //!
 //! A leaf, so that the listener, the connection loop and the commands all
 //! import it and none of them imports another.
@@ -24,7 +24,9 @@ const MAX_OPEN_CURSORS: usize = 16 * 1024;
 /// State every connection of one [`serve`](crate::resp::serve) shares.
 #[derive(Debug)]
 pub(crate) struct ServerState {
-    pub(crate) store: KvStore,
+    /// Private: commands reach the store through their session's handle,
+    /// so that every write defers its durability wait to the connection.
+    store: KvStore,
     pub(crate) config: RespConfig,
     pub(crate) started: Instant,
     pub(crate) port: u16,
@@ -90,6 +92,11 @@ impl ServerState {
 /// One connection's own state.
 #[derive(Debug)]
 pub(crate) struct Session {
+    /// The server's store through a handle that defers durability waits:
+    /// every command of this connection writes through it, and the
+    /// connection waits once per batch of requests, before any reply to
+    /// them goes out, for all of their writes to be durable.
+    pub(crate) store: KvStore,
     /// This connection in the registry: its id, and what other
     /// connections' `CLIENT LIST` shows of it.
     pub(crate) client: Arc<Client>,
@@ -101,11 +108,13 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) fn new(client: Arc<Client>, needs_auth: bool) -> Self {
+    /// A new connection's session on `server`.
+    pub(crate) fn new(client: Arc<Client>, server: &ServerState) -> Self {
         Session {
+            store: server.store.deferring_durability(),
             client,
             protocol: Protocol::Resp2,
-            authenticated: !needs_auth,
+            authenticated: server.config.token.is_none(),
             closing: false,
         }
     }

@@ -44,6 +44,12 @@ pub(crate) fn app_with_clock(clock: impl Clock) -> TestApp {
     app_over(Options::default().clock(clock), |config| config)
 }
 
+/// A server over a store opened with `options` (a small segment size, say,
+/// to have several segments after a few writes).
+pub(crate) fn app_with_options(options: Options) -> TestApp {
+    app_over(options, |config| config)
+}
+
 fn app_over(options: Options, tweak: impl FnOnce(Config) -> Config) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store =
@@ -146,4 +152,93 @@ pub(crate) async fn put(app: &Router, uri: &str, body: impl Into<Body>) -> Reply
 /// `DELETE uri`.
 pub(crate) async fn delete(app: &Router, uri: &str) -> Reply {
     send(app, request(Method::DELETE, uri, &[], Body::empty())).await
+}
+
+/// A client of `GET /events` over a real socket: reads the stream as it
+/// comes and splits it into events.
+pub(crate) struct EventStream {
+    response: reqwest::Response,
+    /// Bytes read but not yet split into events (a chunk may end anywhere,
+    /// inside a character too).
+    buffer: Vec<u8>,
+}
+
+/// One server-sent event: its name and its data, parsed as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SentEvent {
+    pub(crate) name: String,
+    pub(crate) data: serde_json::Value,
+}
+
+/// How long a test waits for the next event before it fails.
+pub(crate) const EVENT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl EventStream {
+    /// Opens `url` (a server's `/events`) and checks that it is a stream of
+    /// events.
+    pub(crate) async fn open(url: &str) -> anyhow::Result<EventStream> {
+        let response = reqwest::get(url).await?;
+        anyhow::ensure!(
+            response.status() == reqwest::StatusCode::OK,
+            "status {}",
+            response.status()
+        );
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        anyhow::ensure!(
+            content_type == "text/event-stream",
+            "content type {content_type:?}"
+        );
+        Ok(EventStream {
+            response,
+            buffer: Vec::new(),
+        })
+    }
+
+    /// The next event, comments skipped; `None` once the stream has ended.
+    /// Fails after [`EVENT_WAIT`] without one.
+    pub(crate) async fn next(&mut self) -> anyhow::Result<Option<SentEvent>> {
+        loop {
+            while let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
+                let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
+                let block = String::from_utf8(block)?;
+                let mut name = String::from("message");
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("event:") {
+                        name = value.trim_start().to_owned();
+                    } else if let Some(value) = line.strip_prefix("data:") {
+                        data.push_str(value.trim_start());
+                    }
+                }
+                // A block of comments only (a keep-alive) is no event.
+                if !data.is_empty() {
+                    let data = serde_json::from_str(&data)?;
+                    return Ok(Some(SentEvent { name, data }));
+                }
+            }
+            let chunk = tokio::time::timeout(EVENT_WAIT, self.response.chunk())
+                .await
+                .map_err(|_| anyhow::anyhow!("no event within {EVENT_WAIT:?}"))??;
+            match chunk {
+                Some(bytes) => self.buffer.extend_from_slice(&bytes),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The next event named `name`, skipping any other; fails if the stream
+    /// ends first.
+    pub(crate) async fn next_named(&mut self, name: &str) -> anyhow::Result<SentEvent> {
+        loop {
+            match self.next().await? {
+                Some(event) if event.name == name => return Ok(event),
+                Some(_) => {}
+                None => anyhow::bail!("the stream ended before a {name:?} event"),
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::resp::commands::client::checked_name;
 use crate::resp::commands::spec::{
-    Call, CommandSpec, FAST, Family, NO_AUTH, not_an_integer, parse_i64, syntax_error,
+    Call, CommandSpec, FAST, Family, INLINE, NO_AUTH, not_an_integer, parse_i64, syntax_error,
 };
 use crate::resp::reply::{Protocol, Reply};
 
@@ -15,7 +15,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     CONNECTION.spec(
         "ping",
         -1,
-        FAST | NO_AUTH,
+        FAST | NO_AUTH | INLINE,
         (0, 0, 0),
         "Returns the server's liveliness response.",
         ping,
@@ -23,7 +23,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     CONNECTION.spec(
         "echo",
         2,
-        FAST,
+        FAST | INLINE,
         (0, 0, 0),
         "Returns the given string.",
         echo,
@@ -31,7 +31,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     CONNECTION.spec(
         "quit",
         -1,
-        FAST | NO_AUTH,
+        FAST | NO_AUTH | INLINE,
         (0, 0, 0),
         "Closes the connection.",
         quit,
@@ -39,7 +39,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     CONNECTION.spec(
         "hello",
         -1,
-        FAST | NO_AUTH,
+        FAST | NO_AUTH | INLINE,
         (0, 0, 0),
         "Handshakes with the server: protocol version, optional AUTH and SETNAME.",
         hello,
@@ -47,7 +47,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     CONNECTION.spec(
         "auth",
         -2,
-        FAST | NO_AUTH,
+        FAST | NO_AUTH | INLINE,
         (0, 0, 0),
         "Authenticates the connection.",
         auth,
@@ -55,7 +55,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     CONNECTION.spec(
         "select",
         2,
-        FAST,
+        FAST | INLINE,
         (0, 0, 0),
         "Changes the selected database (only 0 exists).",
         select,

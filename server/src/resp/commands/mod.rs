@@ -1,8 +1,9 @@
 //! The command table and dispatch. Each family declares its commands as
 //! [`spec::CommandSpec`]s; [`table`] gathers them, and [`execute`] derives
 //! from it everything Redis derives from its own table: lookup, the
-//! unknown-command and arity errors, the authentication gate, and (through
-//! [`spec::Call::table`]) `COMMAND`'s answers.
+//! unknown-command and arity errors, the authentication gate, (through
+//! [`spec::Call::table`]) `COMMAND`'s answers, and [`runs_inline`]: whether
+//! the connection may run a request on its own task.
 //!
 //! | module | what |
 //! |---|---|
@@ -25,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
-use crate::resp::commands::spec::{Call, CommandSpec, NO_AUTH, SUBCOMMANDS, wrong_arity};
+use crate::resp::commands::spec::{Call, CommandSpec, INLINE, NO_AUTH, SUBCOMMANDS, wrong_arity};
 use crate::resp::reply::Reply;
 use crate::resp::state::{ServerState, Session};
 
@@ -182,6 +183,17 @@ fn unknown_command(args: &[Vec<u8>]) -> Reply {
     Reply::err(message)
 }
 
+/// Whether the request `args` may run on the connection's async task: a
+/// command of the table flagged [`INLINE`] — bounded work that never waits
+/// for a sync (see the flag). Anything else, unknown commands included,
+/// goes to the blocking pool. Looks the name up as [`execute`] does.
+pub(crate) fn runs_inline(args: &[Vec<u8>]) -> bool {
+    let Some(name) = args.first() else {
+        return false;
+    };
+    lookup(&String::from_utf8_lossy(name).to_lowercase()).is_some_and(|spec| spec.has(INLINE))
+}
+
 /// Runs one command (`args[0]` is its name) for `session`.
 pub(crate) fn execute(server: &ServerState, session: &mut Session, args: &[Vec<u8>]) -> Reply {
     server.commands_processed.fetch_add(1, Ordering::Relaxed);
@@ -228,6 +240,63 @@ mod tests {
         }
         for name in OTHER_TYPES {
             assert!(lookup(name).is_none(), "{name} is both built and refused");
+        }
+    }
+
+    fn request(words: &[&str]) -> Vec<Vec<u8>> {
+        words.iter().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn bounded_commands_run_inline_and_store_wide_ones_do_not() {
+        for inline in [
+            &["GET", "k"][..],
+            &["get", "k"],
+            &["SET", "k", "v"],
+            &["SET", "k", "v", "EX", "10"],
+            &["MGET", "a", "b"],
+            &["MSET", "a", "1", "b", "2"],
+            &["INCR", "n"],
+            &["DEL", "a", "b"],
+            &["EXPIRE", "k", "10"],
+            &["PING"],
+        ] {
+            assert!(runs_inline(&request(inline)), "{inline:?}");
+        }
+        for pooled in [
+            &["KEYS", "*"][..],
+            &["SCAN", "0"],
+            &["FLUSHDB"],
+            &["FLUSHALL"],
+            &["INFO"],
+            &["DBSIZE"],
+            &["COMMAND"],
+            &["CONFIG", "GET", "*"],
+            &["CLIENT", "LIST"],
+            &["KVSTORE.COMPACT"],
+            &["KVSTORE.STATS"],
+            &["SETRANGE", "k", "100000000", "v"],
+            &["NOSUCHCOMMAND"],
+            &["HSET", "h", "f", "v"],
+        ] {
+            assert!(!runs_inline(&request(pooled)), "{pooled:?}");
+        }
+    }
+
+    #[test]
+    fn every_fast_command_but_dbsize_runs_inline() {
+        // A command Redis calls `fast` and this table runs on the pool must
+        // say why here: `DBSIZE` counts expired keys one by one.
+        let fast_but_pooled = ["dbsize"];
+        for spec in table() {
+            if spec.has(spec::FAST) {
+                assert_eq!(
+                    spec.has(INLINE),
+                    !fast_but_pooled.contains(&spec.name),
+                    "{}",
+                    spec.name
+                );
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use mini_kvstore::{Error, KvStore, SyncPolicy, WriteBatch};
 
 use crate::resp::commands::kvstore::stats_fields;
 use crate::resp::commands::spec::{
-    ADMIN, Call, CommandSpec, FAST, FLAG_NAMES, Family, READONLY, SUBCOMMANDS, WRITE,
+    ADMIN, Call, CommandSpec, FAST, FLAG_NAMES, Family, INLINE, READONLY, SUBCOMMANDS, WRITE,
     or_store_error, subcommand_not_built, syntax_error,
 };
 use crate::resp::glob;
@@ -60,7 +60,14 @@ pub(crate) static SPECS: &[CommandSpec] = &[
         "Returns the number of keys in the database.",
         dbsize,
     ),
-    SERVER.spec("time", 1, FAST, (0, 0, 0), "Returns the server time.", time),
+    SERVER.spec(
+        "time",
+        1,
+        FAST | INLINE,
+        (0, 0, 0),
+        "Returns the server time.",
+        time,
+    ),
     SERVER.spec(
         "flushdb",
         -1,

@@ -11,7 +11,10 @@ use mini_kvstore::{Error, KvStore};
 use crate::resp::reply::Reply;
 use crate::resp::state::{ServerState, Session};
 
-/// A handler: runs on tokio's blocking pool, so it may call the engine.
+/// A handler. It may call the engine: it runs on tokio's blocking pool, or
+/// on the connection's own task when its spec has [`INLINE`]. Its writes
+/// through [`Call::store`] return without waiting to be durable; the
+/// connection waits for all of a batch's writes before it answers.
 pub(crate) type Handler = fn(&mut Call<'_>) -> Reply;
 
 /// The command writes to the store.
@@ -28,6 +31,15 @@ pub(crate) const ADMIN: u8 = 1 << 4;
 /// `CLIENT LIST` reports it as `client|list`, as Redis does. Not one of
 /// Redis's flags, so `COMMAND` does not show it.
 pub(crate) const SUBCOMMANDS: u8 = 1 << 5;
+/// Runs on the connection's async task rather than the blocking pool (see
+/// `connection`): its work is bounded by its own request or one stored
+/// value — no walk over the keys, no merge, no computation over the whole
+/// store — and its writes do not wait for their fsync (one that fills the
+/// active segment still seals it, with one fsync, as often as segments
+/// fill). Not Redis's `fast`, which `SET` and `DEL` lack and `DBSIZE` has
+/// (here it counts expired keys one by one); not one of Redis's flags, so
+/// `COMMAND` does not show it.
+pub(crate) const INLINE: u8 = 1 << 6;
 
 /// Flag bits and the names `COMMAND` gives them (Redis's spelling).
 pub(crate) const FLAG_NAMES: &[(u8, &str)] = &[
@@ -109,8 +121,10 @@ pub(crate) struct Call<'a> {
 }
 
 impl Call<'_> {
+    /// The store, through the session's handle: writes return once applied,
+    /// and the connection waits for them to be durable before it answers.
     pub(crate) fn store(&self) -> &KvStore {
-        &self.server.store
+        &self.session.store
     }
 
     /// Argument `i` (the command name is 0).

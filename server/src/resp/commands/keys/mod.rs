@@ -15,7 +15,9 @@ mod expiry;
 mod rename;
 mod scan;
 
-use crate::resp::commands::spec::{Call, CommandSpec, FAST, Family, READONLY, WRITE, store_error};
+use crate::resp::commands::spec::{
+    Call, CommandSpec, FAST, Family, INLINE, READONLY, WRITE, store_error,
+};
 use crate::resp::reply::Reply;
 
 /// Redis's `generic` group.
@@ -25,7 +27,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "del",
         -2,
-        WRITE,
+        WRITE | INLINE,
         (1, -1, 1),
         "Deletes one or more keys.",
         del,
@@ -33,7 +35,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "unlink",
         -2,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, -1, 1),
         "Deletes one or more keys (as DEL: deletes are cheap here).",
         del,
@@ -41,7 +43,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "exists",
         -2,
-        READONLY | FAST,
+        READONLY | FAST | INLINE,
         (1, -1, 1),
         "Determines whether one or more keys exist.",
         exists,
@@ -49,7 +51,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "type",
         2,
-        READONLY | FAST,
+        READONLY | FAST | INLINE,
         (1, 1, 1),
         "Determines the type of value stored at a key.",
         key_type,
@@ -57,7 +59,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "expire",
         -3,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Sets the expiration time of a key in seconds.",
         expiry::expire,
@@ -65,7 +67,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "pexpire",
         -3,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Sets the expiration time of a key in milliseconds.",
         expiry::pexpire,
@@ -73,7 +75,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "ttl",
         2,
-        READONLY | FAST,
+        READONLY | FAST | INLINE,
         (1, 1, 1),
         "Returns the expiration time in seconds of a key.",
         expiry::ttl,
@@ -81,7 +83,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "pttl",
         2,
-        READONLY | FAST,
+        READONLY | FAST | INLINE,
         (1, 1, 1),
         "Returns the expiration time in milliseconds of a key.",
         expiry::pttl,
@@ -89,7 +91,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "persist",
         2,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Removes the expiration time of a key.",
         expiry::persist,
@@ -113,7 +115,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "rename",
         3,
-        WRITE,
+        WRITE | INLINE,
         (1, 2, 1),
         "Renames a key and overwrites the destination.",
         rename::rename,
@@ -121,7 +123,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "renamenx",
         3,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 2, 1),
         "Renames a key only when the target key name doesn't exist.",
         rename::renamenx,
@@ -129,7 +131,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "expireat",
         -3,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Sets the expiration time of a key to a Unix timestamp.",
         expiry::expireat,
@@ -137,7 +139,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     GENERIC.spec(
         "pexpireat",
         -3,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Sets the expiration time of a key to a Unix milliseconds timestamp.",
         expiry::pexpireat,

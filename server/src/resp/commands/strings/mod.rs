@@ -18,7 +18,7 @@ mod numbers;
 mod ranges;
 mod write;
 
-use crate::resp::commands::spec::{CommandSpec, FAST, Family, READONLY, WRITE};
+use crate::resp::commands::spec::{CommandSpec, FAST, Family, INLINE, READONLY, WRITE};
 
 /// Redis's `string` group.
 const STRING: Family = Family("string");
@@ -27,7 +27,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "get",
         2,
-        READONLY | FAST,
+        READONLY | FAST | INLINE,
         (1, 1, 1),
         "Returns the string value of a key.",
         get_set::get,
@@ -35,7 +35,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "set",
         -3,
-        WRITE,
+        WRITE | INLINE,
         (1, 1, 1),
         "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
         get_set::set,
@@ -43,7 +43,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "setnx",
         3,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Set the string value of a key only when the key doesn't exist.",
         get_set::setnx,
@@ -51,7 +51,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "setex",
         4,
-        WRITE,
+        WRITE | INLINE,
         (1, 1, 1),
         "Sets the string value and expiration time of a key.",
         get_set::setex,
@@ -59,7 +59,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "psetex",
         4,
-        WRITE,
+        WRITE | INLINE,
         (1, 1, 1),
         "Sets both string value and expiration time in milliseconds of a key.",
         get_set::psetex,
@@ -67,7 +67,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "getset",
         3,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Returns the previous string value of a key after setting it to a new value.",
         get_set::getset,
@@ -75,7 +75,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "getdel",
         2,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Returns the string value of a key after deleting the key.",
         get_set::getdel,
@@ -83,7 +83,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "mget",
         -2,
-        READONLY | FAST,
+        READONLY | FAST | INLINE,
         (1, -1, 1),
         "Atomically returns the string values of one or more keys.",
         get_set::mget,
@@ -91,7 +91,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "mset",
         -3,
-        WRITE,
+        WRITE | INLINE,
         (1, -1, 2),
         "Atomically creates or modifies the string values of one or more keys.",
         get_set::mset,
@@ -99,7 +99,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "msetnx",
         -3,
-        WRITE,
+        WRITE | INLINE,
         (1, -1, 2),
         "Atomically modifies the string values of one or more keys only when all keys don't exist.",
         get_set::msetnx,
@@ -107,7 +107,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "incr",
         2,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
         numbers::incr,
@@ -115,7 +115,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "decr",
         2,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
         numbers::decr,
@@ -123,7 +123,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "incrby",
         3,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
         numbers::incrby,
@@ -131,7 +131,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "decrby",
         3,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
         numbers::decrby,
@@ -139,7 +139,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "append",
         3,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Appends a string to the value of a key. Creates the key if it doesn't exist.",
         ranges::append,
@@ -147,7 +147,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "strlen",
         2,
-        READONLY | FAST,
+        READONLY | FAST | INLINE,
         (1, 1, 1),
         "Returns the length of a string value.",
         ranges::strlen,
@@ -155,7 +155,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "getrange",
         4,
-        READONLY,
+        READONLY | INLINE,
         (1, 1, 1),
         "Returns a substring of the string stored at a key.",
         ranges::getrange,
@@ -163,7 +163,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "getex",
         -2,
-        WRITE,
+        WRITE | INLINE,
         (1, 1, 1),
         "Returns the string value of a key after setting its expiration time.",
         get_set::getex,
@@ -179,7 +179,7 @@ pub(crate) static SPECS: &[CommandSpec] = &[
     STRING.spec(
         "incrbyfloat",
         3,
-        WRITE | FAST,
+        WRITE | FAST | INLINE,
         (1, 1, 1),
         "Increment the floating point value of a key by a number.",
         numbers::incrbyfloat,
