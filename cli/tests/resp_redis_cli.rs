@@ -21,20 +21,6 @@ fn mass_key(i: usize) -> String {
     format!("key:{i:06}")
 }
 
-/// A temporary directory on tmpfs where the machine has one. The server
-/// fsyncs each SET of a pipeline on its own, so 100,000 of them on a
-/// shared disk take minutes; this test is about the protocol (`--pipe`
-/// framing, 100,000 replies, SCAN), and kill -9 keeps tmpfs's files as it
-/// keeps a disk's page cache. Durability is `resp_kill9.rs`'s concern.
-fn fast_tempdir() -> Result<TempDir> {
-    let shm = std::path::Path::new("/dev/shm");
-    Ok(if shm.is_dir() {
-        tempfile::tempdir_in(shm)?
-    } else {
-        tempfile::tempdir()?
-    })
-}
-
 #[test]
 fn redis_cli_one_shot_commands_read_and_write_the_store() -> Result<()> {
     let dir = tempfile::tempdir()?;
@@ -115,7 +101,7 @@ fn check_mass_insertion(server: &RespServer) -> Result<()> {
 
 #[test]
 fn redis_cli_pipe_mass_insertion_lands_every_key() -> Result<()> {
-    let dir = fast_tempdir()?;
+    let dir = tempfile::tempdir()?;
     let (data, log) = (dir.path().join("data"), dir.path().join("log"));
     let server = RespServer::start(&data, &log)?;
     let mut input = Vec::new();
