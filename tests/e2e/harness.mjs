@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const DIST = join(ROOT, 'dist');
+// E2E_DIST serves another build (a second checkout building at the same time).
+export const DIST = process.env.E2E_DIST ? resolve(process.env.E2E_DIST) : join(ROOT, 'dist');
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -153,4 +154,20 @@ export async function statesOf(page, key) {
 /** The text of the console log. */
 export async function output(page) {
   return page.textContent('#output');
+}
+
+/** The address's `#…` part (`''` when there is none). */
+export function hashOf(page) {
+  return new URL(page.url()).hash;
+}
+
+/**
+ * Waits until the Learn panel shows step `step` of lesson `lesson` ready for
+ * the learner (its actions have run: reading, or asking a question);
+ * resolves to the phase.
+ */
+export async function learnStep(page, lesson, step, timeout = 20_000) {
+  const panel = `#learn-panel[data-lesson="${lesson}"][data-step="${step}"]`;
+  await page.waitForSelector(`${panel}[data-phase="reading"], ${panel}[data-phase="asking"]`, { timeout });
+  return page.getAttribute('#learn-panel', 'data-phase');
 }

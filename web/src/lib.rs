@@ -6,8 +6,12 @@
 //! a segment map where every record is a cell coloured live / overwritten /
 //! tombstone / expired (and marked while it counts down to its expiry), the
 //! index, stats, compaction as a plan and a step-by-step walk,
-//! and fault buttons followed by a recovery report. Trunk builds it from
-//! `index.html` at the repository root into `dist/`.
+//! and fault buttons followed by a recovery report; and the compaction
+//! policy at work — auto compaction under a chosen workload, the policy's
+//! verdict on every segment, a chart over time, two policies side by side;
+//! and a Learn panel that walks through all of it in guided lessons
+//! ([`learn`]).
+//! Trunk builds it from `index.html` at the repository root into `dist/`.
 //!
 //! ## Where things live
 //!
@@ -25,6 +29,11 @@
 //! | [`faults`] | "tear the last write" and "flip a bit" as bytes → bytes | native + wasm |
 //! | [`recovery`] | what a reload repaired and which keys it changed | native + wasm |
 //! | [`sample`] | sample data and the random write generator | native + wasm |
+//! | [`workload`] | the policy panel's workloads (uniform, zipf hot set, delete-heavy, append-only) and their pace | native + wasm |
+//! | [`merge_policy`] | the policy sliders as a `CompactionPolicy`, and the policy's verdict on each segment for the map | native + wasm |
+//! | [`series`] | a store's bytes and amplification over time, and its merges, for the chart | native + wasm |
+//! | [`comparison`] | the side-by-side demo's second store: in memory, same workload, another policy | native + wasm |
+//! | [`learn`] | the Learn panel's lessons: steps, predictions checked against the real layout, progress and `#learn/L/S` addresses | native + wasm |
 //! | `idb` | IndexedDB: open, load, flush (one transaction), wipe | wasm only |
 //! | `app` | the page: start-up, console, map, flushing, reload, events | wasm only |
 //!
@@ -71,17 +80,22 @@
 //! ```
 
 pub mod clock;
+pub mod comparison;
 pub mod expiry;
 pub mod faults;
 pub mod history;
+pub mod learn;
+pub mod merge_policy;
 pub mod recovery;
 pub mod render;
 pub mod sample;
 pub mod selection;
+pub mod series;
 pub mod storage;
 pub mod turns;
 pub mod view;
 pub mod working_set;
+pub mod workload;
 
 #[cfg(target_arch = "wasm32")]
 mod app;

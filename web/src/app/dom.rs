@@ -88,6 +88,24 @@ pub(super) fn listen_on(
     Ok(())
 }
 
+/// Calls `handler` for every `event` inside the element `id` in the capture
+/// phase: before the elements inside see it, so it may stop the event there
+/// (the Learn panel takes clicks on the map while it asks for picks).
+pub(super) fn listen_capturing(
+    doc: &Document,
+    id: &'static str,
+    event: &str,
+    handler: impl FnMut(Event) + 'static,
+) -> Result<(), PageError> {
+    let closure = Closure::<dyn FnMut(Event)>::new(handler);
+    element(doc, id)?
+        .add_event_listener_with_callback_and_bool(event, closure.as_ref().unchecked_ref(), true)
+        .map_err(browser)?;
+    // The listeners live as long as the page.
+    closure.forget();
+    Ok(())
+}
+
 /// The element an event happened on, or its closest ancestor matching `selector`.
 pub(super) fn event_target(event: &Event, selector: &str) -> Option<Element> {
     event

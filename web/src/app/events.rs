@@ -10,16 +10,21 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Document, HtmlSelectElement, KeyboardEvent};
 
-use super::dom::{PageError, event_target, listen, listen_on};
+use super::dom::{PageError, event_target, listen, listen_capturing, listen_on};
+use super::learn;
 use super::page::{Page, with_page};
 use super::reopen::{reload, reset};
+use crate::merge_policy::Knob;
 use crate::view::PlanOverlay;
+use crate::workload::WorkloadKind;
 
 /// Connects every control to its handler.
 pub(super) fn wire(doc: &Document) -> Result<(), PageError> {
     wire_console(doc)?;
     wire_map(doc)?;
     wire_panels(doc)?;
+    wire_policy(doc)?;
+    wire_learn(doc)?;
     wire_window(doc)
 }
 
@@ -116,6 +121,143 @@ fn wire_panels(doc: &Document) -> Result<(), PageError> {
             .unwrap_or_default();
         with_page(|page| page.change_segment_size(&value));
     })
+}
+
+fn wire_learn(doc: &Document) -> Result<(), PageError> {
+    listen(doc, "learn-panel", "click", |event| {
+        if let Some(button) = event_target(&event, "[data-learn]") {
+            let what = button.get_attribute("data-learn").unwrap_or_default();
+            let arg = button.get_attribute("data-arg");
+            learn::press(&what, arg.as_deref());
+        }
+    })?;
+    // Before the map's own click handler: while the Learn panel asks for
+    // records or segments, a click on the map is a pick, not a selection.
+    listen_capturing(doc, "map-strips", "click", |event| {
+        let record = event_target(&event, "[data-record]").and_then(|c| c.get_attribute("data-i"));
+        let segment =
+            event_target(&event, "[data-segment]").and_then(|s| s.get_attribute("data-segment"));
+        if learn::pick_on_map(record.as_deref(), segment.as_deref()) {
+            event.stop_propagation();
+        }
+    })?;
+    listen_on(doc, "keydown", |event| {
+        if event
+            .dyn_ref::<KeyboardEvent>()
+            .is_some_and(|key| key.key() == "Escape")
+        {
+            learn::escape();
+        }
+    })?;
+    let window = web_sys::window().ok_or_else(|| PageError::Browser("no window".into()))?;
+    listen_on(&window, "hashchange", |_| learn::follow_hash())
+}
+
+/// The `<input>` an event happened on, if it is one.
+fn input_of(event: &web_sys::Event) -> Option<web_sys::HtmlInputElement> {
+    event.target()?.dyn_into::<web_sys::HtmlInputElement>().ok()
+}
+
+/// A policy slider's knob and position, from an event on it.
+fn knob_of(event: &web_sys::Event) -> Option<(Knob, u32)> {
+    let slider = input_of(event)?;
+    let knob = Knob::parse(&slider.get_attribute("data-knob")?)?;
+    Some((knob, slider.value().parse().ok()?))
+}
+
+fn wire_policy(doc: &Document) -> Result<(), PageError> {
+    listen(doc, "policy-auto", "change", |event| {
+        let on = input_of(&event).is_some_and(|i| i.checked());
+        with_page(|page| page.policy_setting(|panel| panel.set_auto(on)));
+    })?;
+    listen(doc, "policy-knobs", "input", |event| {
+        if let Some((knob, value)) = knob_of(&event) {
+            with_page(|page| page.move_policy_knob(knob, value));
+        }
+    })?;
+    listen(doc, "policy-knobs", "change", |event| {
+        if let Some((knob, value)) = knob_of(&event) {
+            with_page(|page| page.change_policy(knob, value));
+        }
+    })?;
+    listen(doc, "policy-merge-now", "click", |_| {
+        with_page(|page| page.policy_action(|panel, open, _| panel.merge_now(open)));
+    })?;
+    listen(doc, "workload-kind", "change", |event| {
+        let kind = event
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
+            .and_then(|s| WorkloadKind::parse(&s.value()));
+        with_page(|page| {
+            page.policy_setting(|panel| {
+                panel.set_workload(kind, None);
+                Default::default()
+            })
+        });
+    })?;
+    listen(doc, "workload-expiring", "change", |event| {
+        let on = input_of(&event).is_some_and(|i| i.checked());
+        with_page(|page| {
+            page.policy_setting(|panel| {
+                panel.set_workload(None, Some(on));
+                Default::default()
+            })
+        });
+    })?;
+    listen(doc, "workload-rate", "input", |event| {
+        if let Some(rate) = input_of(&event).and_then(|i| i.value().parse().ok()) {
+            with_page(|page| {
+                page.policy_setting(|panel| {
+                    panel.set_rate(rate);
+                    Default::default()
+                })
+            });
+        }
+    })?;
+    listen(doc, "workload-start", "click", |_| {
+        with_page(|page| page.policy_action(|panel, _, _| panel.start()));
+    })?;
+    listen(doc, "workload-pause", "click", |_| {
+        with_page(|page| page.policy_setting(|panel| panel.pause()));
+    })?;
+    listen(doc, "workload-step", "click", |_| {
+        with_page(|page| page.policy_action(|panel, open, _| panel.step(open)));
+    })?;
+    listen(doc, "policy-clear", "click", |_| {
+        with_page(|page| {
+            page.policy_action(|panel, open, options| panel.clear_chart(open, options))
+        });
+    })?;
+    listen(doc, "compare-start", "click", |_| {
+        with_page(|page| page.policy_action(|panel, open, options| panel.compare(open, options)));
+    })?;
+    listen(doc, "compare-stop", "click", |_| {
+        with_page(|page| page.policy_setting(|panel| panel.stop_comparing()));
+    })?;
+    listen(doc, "compare-policy", "change", |event| {
+        let name = event
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlSelectElement>().ok())
+            .map(|s| s.value())
+            .unwrap_or_default();
+        with_page(|page| {
+            page.policy_action(|panel, open, options| panel.choose_comparison(&name, open, options))
+        });
+    })?;
+    let window = web_sys::window().ok_or_else(|| PageError::Browser("no window".into()))?;
+    listen_on(&window, "resize", |_| {
+        with_page(|page| page.policy_setting(|panel| panel.resized()));
+    })?;
+    // A merge mark's report: on hover and on keyboard focus alike.
+    for event in ["mouseover", "focusin"] {
+        listen(doc, "policy-chart", event, |event| {
+            if let Some(mark) = event_target(&event, "[data-merge]") {
+                let id = mark.get_attribute("data-merge").unwrap_or_default();
+                with_page(|page| page.show_merge(&id));
+            }
+        })?;
+    }
+    Ok(())
 }
 
 fn wire_window(doc: &Document) -> Result<(), PageError> {

@@ -18,7 +18,10 @@
 //!
 //! The flusher does not hold the storage it writes: it asks the page for
 //! the current one each time ([`Hooks::storage`]), so after Reload or Reset
-//! no flush can write a store that is gone.
+//! no flush can write a store that is gone. The database it writes to can
+//! change too — a lesson's store has a database of its own — but only in
+//! the hands of the turn's holder ([`Turn::use_database`]), who swaps the
+//! store in the same breath.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -51,7 +54,8 @@ pub(super) struct Hooks {
 pub(super) struct Flusher(Rc<Shared>);
 
 struct Shared {
-    db: Database,
+    /// Changed only by the turn's holder, with the store it belongs to.
+    db: RefCell<Database>,
     hooks: Hooks,
     state: RefCell<State>,
     /// Starts a flush when the debounce timer fires; made once for the
@@ -80,7 +84,7 @@ impl Flusher {
             .into_js_value()
             .unchecked_into::<Function>();
             Shared {
-                db,
+                db: RefCell::new(db),
                 hooks,
                 state: RefCell::new(State {
                     turns: Turns::new(),
@@ -92,9 +96,9 @@ impl Flusher {
         }))
     }
 
-    /// The database it writes to.
-    pub(super) fn db(&self) -> &Database {
-        &self.0.db
+    /// The database it writes to (a handle).
+    pub(super) fn db(&self) -> Database {
+        self.0.db.borrow().clone()
     }
 
     /// Why the last flush failed, if it did.
@@ -172,8 +176,15 @@ pub(super) struct Turn {
 
 impl Turn {
     /// The database.
-    pub(super) fn db(&self) -> &Database {
+    pub(super) fn db(&self) -> Database {
         self.flusher.db()
+    }
+
+    /// From now on, flushes write to `db`. The caller puts the store that
+    /// belongs to `db` in place before giving the turn back, so no flush
+    /// ever writes one store into the other's database.
+    pub(super) fn use_database(&self, db: Database) {
+        *self.flusher.0.db.borrow_mut() = db;
     }
 
     /// Writes what the current store has not written yet, in one
@@ -183,7 +194,8 @@ impl Turn {
         let Some(storage) = (shared.hooks.storage)() else {
             return Ok(0);
         };
-        let result = shared.db.flush(&storage).await;
+        let db = self.db();
+        let result = db.flush(&storage).await;
         shared.state.borrow_mut().last_error = result.as_ref().err().map(ToString::to_string);
         (shared.hooks.settled)();
         result

@@ -10,8 +10,11 @@
 //! |---|---|
 //! | `startup` | the entry point: tab lock, database, first store, wiring; the fatal banner |
 //! | `events` | which control calls which handler |
+//! | `learn` | the Learn panel: lessons on a store of their own, their highlights, predictions and `#learn/L/S` addresses (the rules are `crate::learn`'s) |
 //! | `reopen` | Reload and Reset: a new store from IndexedDB, holding the flusher's turn |
 //! | `page` | `Page`: the state and what each control does; `replace_store` |
+//! | `policy` | "The policy at work": auto compaction, the policy's sliders, the workload runner, the merge on show, the chart |
+//! | `side_by_side` | the side-by-side demo's second store (in memory) and its controls |
 //! | `store` | `OpenStore`: the store and the state that dies with it (selection, overlay, fault, report) |
 //! | `flusher` | the one writer to IndexedDB: scheduling, the turn, the status |
 //! | `ticker` | the one timer for the time itself: wakes the page while a record counts down to its expiry |
@@ -22,12 +25,16 @@
 //! | `dom` | element lookup, listeners, body flags, `PageError` |
 //!
 //! Imports run one way, down that table: a module imports only modules
-//! listed below it (`events` calls `reopen` and `page`, `page` uses `store`,
+//! listed below it (`events` calls `learn`, `reopen` and `page`, `learn`
+//! drives `reopen` and `page` as a learner would, `page` uses `store`,
 //! `flusher`, `ticker` and the drawing parts, `store` uses `settings`,
 //! everything uses `dom`), so no two modules import each other. The parts
 //! below `page` never reach the page: `flusher` gets what it needs from it
 //! through the hooks `startup` gives it, `ticker` through the callback
-//! `page` gives it. This file holds nothing but the list.
+//! `page` gives it; `policy` (which drives `side_by_side`) is called by
+//! the page and answers with an `Outcome` for it to act on, and its timer
+//! calls back through the callback `page` gives it. This file holds
+//! nothing but the list.
 //!
 //! ## Faults
 //! The fault buttons damage the stored bytes behind the engine's back, the
@@ -40,11 +47,14 @@ mod console;
 mod dom;
 mod events;
 mod flusher;
+mod learn;
 mod map;
 mod page;
 mod panels;
+mod policy;
 mod reopen;
 mod settings;
+mod side_by_side;
 mod startup;
 mod store;
 mod ticker;

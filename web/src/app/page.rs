@@ -15,6 +15,11 @@
 //! Whatever changes what is on show ends in `keep_time`, which asks for
 //! the next wake-up or for none.
 //!
+//! The policy panel (`policy`) runs a workload and auto compaction on its
+//! own timer; each of its steps hands back an `Outcome` that ends here as
+//! any other change does (`settle_policy`), and every redraw lets it
+//! choose a merge (`PolicyPanel::check`) before the map is drawn.
+//!
 //! This module decides; the parts it imports draw and remember. Only the
 //! modules above it — `events`, `reopen`, `startup` — import it.
 
@@ -32,12 +37,14 @@ use super::dom::set_body_flag;
 use super::flusher::Flusher;
 use super::map::{self, MapPanel};
 use super::panels::{self, FlushStatus};
+use super::policy::{self, Outcome, PolicyPanel};
 use super::settings::SegmentSize;
 use super::store::OpenStore;
 use super::ticker::Ticker;
 use crate::clock::utc_offset_minutes;
 use crate::expiry::{self, Now};
 use crate::faults::{self, Fault, NoTarget};
+use crate::merge_policy::Knob;
 use crate::render::map::CellId;
 use crate::sample::{RandomWrite, Rng, SAMPLE_LINES};
 use crate::view::{self, MapSettings, PlanOverlay};
@@ -63,6 +70,11 @@ pub(super) struct Page {
     /// Reload or Reset is replacing the store: commands wait.
     busy: bool,
     rng: Rng,
+    /// The policy panel: auto compaction, the workload, the chart.
+    policy: PolicyPanel,
+    /// Called after the map or the index was drawn: the Learn panel marks
+    /// cells and rows again (see [`Page::after_drawing`]).
+    drawn: Option<Box<dyn Fn()>>,
 }
 
 thread_local! {
@@ -90,6 +102,9 @@ impl Page {
     ) -> Page {
         Page {
             console: Console::new(doc.clone()),
+            policy: PolicyPanel::new(doc.clone(), segment_size.bytes(), || {
+                with_page(Page::policy_tick);
+            }),
             doc,
             map: MapPanel::default(),
             flusher,
@@ -101,6 +116,21 @@ impl Page {
             hovered: None,
             busy: false,
             rng: Rng::new(js_sys::Date::now() as u64),
+            drawn: None,
+        }
+    }
+
+    /// Calls `hook` after every drawing of the map or the index, for marks
+    /// laid over them by a module above this one (the Learn panel's
+    /// highlights). It runs while the page is borrowed, so it must not
+    /// reach the page.
+    pub(super) fn after_drawing(&mut self, hook: impl Fn() + 'static) {
+        self.drawn = Some(Box::new(hook));
+    }
+
+    fn drew(&self) {
+        if let Some(hook) = &self.drawn {
+            hook();
         }
     }
 
@@ -125,8 +155,18 @@ impl Page {
     /// were the old store's.
     pub(super) fn replace_store(&mut self, open: OpenStore) {
         self.open = open;
+        self.policy.store_replaced(&self.open);
         self.map.redraw_all();
         self.after_change();
+    }
+
+    /// [`replace_store`](Self::replace_store) with a store of `size`
+    /// segments — a lesson's, or the learner's own after one — shown in the
+    /// setting but not saved as the learner's choice.
+    pub(super) fn replace_store_sized(&mut self, open: OpenStore, size: SegmentSize) {
+        self.segment_size = size;
+        size.show(&self.doc);
+        self.replace_store(open);
     }
 
     /// Whether Reload or Reset is running.
@@ -299,6 +339,9 @@ impl Page {
         if let Err(error) = self.open.reread_layout() {
             self.print_line(format!("could not read the layout: {error}"), Tone::Bad);
         }
+        // Auto compaction: the policy may choose a merge now, which the
+        // map then shows.
+        self.policy.check(&self.open, self.is_stopped());
         self.draw_map();
         self.draw_index();
         panels::draw_stats(
@@ -314,6 +357,7 @@ impl Page {
         );
         self.draw_details();
         self.draw_flush_status();
+        self.policy.draw(&self.open);
         self.keep_time();
     }
 
@@ -324,13 +368,16 @@ impl Page {
             selected_key: self.open.selection.key().map(<[u8]>::to_vec),
             overlay: self.open.overlay,
             damaged: self.open.crash.as_ref().map(|c| c.damaged),
+            policy: self.policy.on_map(&self.open, self.is_stopped()),
         };
         self.map.draw(&self.doc, &self.open.layout, settings);
+        self.drew();
     }
 
     /// Redraws the index (the filter changed).
     pub(super) fn draw_index(&self) {
         map::draw_index(&self.doc, &self.open.layout, &self.open.selection);
+        self.drew();
     }
 
     /// Redraws every strip (the window's width changed).
@@ -541,6 +588,106 @@ impl Page {
         }
     }
 
+    // ---- the policy at work ------------------------------------------
+
+    /// Whether the store takes no work now: a reload runs, or a fault
+    /// stopped it.
+    fn is_stopped(&self) -> bool {
+        self.busy || self.open.crash.is_some()
+    }
+
+    /// The options every store of the page opens with at segment size
+    /// `size`: that size, and the policy panel's compaction policy.
+    pub(super) fn store_options(&self, size: SegmentSize) -> mini_kvstore::Options {
+        policy::options_for(self.policy.settings(), size)
+    }
+
+    /// The policy panel's timer fired.
+    fn policy_tick(&mut self) {
+        let outcome = self.policy.tick(&self.open, self.is_stopped());
+        self.settle_policy(outcome);
+    }
+
+    /// A policy-panel control that changes what the panel shows or does
+    /// next (never refused).
+    pub(super) fn policy_setting(&mut self, control: impl FnOnce(&mut PolicyPanel) -> Outcome) {
+        let outcome = control(&mut self.policy);
+        self.settle_policy(outcome);
+    }
+
+    /// A policy-panel control that works the store (Start, Step, Merge
+    /// now, Compare…): refused while it is stopped. `control` gets the
+    /// store and the options a second store opens with.
+    pub(super) fn policy_action(
+        &mut self,
+        control: impl FnOnce(&mut PolicyPanel, &OpenStore, mini_kvstore::Options) -> Outcome,
+    ) {
+        if self.refuse_if_stopped() {
+            return;
+        }
+        let options = self.store_options(self.segment_size);
+        let outcome = control(&mut self.policy, &self.open, options);
+        self.settle_policy(outcome);
+    }
+
+    fn settle_policy(&mut self, outcome: Outcome) {
+        for (line, tone) in outcome.lines {
+            self.print_line(line, tone);
+        }
+        if outcome.wrote {
+            self.open.overlay = PlanOverlay::Off;
+            self.after_change();
+        } else if outcome.redraw {
+            self.redraw();
+        }
+    }
+
+    /// A merge mark on the chart is hovered or focused.
+    pub(super) fn show_merge(&self, id: &str) {
+        self.policy.show_merge(id);
+    }
+
+    /// A policy slider moves: show the value it would set.
+    pub(super) fn move_policy_knob(&self, knob: Knob, value: u32) {
+        self.policy
+            .knob_moves(knob, value, self.segment_size.bytes());
+    }
+
+    /// A policy slider was let go at `value`. The policy is an option a
+    /// store opens with, so the store is opened again over the same
+    /// in-memory segments with the new one (every record stays), as for a
+    /// new segment size.
+    pub(super) fn change_policy(&mut self, knob: Knob, value: u32) {
+        let bytes = self.segment_size.bytes();
+        let Some(settings) = self.policy.propose(knob, value, bytes) else {
+            return;
+        };
+        if self.refuse_if_stopped() {
+            self.policy.show_knobs(bytes);
+            return;
+        }
+        let options = policy::options_for(settings, self.segment_size);
+        match OpenStore::open_with(self.open.storage.clone(), options) {
+            Ok(mut open) => {
+                self.policy.adopt(settings, bytes);
+                open.recovery = self.open.recovery.take();
+                self.print_line(
+                    format!(
+                        "# {} is now {}: the store was opened again with the new policy.",
+                        knob.name(),
+                        knob.show(settings.get(knob), bytes)
+                    ),
+                    Tone::Muted,
+                );
+                self.replace_store(open);
+            }
+            Err(error) => {
+                self.print_line(format!("error: {error}"), Tone::Bad);
+                self.policy.show_knobs(bytes);
+            }
+        }
+    }
+
     // ---- settings ----------------------------------------------------
 
     /// The segment size `<select>` changed to `value`.
@@ -560,7 +707,7 @@ impl Page {
         }
         // Reopening over the same in-memory segments keeps every record;
         // only rotation from now on follows the new size.
-        match OpenStore::open(self.open.storage.clone(), size) {
+        match OpenStore::open_with(self.open.storage.clone(), self.store_options(size)) {
             Ok(mut open) => {
                 size.save();
                 self.segment_size = size;

@@ -9,12 +9,12 @@
 //! the new store goes in through `Page::replace_store`, before the turn is
 //! given back, so the next flush writes the new store and never the old.
 
+use mini_kvstore::Options;
 use mini_kvstore_commands::{Tone, count};
 
 use super::dom::PageError;
 use super::flusher::Turn;
 use super::page::with_page;
-use super::settings::SegmentSize;
 use super::store::OpenStore;
 use crate::recovery::{KeyDiff, KeySnapshot, snapshot};
 use crate::storage::IdbStorage;
@@ -22,20 +22,21 @@ use crate::storage::IdbStorage;
 /// The Reload button: flush, then reopen the store from IndexedDB exactly as
 /// a page reload would, and report what recovery did.
 pub(super) async fn reload() {
-    let Some((flusher, size, before)) = with_page(|page| {
+    let Some((flusher, options, before)) = with_page(|page| {
         if page.is_busy() {
             return None;
         }
         page.echo("reload");
         page.set_busy(true);
         let before = snapshot(&page.store().layout);
-        Some((page.flusher().clone(), page.segment_size(), before))
+        let options = page.store_options(page.segment_size());
+        Some((page.flusher().clone(), options, before))
     })
     .flatten() else {
         return;
     };
     let turn = flusher.claim().await;
-    let result = reopen(&turn, size, &before).await;
+    let result = reopen(&turn, options, &before).await;
     with_page(|page| {
         page.set_busy(false);
         match result {
@@ -71,12 +72,12 @@ pub(super) async fn reload() {
 /// they were, for the report's diff.
 async fn reopen(
     turn: &Turn,
-    size: SegmentSize,
+    options: Options,
     before: &KeySnapshot,
 ) -> Result<OpenStore, PageError> {
     turn.flush_all().await?;
     let (storage, loaded) = turn.db().load().await?;
-    let mut open = OpenStore::open(storage, size)?;
+    let mut open = OpenStore::open_with(storage, options)?;
     let diff = KeyDiff::between(before, &snapshot(&open.layout));
     // After a reload the report is always shown: the learner asked for it.
     open.recovery = Some(open.recovery_found(loaded.problems, diff));
@@ -94,16 +95,19 @@ pub(super) async fn reset() {
     if !confirmed {
         return;
     }
-    let Some((flusher, size)) = with_page(|page| {
+    let Some((flusher, options)) = with_page(|page| {
         page.echo("reset");
         page.set_busy(true);
-        (page.flusher().clone(), page.segment_size())
+        (
+            page.flusher().clone(),
+            page.store_options(page.segment_size()),
+        )
     }) else {
         return;
     };
     // Holding the turn, no flush of the old store can land after the clear.
     let turn = flusher.claim().await;
-    let result = wipe(&turn, size).await;
+    let result = wipe(&turn, options).await;
     with_page(|page| {
         page.set_busy(false);
         match result {
@@ -120,7 +124,7 @@ pub(super) async fn reset() {
     drop(turn);
 }
 
-async fn wipe(turn: &Turn, size: SegmentSize) -> Result<OpenStore, PageError> {
+async fn wipe(turn: &Turn, options: Options) -> Result<OpenStore, PageError> {
     turn.db().clear().await?;
-    Ok(OpenStore::open(IdbStorage::new(), size)?)
+    Ok(OpenStore::open_with(IdbStorage::new(), options)?)
 }

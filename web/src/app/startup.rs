@@ -19,6 +19,7 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use super::dom::{PageError, document, set_body_flag};
 use super::events::wire;
 use super::flusher::{Flusher, Hooks};
+use super::learn;
 use super::page::{Page, install, with_page};
 use super::settings::SegmentSize;
 use super::store::OpenStore;
@@ -95,6 +96,8 @@ async fn boot() -> Result<(), PageError> {
         page.print_line("Type help for the commands.", Tone::Muted);
         page.after_change();
     });
+    // The address may name a lesson step: the Learn panel takes it from here.
+    learn::start();
     set_body_flag(&doc, "ready", Some("true"));
     Ok(())
 }

@@ -4,11 +4,13 @@
 //! A selection names records of one layout, a compaction overlay shows one
 //! store's plan, a fault damaged one store's bytes, a recovery report tells
 //! how one store was opened. When the store is replaced (Reload, Reset, a new
-//! segment size) all of that must go with it, so it lives in [`OpenStore`]
-//! and [`OpenStore::open`] is the only way to make one: the page swaps the
-//! whole value (`Page::replace_store`) and cannot forget a piece.
+//! segment size, a new compaction policy) all of that must go with it, so
+//! it lives in [`OpenStore`] and [`OpenStore::open`] (or
+//! [`open_with`](OpenStore::open_with), given the options) is the only way
+//! to make one: the page swaps the whole value (`Page::replace_store`) and
+//! cannot forget a piece.
 
-use mini_kvstore::{KvStore, Layout};
+use mini_kvstore::{KvStore, Layout, Options};
 
 use super::settings::SegmentSize;
 use crate::faults::Fault;
@@ -55,7 +57,16 @@ impl OpenStore {
         storage: IdbStorage,
         size: SegmentSize,
     ) -> Result<OpenStore, mini_kvstore::Error> {
-        let store = KvStore::open_with(storage.clone(), size.options())?;
+        OpenStore::open_with(storage, size.options())
+    }
+
+    /// Like [`open`](Self::open), with `options` (the segment size's, and
+    /// the policy panel's compaction policy: see `Page::store_options`).
+    pub(super) fn open_with(
+        storage: IdbStorage,
+        options: Options,
+    ) -> Result<OpenStore, mini_kvstore::Error> {
+        let store = KvStore::open_with(storage.clone(), options)?;
         let layout = store.layout()?;
         let read_at = store.options().get_clock().now_millis();
         Ok(OpenStore {

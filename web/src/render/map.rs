@@ -2,6 +2,13 @@
 //! the compaction walk's preview strips, and the details panel for whatever
 //! cell the pointer is on.
 //!
+//! A sealed segment the policy has assessed also gets a meter under its
+//! strip: its dead bytes as a bar, the policy's threshold and trigger as
+//! labelled marks where those bytes would have to reach, and in its label
+//! how dead it is and, for the next merge's inputs, why the policy takes
+//! them; a merge on show marks its inputs and outputs (`merging-input`,
+//! `merge-output`).
+//!
 //! The one shape this module owns is [`CellId`], the `data-i` name of a map
 //! cell: written here, parsed back by the page on hover and click.
 //!
@@ -14,12 +21,14 @@
 use std::fmt::{self, Write as _};
 
 use mini_kvstore::{
-    CompactionPlan, Layout, MetaPayload, RecordKind, RecordLayout, RecordState, SegmentLayout,
+    CompactionPlan, Layout, MergeReason, MetaPayload, RecordKind, RecordLayout, RecordState,
+    SegmentLayout,
 };
 use mini_kvstore_commands::{count, human_bytes};
 
 use super::escape;
 use crate::expiry::{Countdown, Now, clock_time};
+use crate::merge_policy::{MergeRole, SegmentVerdict, reason_name};
 use crate::view::{Cell, CellKind, PreviewSegment, StripView, newer_seq, show_bytes};
 
 /// Cells narrower than this many pixels get no key label.
@@ -111,6 +120,17 @@ pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: StripScale)
     if strip.doomed {
         classes.push("doomed");
     }
+    if strip.verdict.is_some() {
+        classes.push("assessed");
+    }
+    if strip.verdict.is_some_and(|v| v.selected) {
+        classes.push("next-merge");
+    }
+    match strip.merge_role {
+        Some((MergeRole::Input, _)) => classes.push("merging-input"),
+        Some((MergeRole::Output, _)) => classes.push("merge-output"),
+        None => {}
+    }
     let role = match (strip.active, strip.sealed, strip.compacted) {
         (true, _, _) => "active — new writes go here",
         (false, true, true) => "sealed · written by compaction",
@@ -120,11 +140,17 @@ pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: StripScale)
     let mut html = String::with_capacity(128 + strip.cells.len() * 160);
     let _ = write!(
         html,
-        r#"<div class="{}" data-segment="{}" data-active="{}" data-sealed="{}"><div class="seg-label"><b>segment {}</b><span class="role">{}</span><span class="fill">{} / {} · {}% live</span>{}</div><div class="strip">"#,
+        r#"<div class="{}" data-segment="{}" data-active="{}" data-sealed="{}"{}{}><div class="seg-label"><b>segment {}</b><span class="role">{}</span><span class="fill">{} / {} · {}% live</span>{}{}</div><div class="strip">"#,
         classes.join(" "),
         strip.id,
         strip.active,
         strip.sealed,
+        strip.verdict.map(verdict_data).unwrap_or_default(),
+        // A strip redrawn mid-animation resumes it (a negative delay).
+        strip
+            .merge_role
+            .map(|(_, age)| format!(r#" style="--merge-age:-{age}ms""#))
+            .unwrap_or_default(),
         strip.id,
         role,
         human_bytes(strip.len),
@@ -135,13 +161,88 @@ pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: StripScale)
         } else {
             ""
         },
+        policy_label_html(strip),
     );
     let px_per_byte = f64::from(scale.px) / scale.bytes.max(1) as f64;
     for cell in &strip.cells {
         cell_html(&mut html, strip.id, cell, segment, scale.bytes, px_per_byte);
     }
+    if let Some(verdict) = strip.verdict {
+        meter_html(&mut html, &verdict, scale.bytes);
+    }
     html.push_str("</div></div>");
     html
+}
+
+/// A strip's policy hooks: `data-dead-pct`, and `data-reason` and
+/// `data-next-merge` when they apply.
+fn verdict_data(verdict: SegmentVerdict) -> String {
+    let mut data = format!(r#" data-dead-pct="{}""#, verdict.dead_percent());
+    if let Some(reason) = verdict.reason {
+        let _ = write!(data, r#" data-reason="{}""#, reason_name(reason));
+    }
+    if verdict.selected {
+        data.push_str(r#" data-next-merge="true""#);
+    }
+    data
+}
+
+/// What the label says of the policy: how dead, what that means, and the
+/// part in a merge on show. Words, so no colour is needed to read it.
+fn policy_label_html(strip: &StripView) -> String {
+    let mut html = String::new();
+    if let Some(verdict) = strip.verdict {
+        let standing = match verdict.reason {
+            Some(reason) if reason.is_trigger() => "past the trigger",
+            Some(MergeReason::SmallSegment) => "small: joins a merge",
+            Some(_) => "past the threshold: joins a merge",
+            None => "under the threshold",
+        };
+        let _ = write!(
+            html,
+            r#"<span class="verdict-text">{}% dead · {standing}</span>"#,
+            verdict.dead_percent()
+        );
+        if verdict.selected
+            && let Some(reason) = verdict.reason
+        {
+            let _ = write!(
+                html,
+                r#"<span class="next-merge-text">▶ next merge: {}</span>"#,
+                escape(reason.describe())
+            );
+        }
+    }
+    match strip.merge_role.map(|(role, _)| role) {
+        Some(MergeRole::Input) => {
+            html.push_str(
+                r#"<span class="merge-role">merging: copying its live records out</span>"#,
+            );
+        }
+        Some(MergeRole::Output) => {
+            html.push_str(r#"<span class="merge-role">written by the merge just now</span>"#);
+        }
+        None => {}
+    }
+    html
+}
+
+/// The dead-bytes meter under a sealed segment's strip: a bar as long as
+/// the bytes a merge would give back, and the trigger and threshold marked
+/// where those bytes would have to reach, each with its word.
+fn meter_html(html: &mut String, verdict: &SegmentVerdict, scale: u64) {
+    let _ = write!(
+        html,
+        r#"<div class="policy-meter" role="img" aria-label="{}% dead: {} of {}; a merge starts at {} dead, it joins one at {}"><div class="dead-bar" style="width:{:.4}%"></div><i class="mark threshold" style="left:{:.4}%"><span>threshold</span></i><i class="mark trigger" style="left:{:.4}%"><span>trigger</span></i></div>"#,
+        verdict.dead_percent(),
+        human_bytes(verdict.dead_bytes),
+        human_bytes(verdict.len),
+        human_bytes(verdict.trigger_at),
+        human_bytes(verdict.threshold_at),
+        percent(verdict.dead_bytes, scale),
+        percent(verdict.threshold_at, scale),
+        percent(verdict.trigger_at, scale),
+    );
 }
 
 fn cell_html(
@@ -480,6 +581,68 @@ mod tests {
         assert!(html.contains(r#"data-key="a" data-state="live""#));
         assert!(html.contains(r#"data-key="&lt;b&gt;" data-state="tombstone""#));
         assert!(!html.contains("<b>x"), "user data is escaped");
+        Ok(())
+    }
+
+    #[test]
+    fn a_strip_shows_the_policy_verdict_and_the_merge_on_show() -> TestResult {
+        use crate::merge_policy::{PolicyOnMap, PolicySettings};
+        let policy = PolicySettings::default().policy(256);
+        let store = KvStore::open_with(
+            MemStorage::new(),
+            Options::default()
+                .max_segment_size(256)
+                .compaction_policy(policy.clone()),
+        )?;
+        for i in 0..40 {
+            store.set(format!("k{}", i % 2), "a value of some length")?;
+        }
+        let layout = store.layout()?;
+        let mut on_map = PolicyOnMap::of(&store.policy_plan(), &policy);
+        let next = *on_map
+            .verdicts
+            .iter()
+            .find(|(_, v)| v.selected)
+            .ok_or("a segment the next merge takes")?
+            .0;
+        on_map.inputs.insert(next);
+        let settings = MapSettings {
+            segment_size: 256,
+            strip_px: 600,
+            policy: Some(on_map),
+            ..MapSettings::default()
+        };
+        let view = map_view(&layout, &settings);
+        let scale = StripScale {
+            bytes: view.scale,
+            segment_size: 256,
+            px: 600,
+        };
+        let (strip, segment) = view
+            .strips
+            .iter()
+            .zip(&layout.segments)
+            .find(|(strip, _)| strip.id == next)
+            .ok_or("the strip")?;
+        let html = strip_html(strip, segment, scale);
+        assert!(
+            html.contains(r#"class="segment sealed assessed next-merge merging-input""#),
+            "{html}"
+        );
+        assert!(html.contains(r#" data-reason="fragmentation_trigger" data-next-merge="true""#));
+        assert!(html.contains("▶ next merge: dead fraction reached the trigger"));
+        assert!(
+            html.contains(r#"<span>threshold</span>"#) && html.contains(r#"<span>trigger</span>"#)
+        );
+        assert!(html.contains("merging: copying its live records out"));
+        assert!(html.contains(r#" style="--merge-age:-0ms""#), "{html}");
+        let active = view.strips.iter().find(|s| s.active).ok_or("active")?;
+        assert_eq!(active.verdict, None, "the active segment never merges");
+        let plain = strips(&layout, 256);
+        assert!(
+            plain.iter().all(|html| !html.contains("policy-meter")),
+            "off by default"
+        );
         Ok(())
     }
 

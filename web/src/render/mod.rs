@@ -17,6 +17,8 @@
 //! |---|---|
 //! | [`map`] | segment strips and their cells, the walk's preview, the details panel; [`map::CellId`], the `data-i` name of a cell |
 //! | [`panels`] | the index, the compaction plan and walk, the fault note, the recovery report |
+//! | [`chart`] | the policy panel's chart over time (one store or two side by side) as SVG, a merge's report, the side-by-side table |
+//! | [`policy`] | the policy panel's words: the next merge and why, the trigger's bound, the workload's status |
 //! | here | [`escape`] and console text, which both of them and the page use |
 //!
 //! This file re-exports nothing from its children, so they can import
@@ -30,8 +32,10 @@ use std::fmt::Write as _;
 
 use mini_kvstore_commands::{Text, Tone};
 
+pub mod chart;
 pub mod map;
 pub mod panels;
+pub mod policy;
 
 /// Text made safe for HTML text and double-quoted attributes.
 pub fn escape(text: &str) -> String {

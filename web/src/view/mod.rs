@@ -1,6 +1,11 @@
 //! The segment map as data: which cell goes where, how wide, in which state,
 //! and what the compaction plan or its step-by-step walk adds to the picture.
 //!
+//! Each strip can also carry the compaction policy's verdict on its segment
+//! and its part in a merge on show ([`MapSettings::policy`], from
+//! [`crate::merge_policy`]); the renderer draws the dead fraction against
+//! the trigger and threshold from it.
+//!
 //! Everything here is a pure function of the engine's [`Layout`] and a few
 //! view settings, so it is tested natively and the DOM code (`app`) only turns
 //! the result into elements (through `render`). Widths are in bytes; the
@@ -14,6 +19,8 @@ use mini_kvstore::{
     CompactionPlan, Layout, RecordKind, RecordLayout, RecordState, SEGMENT_HEADER_LEN,
     SegmentLayout,
 };
+
+use crate::merge_policy::{MergeRole, PolicyOnMap, SegmentVerdict};
 
 /// Cells narrower than this many pixels are merged with their neighbours.
 pub const MIN_CELL_PX: f64 = 1.0;
@@ -46,6 +53,9 @@ pub struct MapSettings {
     pub overlay: PlanOverlay,
     /// A record damaged by a fault button: `(segment, offset)`.
     pub damaged: Option<(u32, u64)>,
+    /// The compaction policy's verdict on each sealed segment, and the
+    /// merge on show (the policy panel's).
+    pub policy: Option<PolicyOnMap>,
 }
 
 /// Extra marks on a record cell.
@@ -139,6 +149,12 @@ pub struct StripView {
     pub live_bytes: u64,
     /// The compaction overlay says this segment will be removed.
     pub doomed: bool,
+    /// How the compaction policy sees it (sealed segments, when the map
+    /// shows the policy).
+    pub verdict: Option<SegmentVerdict>,
+    /// The part it plays in the merge on show, and ms since that part
+    /// began (for its animation).
+    pub merge_role: Option<(MergeRole, u64)>,
     /// The cells, left to right.
     pub cells: Vec<Cell>,
 }
@@ -190,6 +206,14 @@ pub fn map_view(layout: &Layout, settings: &MapSettings) -> MapView {
                 live_bytes: segment.live_bytes(),
                 doomed: settings.overlay != PlanOverlay::Off
                     && layout.plan.inputs.contains(&segment.id),
+                verdict: settings
+                    .policy
+                    .as_ref()
+                    .and_then(|p| p.verdicts.get(&segment.id.0).copied()),
+                merge_role: settings
+                    .policy
+                    .as_ref()
+                    .and_then(|p| Some((p.role(segment.id.0)?, p.age_ms))),
                 cells: aggregate(cells, px_per_byte),
             }
         })
