@@ -9,11 +9,17 @@
 //! of crash image keeps them. A failed fsync makes the wait fail (and the
 //! store poisoned) with the writes not durable; an ordinary handle, and
 //! the policies that never wait, return from `wait_durable` at once.
+//!
+//! `wait_durable_through` is the same wait for many handles at once: given
+//! the highest of their `durability_pending_through`, one fsync
+//! acknowledges all of them, none when they are durable already, and as
+//! leader it runs that one fsync and returns instead of syncing again for
+//! writes appended meanwhile.
 
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use mini_kvstore::storage::{CrashMode, Fault, FaultyStorage, OpKind};
@@ -23,11 +29,13 @@ use mini_kvstore::{
 };
 
 /// `FaultyStorage` that also counts its syncs, the fsyncs a write waited
-/// for.
+/// for, and can hold them: while held, a sync is counted as started and
+/// does not finish until released.
 #[derive(Clone)]
 struct CountingSyncs {
     inner: FaultyStorage,
     syncs: Arc<AtomicU64>,
+    held: Arc<(Mutex<bool>, Condvar)>,
 }
 
 impl CountingSyncs {
@@ -35,11 +43,29 @@ impl CountingSyncs {
         Ok(CountingSyncs {
             inner: FaultyStorage::new(MemStorage::new())?,
             syncs: Arc::default(),
+            held: Arc::default(),
         })
     }
 
     fn syncs(&self) -> u64 {
         self.syncs.load(Ordering::SeqCst)
+    }
+
+    /// Holds (`true`) or releases every sync from now on.
+    fn hold_syncs(&self, hold: bool) {
+        let (held, changed) = &*self.held;
+        *held.lock().unwrap_or_else(|p| p.into_inner()) = hold;
+        changed.notify_all();
+    }
+
+    /// Waits, for at most ten seconds, until `n` syncs have started.
+    fn await_syncs(&self, n: u64) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.syncs() < n {
+            anyhow::ensure!(Instant::now() < deadline, "sync {n} never started");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
     }
 }
 
@@ -67,6 +93,12 @@ impl Storage for CountingSyncs {
     }
     fn sync(&self, id: SegmentId) -> io::Result<()> {
         self.syncs.fetch_add(1, Ordering::SeqCst);
+        let (held, changed) = &*self.held;
+        let mut held = held.lock().unwrap_or_else(|p| p.into_inner());
+        while *held {
+            held = changed.wait(held).unwrap_or_else(|p| p.into_inner());
+        }
+        drop(held);
         self.inner.sync(id)
     }
     fn remove(&self, id: SegmentId) -> io::Result<()> {
@@ -283,6 +315,140 @@ fn without_deferred_writes_the_wait_returns_at_once() -> Result<()> {
             deferring.wait_durable()?;
             assert_eq!(storage.syncs(), syncs, "{policy:?}");
         }
+    }
+    Ok(())
+}
+
+#[test]
+fn one_wait_through_the_highest_pending_seq_acknowledges_every_handle() -> Result<()> {
+    let storage = CountingSyncs::new()?;
+    let store = KvStore::open_with(storage.clone(), options(SyncPolicy::Always))?;
+    store.set("acked", "yes")?;
+    let syncs = storage.syncs();
+    let handles: Vec<KvStore> = (0..4).map(|_| store.deferring_durability()).collect();
+    for (i, handle) in handles.iter().enumerate() {
+        assert_eq!(handle.durability_pending_through(), None);
+        handle.set(format!("k{i}"), format!("v{i}"))?;
+    }
+    let through: Vec<u64> = handles
+        .iter()
+        .map(|handle| handle.durability_pending_through())
+        .collect::<Option<_>>()
+        .ok_or_else(|| anyhow::anyhow!("a deferred write is not pending"))?;
+    assert!(through.windows(2).all(|w| w[0] < w[1]), "{through:?}");
+    assert_eq!(
+        store.durability_pending_through(),
+        None,
+        "an ordinary handle"
+    );
+    assert_eq!(storage.syncs(), syncs, "a deferred write synced");
+
+    store.wait_durable_through(through[3])?;
+    assert_eq!(storage.syncs(), syncs + 1, "one fsync for every handle");
+    assert!(handles.iter().all(|handle| !handle.durability_pending()));
+    let image = storage.inner.crash_image(CrashMode::DropUnsynced)?;
+    let crashed = KvStore::open_with(image, options(SyncPolicy::Always))?;
+    for i in 0..4 {
+        assert_eq!(
+            crashed.get(format!("k{i}"))?,
+            Some(format!("v{i}").into_bytes())
+        );
+    }
+    drop(crashed);
+
+    // Durable already, or beyond the last write: no fsync.
+    store.wait_durable_through(through[0])?;
+    store.wait_durable_through(u64::MAX)?;
+    assert_eq!(storage.syncs(), syncs + 1);
+    Ok(())
+}
+
+#[test]
+fn a_wait_through_a_seq_leads_one_sync_and_leaves_later_writes_pending() -> Result<()> {
+    let storage = CountingSyncs::new()?;
+    let store = KvStore::open_with(storage.clone(), options(SyncPolicy::Always))?;
+    let (first, later) = (store.deferring_durability(), store.deferring_durability());
+    first.set("first", "1")?;
+    let through = first
+        .durability_pending_through()
+        .ok_or_else(|| anyhow::anyhow!("nothing pending"))?;
+    let syncs = storage.syncs();
+    storage.hold_syncs(true);
+    std::thread::scope(|scope| -> Result<()> {
+        let waiter = scope.spawn(|| store.wait_durable_through(through));
+        storage.await_syncs(syncs + 1)?;
+        // Appended while the waiter's fsync runs: not covered by it.
+        later.set("later", "2")?;
+        storage.hold_syncs(false);
+        waiter
+            .join()
+            .map_err(|_| anyhow::anyhow!("waiter panicked"))??;
+        Ok(())
+    })?;
+    assert_eq!(
+        storage.syncs(),
+        syncs + 1,
+        "the waiter synced again for a later write"
+    );
+    assert!(!first.durability_pending());
+    assert!(
+        later.durability_pending(),
+        "covered by a sync that began before it"
+    );
+    // Its own wait, the next fsync, acknowledges it.
+    later.wait_durable()?;
+    assert_eq!(storage.syncs(), syncs + 2);
+    Ok(())
+}
+
+#[test]
+fn a_failed_wait_through_acknowledges_nothing() -> Result<()> {
+    let storage = CountingSyncs::new()?;
+    let store = KvStore::open_with(storage.clone(), options(SyncPolicy::Always))?;
+    store.set("acked", "yes")?;
+    let acked = store.stats().next_seq - 1;
+    let deferring = store.deferring_durability();
+    deferring.set("a", "1")?;
+    let through = deferring
+        .durability_pending_through()
+        .ok_or_else(|| anyhow::anyhow!("nothing pending"))?;
+    storage.inner.inject(Fault::FailOnce {
+        nth: storage.syncs(),
+        kind: Some(OpKind::Sync),
+    });
+    assert!(store.wait_durable_through(through).is_err());
+    assert!(deferring.durability_pending());
+    assert!(matches!(
+        store.wait_durable_through(through),
+        Err(Error::Poisoned)
+    ));
+    // What was durable before stays acknowledged.
+    store.wait_durable_through(acked)?;
+    let image = storage.inner.crash_image(CrashMode::DropUnsynced)?;
+    let crashed = KvStore::open_with(image, options(SyncPolicy::Always))?;
+    assert_eq!(crashed.get("acked")?, Some(b"yes".to_vec()));
+    assert_eq!(crashed.get("a")?, None);
+    Ok(())
+}
+
+#[test]
+fn a_wait_through_makes_writes_durable_under_any_policy() -> Result<()> {
+    for policy in [SyncPolicy::EveryMillis(3_600_000), SyncPolicy::Never] {
+        let storage = CountingSyncs::new()?;
+        let store = KvStore::open_with(storage.clone(), options(policy))?;
+        let deferring = store.deferring_durability();
+        deferring.set("deferred", "1")?;
+        assert_eq!(deferring.durability_pending_through(), None, "{policy:?}");
+        let written = store.set_versioned("ordinary", "2")?;
+        let syncs = storage.syncs();
+        store.wait_durable_through(written.seq)?;
+        assert_eq!(storage.syncs(), syncs + 1, "{policy:?}");
+        store.wait_durable_through(written.seq)?;
+        assert_eq!(storage.syncs(), syncs + 1, "{policy:?}: durable already");
+        let image = storage.inner.crash_image(CrashMode::DropUnsynced)?;
+        let crashed = KvStore::open_with(image, options(policy))?;
+        assert_eq!(crashed.get("deferred")?, Some(b"1".to_vec()), "{policy:?}");
+        assert_eq!(crashed.get("ordinary")?, Some(b"2".to_vec()), "{policy:?}");
     }
     Ok(())
 }

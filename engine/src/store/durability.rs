@@ -15,7 +15,10 @@
 //!
 //! A handle that defers its waits ([`KvStore::deferring_durability`](crate::KvStore::deferring_durability))
 //! does not wait here after each write: it notes the write's seq in its
-//! [`Deferred`] and waits once, for the highest, when asked to.
+//! [`Deferred`] and waits once, for the highest, when asked to — or tells
+//! that seq to a caller that waits for many handles at once
+//! ([`KvStore::wait_durable_through`](crate::KvStore::wait_durable_through)),
+//! which leads one sync at a time so it can answer in between.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -196,6 +199,21 @@ impl GroupCommit {
     /// machine, a good part of a sync's time. The cap bounds how long one
     /// writer serves the others.
     pub(crate) fn wait_durable(&self, storage: &dyn Storage, seq: u64, force: bool) -> Result<()> {
+        self.wait(storage, seq, force, LEADER_ROUNDS)
+    }
+
+    /// Like [`wait_durable`](Self::wait_durable) (not forced), but as leader
+    /// this thread runs one sync only — which covers every record appended
+    /// when it starts — and returns: for a caller that answers others once
+    /// it returns, so a sync that covers them is not followed by more while
+    /// they wait to be told.
+    pub(crate) fn wait_durable_once(&self, storage: &dyn Storage, seq: u64) -> Result<()> {
+        self.wait(storage, seq, false, 1)
+    }
+
+    /// The wait of [`wait_durable`](Self::wait_durable), leading at most
+    /// `rounds` syncs in a row.
+    fn wait(&self, storage: &dyn Storage, seq: u64, force: bool, rounds: usize) -> Result<()> {
         loop {
             self.check_poisoned()?;
             if !force && self.synced.load(Ordering::Acquire) >= seq {
@@ -217,7 +235,7 @@ impl GroupCommit {
             }
             waiters.syncing = true;
             drop(waiters);
-            let result = self.lead_syncs(storage);
+            let result = self.lead_syncs(storage, rounds);
             let mut waiters = self.lock();
             waiters.syncing = false;
             waiters.wake_all();
@@ -231,9 +249,9 @@ impl GroupCommit {
     }
 
     /// The leader's work: syncs, then syncs again while other writers
-    /// appended meanwhile, up to [`LEADER_ROUNDS`] in all.
-    fn lead_syncs(&self, storage: &dyn Storage) -> Result<()> {
-        for round in 0..LEADER_ROUNDS {
+    /// appended meanwhile, up to `rounds` in all.
+    fn lead_syncs(&self, storage: &dyn Storage, rounds: usize) -> Result<()> {
+        for round in 0..rounds {
             // The target first: if the active segment read after it is a
             // newer one, rotation sealed and synced the target's segment
             // before publishing it, so syncing the newer one is still enough.

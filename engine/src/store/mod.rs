@@ -237,9 +237,58 @@ impl KvStore {
     /// write through this deferring handle is not known durable yet. Always
     /// `false` for an ordinary handle.
     pub fn durability_pending(&self) -> bool {
+        self.durability_pending_through().is_some()
+    }
+
+    /// The sequence number to wait for to make this deferring handle's
+    /// writes durable: `Some(seq)` — the highest seq written through it and
+    /// its clones — exactly when [`durability_pending`](Self::durability_pending)
+    /// is true. [`wait_durable_through`](Self::wait_durable_through)`(seq)`
+    /// then acknowledges them as [`wait_durable`](Self::wait_durable) would,
+    /// so one thread can wait for the writes of many handles with one call.
+    /// Always `None` for an ordinary handle, and under
+    /// `SyncPolicy::EveryMillis` and `Never`, whose writes wait for nothing.
+    pub fn durability_pending_through(&self) -> Option<u64> {
         self.deferred
             .as_ref()
-            .is_some_and(|deferred| self.shared.is_pending(deferred))
+            .and_then(|deferred| self.shared.pending_through(deferred))
+    }
+
+    /// Returns once every write with a sequence number up to `seq` —
+    /// through any handle of this store — is durable; a `seq` beyond the
+    /// last write means the last write. Unlike [`sync`](Self::sync) it does
+    /// not reach the storage when they are durable already, and under any
+    /// sync policy it makes them durable when they are not.
+    ///
+    /// The contract: when it returns `Ok`, every write through a deferring
+    /// handle whose [`durability_pending_through`](Self::durability_pending_through)
+    /// was at most `seq` is acknowledged, exactly as after that handle's own
+    /// [`wait_durable`](Self::wait_durable). The wait is the group commit's,
+    /// shared with every other writer; when this thread does the fsync, it
+    /// does one — covering every write appended when it starts — and
+    /// returns, rather than sync again for writes that came meanwhile, so a
+    /// caller that answers on behalf of others (the Redis-protocol server's
+    /// durability waiter) answers them as soon as they are durable. `Err`
+    /// as for `wait_durable`: the fsync failed, or the store was poisoned
+    /// before it, and none of those writes may be assumed durable; if they
+    /// were durable already, `Ok` even on a poisoned store.
+    ///
+    /// ```
+    /// # use mini_kvstore::{KvStore, MemStorage, Options};
+    /// # fn main() -> Result<(), mini_kvstore::Error> {
+    /// # let store = KvStore::open_with(MemStorage::new(), Options::default())?;
+    /// let (a, b) = (store.deferring_durability(), store.deferring_durability());
+    /// a.set("a", "1")?;
+    /// b.set("b", "2")?;
+    /// let through = [a.durability_pending_through(), b.durability_pending_through()];
+    /// let highest = through.into_iter().flatten().max().unwrap_or(0);
+    /// store.wait_durable_through(highest)?; // one fsync acknowledges both
+    /// assert!(!a.durability_pending() && !b.durability_pending());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn wait_durable_through(&self, seq: u64) -> Result<()> {
+        self.shared.wait_durable_through(seq)
     }
 
     /// Applies the sync policy after a write: waits, or for a deferring

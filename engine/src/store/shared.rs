@@ -109,9 +109,24 @@ impl Shared {
         }
     }
 
-    /// Whether some write noted in `deferred` is not known durable yet.
-    pub(crate) fn is_pending(&self, deferred: &Deferred) -> bool {
-        !self.commit.covers(deferred.highest())
+    /// The highest seq noted in `deferred`, while it is not known durable
+    /// yet.
+    pub(crate) fn pending_through(&self, deferred: &Deferred) -> Option<u64> {
+        let seq = deferred.highest();
+        (!self.commit.covers(seq)).then_some(seq)
+    }
+
+    /// Returns once every record up to `seq` (at most the last appended) is
+    /// durable, leading at most one sync if one is not. Nothing pending
+    /// returns `Ok` at once, even on a poisoned store, as
+    /// [`wait_deferred`](Self::wait_deferred) does.
+    pub(crate) fn wait_durable_through(&self, seq: u64) -> crate::Result<()> {
+        // A seq not written yet would never be covered by a sync.
+        let seq = seq.min(self.commit.appended());
+        if self.commit.covers(seq) {
+            return Ok(());
+        }
+        self.commit.wait_durable_once(self.storage.as_ref(), seq)
     }
 
     /// Returns once every write noted in `deferred` is durable: what

@@ -15,13 +15,15 @@
 //! Durability: commands write through the session's handle of the store,
 //! which defers each write's wait for its fsync
 //! ([`KvStore::deferring_durability`](mini_kvstore::KvStore::deferring_durability)).
-//! After the batch, if any of its writes is not durable yet, the
-//! connection waits for all of them at once on the blocking pool (the wait
-//! sleeps in the engine's group commit, shared with every other
-//! connection's) and only then sends the replies, so no reply acknowledges
-//! a write that a crash could still lose. If the wait fails, the
-//! connection closes without sending any of the batch's replies: none of
-//! its writes is acknowledged.
+//! After an inline batch, if any of its writes is not durable yet, the
+//! connection hands the seq to wait through to the server's durability
+//! waiter (`durability`: one thread, one fsync for every connection
+//! waiting) and awaits its answer; a batch on the blocking pool waits
+//! there, on the thread it already has, in the same group commit. Only
+//! then are the replies sent, so no reply acknowledges a write that a
+//! crash could still lose. If the wait fails, the connection closes
+//! without sending any of the batch's replies: none of its writes is
+//! acknowledged.
 //!
 //! A framing error answers `-ERR Protocol error: …` after the replies to
 //! the requests before it, and closes this connection only.
@@ -38,6 +40,7 @@ use tokio::sync::watch;
 use crate::resp::clients::{Client, Clients};
 use crate::resp::codec::{self, Limits};
 use crate::resp::commands;
+use crate::resp::durability::NotDurable;
 use crate::resp::state::{ServerState, Session};
 
 /// How much a read asks for at least.
@@ -161,12 +164,11 @@ async fn run_durably(
 ) -> Option<(Session, Vec<u8>)> {
     let (session, out, durable) = if requests.iter().all(|args| commands::runs_inline(args)) {
         let out = run_batch(server, &mut session, &requests);
-        if !session.store.durability_pending() {
+        let Some(through) = session.store.durability_pending_through() else {
             return Some((session, out));
-        }
-        let store = session.store.clone();
-        let waited = tokio::task::spawn_blocking(move || store.wait_durable()).await;
-        (session, out, waited)
+        };
+        let durable = server.durability.wait_through(through).await;
+        (session, out, durable)
     } else {
         let server = Arc::clone(server);
         // The wait runs in the same task as the batch: no second hand-off.
@@ -177,7 +179,7 @@ async fn run_durably(
         })
         .await;
         match ran {
-            Ok((session, out, durable)) => (session, out, Ok(durable)),
+            Ok((session, out, durable)) => (session, out, durable.map_err(NotDurable::from)),
             Err(e) => {
                 tracing::error!(error = %e, "a RESP command task failed");
                 return None;
@@ -185,16 +187,12 @@ async fn run_durably(
         }
     };
     match durable {
-        Ok(Ok(())) => Some((session, out)),
-        Ok(Err(e)) => {
+        Ok(()) => Some((session, out)),
+        Err(e) => {
             tracing::error!(
                 error = %e,
                 "the writes of a RESP batch could not be made durable; closing the connection without answering"
             );
-            None
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "a RESP durability wait failed");
             None
         }
     }
@@ -216,13 +214,110 @@ fn run_batch(server: &ServerState, session: &mut Session, requests: &[Vec<Vec<u8
 
 #[cfg(test)]
 mod tests {
+    use std::io;
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::Duration;
+
     use mini_kvstore::storage::{CrashMode, Fault, FaultyStorage};
-    use mini_kvstore::{CompactionPolicy, Error, KvStore, MemStorage, Options};
+    use mini_kvstore::{CompactionPolicy, Error, KvStore, MemStorage, Options, SegmentId, Storage};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use crate::resp::{RespConfig, serve};
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// `FaultyStorage` that records which thread ran each sync, and can
+    /// hold syncs: while held, a sync is recorded as started and does not
+    /// finish until released.
+    #[derive(Clone)]
+    struct WatchedSyncs {
+        inner: FaultyStorage,
+        /// The name of each sync's thread, in order.
+        syncs: Arc<Mutex<Vec<String>>>,
+        held: Arc<(Mutex<bool>, Condvar)>,
+    }
+
+    impl WatchedSyncs {
+        fn new() -> io::Result<Self> {
+            Ok(WatchedSyncs {
+                inner: FaultyStorage::new(MemStorage::new())?,
+                syncs: Arc::default(),
+                held: Arc::default(),
+            })
+        }
+
+        fn syncs(&self) -> Vec<String> {
+            self.syncs.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        }
+
+        fn hold_syncs(&self, hold: bool) {
+            let (held, changed) = &*self.held;
+            *held.lock().unwrap_or_else(|p| p.into_inner()) = hold;
+            changed.notify_all();
+        }
+    }
+
+    impl Storage for WatchedSyncs {
+        fn list(&self) -> io::Result<Vec<SegmentId>> {
+            self.inner.list()
+        }
+        fn create(&self, id: SegmentId) -> io::Result<()> {
+            self.inner.create(id)
+        }
+        fn append(&self, id: SegmentId, bytes: &[u8]) -> io::Result<u64> {
+            self.inner.append(id, bytes)
+        }
+        fn read_at(&self, id: SegmentId, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+            self.inner.read_at(id, offset, buf)
+        }
+        fn len(&self, id: SegmentId) -> io::Result<u64> {
+            self.inner.len(id)
+        }
+        fn truncate(&self, id: SegmentId, len: u64) -> io::Result<()> {
+            self.inner.truncate(id, len)
+        }
+        fn preallocate(&self, id: SegmentId, len: u64) -> io::Result<()> {
+            self.inner.preallocate(id, len)
+        }
+        fn sync(&self, id: SegmentId) -> io::Result<()> {
+            let thread = std::thread::current()
+                .name()
+                .unwrap_or("unnamed")
+                .to_owned();
+            self.syncs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(thread);
+            let (held, changed) = &*self.held;
+            let mut held = held.lock().unwrap_or_else(|p| p.into_inner());
+            while *held {
+                held = changed.wait(held).unwrap_or_else(|p| p.into_inner());
+            }
+            drop(held);
+            self.inner.sync(id)
+        }
+        fn remove(&self, id: SegmentId) -> io::Result<()> {
+            self.inner.remove(id)
+        }
+        fn write_hint(&self, id: SegmentId, bytes: &[u8]) -> io::Result<()> {
+            self.inner.write_hint(id, bytes)
+        }
+        fn read_hint(&self, id: SegmentId) -> io::Result<Option<Vec<u8>>> {
+            self.inner.read_hint(id)
+        }
+    }
+
+    /// Polls `done` every millisecond, for at most ten seconds.
+    async fn until(what: &str, mut done: impl FnMut() -> bool) -> TestResult {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !done() {
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!("timed out waiting until {what}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        Ok(())
+    }
 
     /// `SyncPolicy::Always` (the default) and nothing in the background, so
     /// every storage operation is one a command caused.
@@ -313,6 +408,71 @@ mod tests {
         assert_eq!(answer, b"+OK\r\n+OK\r\n:2\r\n");
         let crashed = KvStore::open_with(storage.crash_image(CrashMode::DropUnsynced)?, options())?;
         assert_eq!(crashed.get("b")?, Some(b"2".to_vec()));
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_connections_share_the_waiters_fsyncs() -> TestResult {
+        const CONNECTIONS: usize = 8;
+        let storage = WatchedSyncs::new()?;
+        let store = KvStore::open_with(storage.clone(), options())?;
+        let before = storage.syncs().len();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(store.clone(), listener, RespConfig::new(), async {
+            let _ = stopped.await;
+        }));
+        let mut clients = Vec::new();
+        for _ in 0..CONNECTIONS {
+            clients.push(tokio::net::TcpStream::connect(addr).await?);
+        }
+
+        // The first SET's fsync is held; the others' SETs arrive meanwhile.
+        storage.hold_syncs(true);
+        clients[0].write_all(b"SET key0 value0\r\n").await?;
+        until("the first fsync starts", || storage.syncs().len() > before).await?;
+        for (i, client) in clients.iter_mut().enumerate().skip(1) {
+            client
+                .write_all(format!("SET key{i} value{i}\r\n").as_bytes())
+                .await?;
+        }
+        until("every SET is applied", || store.len() == CONNECTIONS).await?;
+        let mut byte = [0; 1];
+        let early = tokio::time::timeout(Duration::from_millis(50), clients[0].read(&mut byte));
+        assert!(early.await.is_err(), "answered before its fsync ended");
+        storage.hold_syncs(false);
+
+        for client in &mut clients {
+            let mut reply = [0; 5];
+            client.read_exact(&mut reply).await?;
+            assert_eq!(&reply, b"+OK\r\n");
+        }
+        let syncs = storage.syncs().split_off(before);
+        // The held fsync covered the first SET only; the next one, every
+        // other connection's.
+        assert_eq!(
+            syncs.len(),
+            2,
+            "one fsync per connection or more: {syncs:?}"
+        );
+        assert!(
+            syncs.iter().all(|thread| thread == "resp-durability"),
+            "a wait did not go through the server's durability waiter: {syncs:?}"
+        );
+        let crashed = KvStore::open_with(
+            storage.inner.crash_image(CrashMode::DropUnsynced)?,
+            options(),
+        )?;
+        for i in 0..CONNECTIONS {
+            assert_eq!(
+                crashed.get(format!("key{i}"))?,
+                Some(format!("value{i}").into_bytes())
+            );
+        }
+        let _ = stop.send(());
+        drop(clients);
+        server.await??;
         Ok(())
     }
 }

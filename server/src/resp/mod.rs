@@ -13,7 +13,8 @@
 //! |---|---|
 //! | `config` | [`RespConfig`]: token, client limit, request size limits |
 //! | `clients` | the connected clients, as `CLIENT LIST` shows them |
-//! | `state` | what connections share (store, counters, clients, `SCAN` cursors) and each one's session |
+//! | `state` | what connections share (store, durability waiter, counters, clients, `SCAN` cursors) and each one's session |
+//! | `durability` | the one thread that makes every connection's pending writes durable, many connections per fsync |
 //! | `connection` | the read loop: buffering, pipelining, bounded commands on the connection's task, one durability wait and one write per read |
 //! | `codec` | requests (RESP arrays and inline lines) in, replies out per protocol |
 //! | `reply` | a reply, whatever the protocol |
@@ -53,6 +54,7 @@ mod codec;
 mod commands;
 mod config;
 mod connection;
+mod durability;
 mod glob;
 mod reply;
 mod serde_reply;
@@ -82,6 +84,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Serves RESP on `listener` until `shutdown` resolves; then stops
 /// accepting, closes idle connections, lets commands in flight finish
 /// (for at most ten seconds) and returns.
+///
+/// One thread of its own, started here and ended before it returns, makes
+/// the connections' writes durable (see the `durability` module).
 pub async fn serve(
     store: KvStore,
     listener: TcpListener,
@@ -90,7 +95,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let port = listener.local_addr()?.port();
     let slots = Arc::new(Semaphore::new(config.max_connections));
-    let server = Arc::new(ServerState::new(store, config, port));
+    let (durability, waiter) = durability::start(store.clone())?;
+    let server = Arc::new(ServerState::new(store, durability, config, port));
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -140,5 +146,7 @@ pub async fn serve(
         tracing::warn!("RESP connections still busy after {DRAIN_TIMEOUT:?}; closing them");
         connections.shutdown().await;
     }
+    // Every connection is gone: nobody waits for durability any more.
+    waiter.stop(DRAIN_TIMEOUT).await;
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! What the connections share ([`ServerState`]: the store, the
-//! configuration, counters, the connected [`Clients`], `SCAN` cursors) and
+//! What the connections share ([`ServerState`]: the store, the durability
+//! waiter, the configuration, counters, the connected [`Clients`], `SCAN`
+//! cursors) and
 //! what each one keeps ([`Session`]: its handle of the store, protocol,
 //! authentication, its entry in the registry).
 //!
@@ -15,6 +16,7 @@ use mini_kvstore::{KvStore, MAX_KEY_LEN};
 
 use crate::resp::clients::{Client, Clients};
 use crate::resp::config::RespConfig;
+use crate::resp::durability::DurabilityWaiter;
 use crate::resp::reply::Protocol;
 
 /// `SCAN` cursors handed out and not yet finished, at most this many; the
@@ -27,6 +29,8 @@ pub(crate) struct ServerState {
     /// Private: commands reach the store through their session's handle,
     /// so that every write defers its durability wait to the connection.
     store: KvStore,
+    /// Where a connection waits for its batch's writes to be durable.
+    pub(crate) durability: DurabilityWaiter,
     pub(crate) config: RespConfig,
     pub(crate) started: Instant,
     pub(crate) port: u16,
@@ -40,9 +44,15 @@ pub(crate) struct ServerState {
 }
 
 impl ServerState {
-    pub(crate) fn new(store: KvStore, config: RespConfig, port: u16) -> Self {
+    pub(crate) fn new(
+        store: KvStore,
+        durability: DurabilityWaiter,
+        config: RespConfig,
+        port: u16,
+    ) -> Self {
         ServerState {
             store,
+            durability,
             config,
             started: Instant::now(),
             port,
@@ -94,8 +104,9 @@ impl ServerState {
 pub(crate) struct Session {
     /// The server's store through a handle that defers durability waits:
     /// every command of this connection writes through it, and the
-    /// connection waits once per batch of requests, before any reply to
-    /// them goes out, for all of their writes to be durable.
+    /// connection waits once per batch of requests (through the server's
+    /// [`DurabilityWaiter`]), before any reply to them goes out, for all of
+    /// their writes to be durable.
     pub(crate) store: KvStore,
     /// This connection in the registry: its id, and what other
     /// connections' `CLIENT LIST` shows of it.
