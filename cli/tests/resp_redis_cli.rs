@@ -11,7 +11,6 @@ use std::io::Write;
 
 use anyhow::{Result, ensure};
 use resp_support::{RespServer, cli_pipe};
-use tempfile::TempDir;
 
 /// The keys `redis-cli --pipe` inserts: the number the Redis docs' mass
 /// insertion example is about.
