@@ -21,13 +21,15 @@
 //! | `progress` | the [`Host`](mini_kvstore_commands::Host): files and indicatif progress bars |
 //! | `serve` | the server entry (`--volume`/`--id`, `serve`) |
 //! | `compaction` | `--compaction auto\|manual` and the policy each means |
+//! | `dump` | `export` and `import`: the dump format (JSON lines), its encoder and decoder |
 //!
 //! Exit status: 0 success; 1 a key not found, a conditional `set` or
-//! `delete` that found its key otherwise, a `load` with bad lines, or an
-//! error (the store could not be opened, a command failed); 2 a usage error,
-//! or corruption found by `verify`.
+//! `delete` that found its key otherwise, a `load` or `import` with bad
+//! lines, or an error (the store could not be opened, a command failed); 2
+//! a usage error, or corruption found by `verify`.
 
 mod compaction;
+mod dump;
 mod output;
 mod progress;
 mod repl;
@@ -45,6 +47,7 @@ use mini_kvstore::{KvStore, Options, SyncPolicy};
 use mini_kvstore_commands::{Command, Outcome, Reply, execute, execute_without_store};
 
 use crate::compaction::CompactionMode;
+use crate::dump::{ExportArgs, ImportArgs};
 use crate::output::Painter;
 use crate::progress::TerminalHost;
 use crate::serve::{ServerArgs, ServerConfig};
@@ -90,6 +93,22 @@ struct Cli {
 enum CliCommand {
     #[command(flatten)]
     Store(Command),
+    /// Write the store's keys as JSON lines, in key order, to stdout or
+    /// --output FILE
+    ///
+    /// One object per line: {"key": …, "value": …}, with "key_b64" or
+    /// "value_b64" (base64) for bytes that are not UTF-8, and
+    /// "expires_at_ms" (Unix time in milliseconds) for a key that expires.
+    /// --prefix selects the keys starting with P; --start and --end the
+    /// keys from A (included) up to B (excluded). The count goes to stderr.
+    Export(ExportArgs),
+    /// Store every record of a dump that `export` wrote, all or nothing
+    ///
+    /// Every line is checked before anything is written: if any is bad,
+    /// each is reported by number and the store is left as it was.
+    /// Records past their expiry are skipped and counted; keys not in the
+    /// dump are left alone.
+    Import(ImportArgs),
     /// Start the REST server (the same as `kvstore --volume DIR --id ID`)
     Serve(ServerArgs),
 }
@@ -157,6 +176,24 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         // The one-shot `help` describes this command line (flags, `serve`),
         // not the REPL's.
         Some(CliCommand::Store(Command::Help { command })) => help(command.as_deref(), &painter),
+        Some(CliCommand::Export(args)) => {
+            let selection = args.selection().unwrap_or_else(|e| {
+                subcommand_usage_error("export", ErrorKind::ValueValidation, e)
+            });
+            let store = open(
+                &cli.data_dir,
+                cli.compaction.unwrap_or(CompactionMode::Manual),
+            )?;
+            dump::export(&store, &selection, args.output())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(CliCommand::Import(args)) => {
+            let store = open(
+                &cli.data_dir,
+                cli.compaction.unwrap_or(CompactionMode::Manual),
+            )?;
+            dump::import(&store, &args)
+        }
         Some(CliCommand::Store(command)) => {
             let mode = cli.compaction.unwrap_or(CompactionMode::Manual);
             one_shot(&cli.data_dir, mode, &command, &painter)
@@ -226,6 +263,16 @@ fn server_config(args: ServerArgs) -> ServerConfig {
 /// usage line, status 2.
 fn usage_error(kind: ErrorKind, message: impl std::fmt::Display) -> ! {
     Cli::command().error(kind, message).exit()
+}
+
+/// Like [`usage_error`], with the usage line of subcommand `name`.
+fn subcommand_usage_error(name: &str, kind: ErrorKind, message: impl std::fmt::Display) -> ! {
+    let mut cli = Cli::command();
+    cli.build();
+    match cli.find_subcommand_mut(name) {
+        Some(command) => command.error(kind, message).exit(),
+        None => usage_error(kind, message),
+    }
 }
 
 /// Opens the store for the CLI. Writes are made durable by the commands

@@ -1,6 +1,7 @@
 //! The CLI's [`Host`]: files from the filesystem, progress on the terminal.
 //!
-//! A `load` draws a bar (its steps are the file's lines). `compact`,
+//! A `load` draws a bar (its steps are the file's lines), and so do
+//! `export` and `import` (their steps are dump lines). `compact`,
 //! `verify` and `inspect` draw a spinner: the engine runs each as one call
 //! with no progress callback, so there is nothing to count, only something
 //! to show that work is under way. Bars go to stderr and only when stderr is
@@ -15,6 +16,44 @@ use mini_kvstore_commands::{Host, Task};
 
 /// How long a task runs before its progress is drawn.
 const SHOW_AFTER: Duration = Duration::from_millis(300);
+
+/// A bar counting lines (of `total`, when known) or else a spinner,
+/// labelled `message`, that draws itself on stderr once it has been
+/// running for [`SHOW_AFTER`]; `None` when stderr is not a terminal.
+/// `export` and `import` use it directly; `load` through [`TerminalHost`].
+pub(crate) fn progress_on_terminal(message: &str, total: Option<u64>) -> Option<ProgressBar> {
+    io::stderr().is_terminal().then(|| line_bar(message, total))
+}
+
+/// The bar or spinner of [`progress_on_terminal`], whose caller has checked
+/// that stderr is a terminal.
+fn line_bar(message: &str, total: Option<u64>) -> ProgressBar {
+    let bar = match total {
+        Some(total) => ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden())
+            .with_style(
+                ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {human_pos}/{human_len} lines, eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            ),
+        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()).with_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.set_message(message.to_owned());
+    let shown = bar.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(SHOW_AFTER);
+        if !shown.is_finished() {
+            shown.set_draw_target(ProgressDrawTarget::stderr());
+            // Ticks keep a spinner turning while the engine works in one call.
+            shown.enable_steady_tick(Duration::from_millis(100));
+        }
+    });
+    bar
+}
 
 /// Reads files with `std::fs` and draws progress with indicatif.
 #[derive(Debug)]
@@ -39,34 +78,9 @@ impl Host for TerminalHost {
     }
 
     fn task_started(&mut self, task: Task, total: Option<u64>) {
-        if !self.draw {
-            return;
+        if self.draw {
+            self.bar = Some(line_bar(task.describe(), total));
         }
-        let bar = match total {
-            Some(total) => ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden())
-                .with_style(
-                    ProgressStyle::with_template(
-                        "{msg} [{bar:30}] {human_pos}/{human_len} lines, eta {eta}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-                ),
-            None => ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()).with_style(
-                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            ),
-        };
-        bar.set_message(task.describe());
-        let shown = bar.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(SHOW_AFTER);
-            if !shown.is_finished() {
-                shown.set_draw_target(ProgressDrawTarget::stderr());
-                // Ticks keep a spinner turning while the engine works in one call.
-                shown.enable_steady_tick(Duration::from_millis(100));
-            }
-        });
-        self.bar = Some(bar);
     }
 
     fn task_advanced(&mut self, steps: u64) {

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use mini_kvstore::KvStore;
-use mini_kvstore_commands::{Line, Reply, Tone, count, execute, parse_line};
+use mini_kvstore_commands::{Line, ParseError, Reply, Tone, count, execute, parse_line};
 use rustyline::error::ReadlineError;
 use rustyline::{Config, DefaultEditor};
 
@@ -146,6 +146,17 @@ impl Session<'_> {
         let command = match parse_line(line) {
             Ok(Some(command)) => command,
             Ok(None) => return Ok(Flow::Continue),
+            Err(ParseError::UnknownCommand(word))
+                if matches!(word.as_str(), "export" | "import") =>
+            {
+                // They stream files and stdin, which the command language
+                // (shared with the browser) has no way to: see cli/README.md.
+                let message = format!(
+                    "'{word}' runs from the shell, not the REPL: quit, then `kvstore {word} …` (one process at a time opens a store)"
+                );
+                self.painter.print_error(&message)?;
+                return Ok(Flow::Continue);
+            }
             Err(e) => {
                 self.painter.print_error(&e.to_string())?;
                 return Ok(Flow::Continue);
