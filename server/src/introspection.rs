@@ -31,6 +31,7 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mini_kvstore::compaction::Survivor;
 use mini_kvstore::{
@@ -49,7 +50,11 @@ use crate::summary::SummaryJson;
 /// `GET /health`.
 #[derive(Serialize)]
 pub(crate) struct Health {
+    /// `healthy`, or `unavailable` with a `reason`.
     status: &'static str,
+    /// Why the store is unavailable; absent when it is healthy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
     volume_id: String,
     keys: usize,
     segments: usize,
@@ -62,11 +67,27 @@ pub(crate) struct Health {
 }
 
 /// `GET /health`: the original API's answer (`status`, `volume_id`) and the
-/// numbers a dashboard wants first.
-pub(crate) async fn health(State(app): State<AppState>) -> Result<Json<Health>, ApiError> {
+/// numbers a dashboard wants first; 503 with `"status": "unavailable"` and
+/// a `reason` when the store should get no traffic (the rule is in
+/// `availability`), so a load balancer can act on the status alone.
+pub(crate) async fn health(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let store = app.store.clone();
     let stats = app.engine(|store| Ok(store.stats())).await?;
-    Ok(Json(Health {
-        status: "healthy",
+    let verdict = app.merges.check(&store, &stats);
+    let (status, code, reason) = match verdict {
+        Ok(()) => ("healthy", StatusCode::OK, None),
+        Err(reason) => {
+            tracing::warn!(%reason, "health check: unavailable");
+            (
+                "unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(reason.to_string()),
+            )
+        }
+    };
+    let body = Health {
+        status,
+        reason,
         volume_id: app.config.volume_id().to_owned(),
         keys: stats.keys,
         segments: stats.segments,
@@ -76,7 +97,8 @@ pub(crate) async fn health(State(app): State<AppState>) -> Result<Json<Health>, 
         space_amplification: stats.space_amplification(),
         compactions: stats.compactions,
         compaction_failures: stats.compaction_failures,
-    }))
+    };
+    Ok((code, Json(body)).into_response())
 }
 
 /// `GET /stats`.

@@ -60,6 +60,7 @@
 //! | `feed` | what `/events` subscribers share: the latest picture, their limit, shutdown |
 //! | `keys` | keys in URLs (percent-decoding, limits) and in JSON (UTF-8 or hex) |
 //! | `auth` | the bearer-token check on mutating routes |
+//! | `availability` | whether the store is fit for traffic: poisoned, merges failing; what `/health` and RESP writes answer |
 //! | `playground` | `/` and static files: the built playground, or how to build it |
 //! | `error` | [`ApiError`], the one place errors become HTTP answers; [`ServerError`] |
 //! | [`resp`] | the Redis protocol over the same store: [`resp::serve`], [`resp::RespConfig`] |
@@ -78,6 +79,7 @@
 //!   crate, to bytes that must be UTF-8: `a%2Fb` and `a/b` name the same key.
 
 mod auth;
+mod availability;
 mod blobs;
 mod config;
 mod error;

@@ -1,5 +1,5 @@
 //! What every handler can reach: [`AppState`], the store handle, the
-//! configuration and the `/events` feed, and the bridge that runs engine
+//! configuration, the `/events` feed and the merge watch `/health` reads, and the bridge that runs engine
 //! calls off the runtime.
 //!
 //! A leaf of its own so that imports run one way: the router (`server`)
@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use mini_kvstore::KvStore;
 
+use crate::availability::MergeWatch;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::feed::Feed;
@@ -22,6 +23,8 @@ pub(crate) struct AppState {
     pub(crate) config: Arc<Config>,
     /// What `/events` subscribers share; `run` closes it at shutdown.
     pub(crate) feed: Arc<Feed>,
+    /// Merge failures in a row, for `/health`.
+    pub(crate) merges: Arc<MergeWatch>,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
             store,
             feed: Arc::new(Feed::new(config.get_max_event_subscribers())),
             config: Arc::new(config),
+            merges: Arc::default(),
         }
     }
 

@@ -88,6 +88,10 @@ async fn after_a_failed_fsync_writes_get_503_and_reads_still_work() -> anyhow::R
 
     let read = get(&app, "/blobs/old").await;
     assert_eq!(read.status, StatusCode::OK);
-    assert_eq!(get(&app, "/health").await.status, StatusCode::OK);
+    // `/health` tells load balancers (tests/health_unavailable.rs).
+    assert_eq!(
+        get(&app, "/health").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     Ok(())
 }

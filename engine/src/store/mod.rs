@@ -732,6 +732,14 @@ impl KvStore {
         self.shared.stats()
     }
 
+    /// Whether the store refuses writes because an fsync failed
+    /// ([`Error::Poisoned`](crate::Error::Poisoned)): reads go on, writes
+    /// are refused until the store is reopened. One atomic load, cheap
+    /// enough to ask before every write.
+    pub fn is_poisoned(&self) -> bool {
+        self.shared.commit.is_poisoned()
+    }
+
     /// What `open` found and repaired.
     pub fn recovery_report(&self) -> RecoveryReport {
         self.shared.recovery.clone()

@@ -1,7 +1,8 @@
 //! The command table and dispatch. Each family declares its commands as
 //! [`spec::CommandSpec`]s; [`table`] gathers them, and [`execute`] derives
 //! from it everything Redis derives from its own table: lookup, the
-//! unknown-command and arity errors, the authentication gate, (through
+//! unknown-command and arity errors, the authentication gate, the refusal
+//! of writes by a store that cannot take them, (through
 //! [`spec::Call::table`]) `COMMAND`'s answers, and [`runs_inline`]: whether
 //! the connection may run a request on its own task.
 //!
@@ -26,7 +27,10 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
-use crate::resp::commands::spec::{Call, CommandSpec, INLINE, NO_AUTH, SUBCOMMANDS, wrong_arity};
+use crate::availability::Unavailable;
+use crate::resp::commands::spec::{
+    Call, CommandSpec, INLINE, NO_AUTH, SUBCOMMANDS, WRITE, wrong_arity,
+};
 use crate::resp::reply::Reply;
 use crate::resp::state::{ServerState, Session};
 
@@ -217,6 +221,14 @@ pub(crate) fn execute(server: &ServerState, session: &mut Session, args: &[Vec<u
     }
     if !session.authenticated && !spec.has(NO_AUTH) {
         return Reply::Error("NOAUTH Authentication required.".into());
+    }
+    // A poisoned store would refuse the write anyway; refusing it here
+    // gives every write command the one sentence `/health` gives, before
+    // any of its reads. Reads and `PING` go on.
+    if spec.has(WRITE)
+        && let Some(reason) = Unavailable::of_writes(&session.store)
+    {
+        return Reply::err(reason);
     }
     (spec.run)(&mut Call {
         server,
