@@ -9,8 +9,10 @@
 //! and fault buttons followed by a recovery report; and the compaction
 //! policy at work — auto compaction under a chosen workload, the policy's
 //! verdict on every segment, a chart over time, two policies side by side;
-//! and a Learn panel that walks through all of it in guided lessons
-//! ([`learn`]).
+//! a Learn panel that walks through all of it in guided lessons
+//! ([`learn`]); and, when a `kvstore` server serves the page, a Server tab
+//! that draws that server's real store live from its `/events` stream
+//! ([`server_view`]).
 //! Trunk builds it from `index.html` at the repository root into `dist/`.
 //!
 //! ## Where things live
@@ -34,6 +36,7 @@
 //! | [`series`] | a store's bytes and amplification over time, and its merges, for the chart | native + wasm |
 //! | [`comparison`] | the side-by-side demo's second store: in memory, same workload, another policy | native + wasm |
 //! | [`learn`] | the Learn panel's lessons: steps, predictions checked against the real layout, progress and `#learn/L/S` addresses | native + wasm |
+//! | [`server_view`] | the Server tab: the `kvstore` server's JSON (`/events`, records pages) as types, a strip per segment in proportions, incremental strip changes, the log of merges | native + wasm |
 //! | `idb` | IndexedDB: open, load, flush (one transaction), wipe | wasm only |
 //! | `app` | the page: start-up, console, map, flushing, reload, events | wasm only |
 //!
@@ -91,6 +94,7 @@ pub mod render;
 pub mod sample;
 pub mod selection;
 pub mod series;
+pub mod server_view;
 pub mod storage;
 pub mod turns;
 pub mod view;

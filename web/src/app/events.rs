@@ -14,6 +14,7 @@ use super::dom::{PageError, event_target, listen, listen_capturing, listen_on};
 use super::learn;
 use super::page::{Page, with_page};
 use super::reopen::{reload, reset};
+use super::server_tab;
 use crate::merge_policy::Knob;
 use crate::view::PlanOverlay;
 use crate::workload::WorkloadKind;
@@ -25,6 +26,7 @@ pub(super) fn wire(doc: &Document) -> Result<(), PageError> {
     wire_panels(doc)?;
     wire_policy(doc)?;
     wire_learn(doc)?;
+    wire_server(doc)?;
     wire_window(doc)
 }
 
@@ -258,6 +260,51 @@ fn wire_policy(doc: &Document) -> Result<(), PageError> {
         })?;
     }
     Ok(())
+}
+
+/// The segment a Server tab strip stands for, from an event on it.
+fn strip_of(event: &web_sys::Event) -> Option<u32> {
+    event_target(event, "#server-strips [data-segment]")?
+        .get_attribute("data-segment")?
+        .parse()
+        .ok()
+}
+
+fn wire_server(doc: &Document) -> Result<(), PageError> {
+    listen(doc, "server-strips", "click", |event| {
+        if let Some(id) = strip_of(&event) {
+            server_tab::open_segment(id);
+        }
+    })?;
+    listen(doc, "server-strips", "keydown", |event| {
+        let (Some(id), Some(key)) = (
+            strip_of(&event),
+            event.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key),
+        ) else {
+            return;
+        };
+        if server_tab::strip_key(id, &key) {
+            event.prevent_default();
+        }
+    })?;
+    listen(doc, "server-next-page", "click", |_| {
+        server_tab::next_page()
+    })?;
+    listen(doc, "server-first-page", "click", |_| {
+        server_tab::first_page()
+    })?;
+    listen(doc, "server-records-close", "click", |_| {
+        server_tab::close_records();
+    })?;
+    let window = web_sys::window().ok_or_else(|| PageError::Browser("no window".into()))?;
+    listen_on(&window, "hashchange", |_| {
+        if server_tab::follow_hash() {
+            // Back from the tab: the map and the chart were hidden, and
+            // measure their width again.
+            with_page(Page::redraw_map);
+            with_page(|page| page.policy_setting(|panel| panel.resized()));
+        }
+    })
 }
 
 fn wire_window(doc: &Document) -> Result<(), PageError> {

@@ -11,6 +11,7 @@
 //! | `startup` | the entry point: tab lock, database, first store, wiring; the fatal banner |
 //! | `events` | which control calls which handler |
 //! | `learn` | the Learn panel: lessons on a store of their own, their highlights, predictions and `#learn/L/S` addresses (the rules are `crate::learn`'s) |
+//! | `server_tab` | the Server tab (`#server`): the `kvstore` server's own store, live from `/events`, and its records a page at a time (the model is `crate::server_view`'s) |
 //! | `reopen` | Reload and Reset: a new store from IndexedDB, holding the flusher's turn |
 //! | `page` | `Page`: the state and what each control does; `replace_store` |
 //! | `policy` | "The policy at work": auto compaction, the policy's sliders, the workload runner, the merge on show, the chart |
@@ -25,8 +26,10 @@
 //! | `dom` | element lookup, listeners, body flags, `PageError` |
 //!
 //! Imports run one way, down that table: a module imports only modules
-//! listed below it (`events` calls `learn`, `reopen` and `page`, `learn`
-//! drives `reopen` and `page` as a learner would, `page` uses `store`,
+//! listed below it (`events` calls `learn`, `server_tab`, `reopen` and
+//! `page`, `learn` drives `reopen` and `page` as a learner would,
+//! `server_tab` needs nothing of the page's store and uses `dom` alone,
+//! `page` uses `store`,
 //! `flusher`, `ticker` and the drawing parts, `store` uses `settings`,
 //! everything uses `dom`), so no two modules import each other. The parts
 //! below `page` never reach the page: `flusher` gets what it needs from it
@@ -53,6 +56,7 @@ mod page;
 mod panels;
 mod policy;
 mod reopen;
+mod server_tab;
 mod settings;
 mod side_by_side;
 mod startup;

@@ -21,6 +21,7 @@ use super::events::wire;
 use super::flusher::{Flusher, Hooks};
 use super::learn;
 use super::page::{Page, install, with_page};
+use super::server_tab;
 use super::settings::SegmentSize;
 use super::store::OpenStore;
 use crate::idb::{DATABASE_NAME, Database};
@@ -98,6 +99,9 @@ async fn boot() -> Result<(), PageError> {
     });
     // The address may name a lesson step: the Learn panel takes it from here.
     learn::start();
+    // The Server tab, if the address asks for it (whether a kvstore
+    // serves the page it asks when it first opens).
+    server_tab::start(&doc);
     set_body_flag(&doc, "ready", Some("true"));
     Ok(())
 }
