@@ -179,10 +179,11 @@ export async function learnStep(page, lesson, step, timeout = 20_000) {
 // ---- a real kvstore --------------------------------------------------------
 
 // The binary `cargo xtask ci` builds before the e2e step (`cargo build
-// --workspace`); KVSTORE_BIN picks another (a release build, say).
+// --workspace`), in CARGO_TARGET_DIR when that is set, as cargo does;
+// KVSTORE_BIN picks another (a release build, say).
 export const KVSTORE = process.env.KVSTORE_BIN
   ? resolve(process.env.KVSTORE_BIN)
-  : join(ROOT, 'target', 'debug', 'kvstore');
+  : join(resolve(ROOT, process.env.CARGO_TARGET_DIR ?? 'target'), 'debug', 'kvstore');
 
 // Every kvstore started here, so none outlives the test run.
 const children = new Set();
