@@ -131,6 +131,7 @@ pub(crate) fn run() -> Result<()> {
     let started = Instant::now();
     let mut outcomes = Vec::with_capacity(STEPS.len());
     let mut failure = None;
+    eprintln!("(every cargo step below runs with CARGO_INCREMENTAL=0)");
 
     for step in STEPS {
         if failure.is_some() {
@@ -166,7 +167,11 @@ fn describe(step: &Step) -> String {
 
 fn execute(step: &Step) -> Result<()> {
     match &step.action {
-        Action::Cargo { .. } => process::run(&mut cargo_command(step)),
+        // A CI run builds everything once: incremental caches would only
+        // take disk (gigabytes of it, on machines that have run out). Set
+        // here rather than per step, so the headers show what is particular
+        // to each step (see the start of `run`).
+        Action::Cargo { .. } => process::run(cargo_command(step).env("CARGO_INCREMENTAL", "0")),
         Action::Task { run, .. } => run(),
     }
 }
