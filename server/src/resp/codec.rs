@@ -1,13 +1,16 @@
 //! The wire: requests decoded from a connection's buffer — RESP arrays of
-//! bulk strings through `redis-protocol`, and inline commands (a plain line,
-//! as telnet and `nc` send) — and [`Reply`]s encoded for RESP2 or RESP3.
+//! bulk strings, and inline commands (a plain line, as telnet and `nc`
+//! send) — and [`Reply`]s encoded for RESP2 or RESP3.
+//!
+//! Both directions are written here rather than through `redis-protocol`'s
+//! frames: a request is only ever an array of bulk strings and a reply one
+//! of seven shapes, and going through a general frame cost an allocation
+//! per argument and per reply twice over on the hot path. The tests check
+//! the bytes against `redis-protocol` (a dev-dependency) both ways.
 //!
 //! Limits are checked on each length header as soon as it has arrived,
 //! before the bytes it announces are waited for, so a client cannot make
 //! the server buffer more than one argument's limit on a lie.
-
-use redis_protocol::resp2::types::{OwnedFrame as Frame2, Resp2Frame};
-use redis_protocol::resp3::types::{FrameMap, OwnedFrame as Frame3, Resp3Frame};
 
 use crate::resp::reply::{Protocol, Reply};
 
@@ -43,33 +46,31 @@ pub(crate) fn decode(buf: &[u8], limits: &Limits) -> Result<Decoded, ProtocolErr
     match buf.first() {
         None => Ok(None),
         Some(b'*') => {
-            if !check_array(buf, limits)? {
+            // Headers first, copying nothing: a request still arriving is
+            // walked again on every read, so only a whole one is copied.
+            if check_array(buf, limits)?.is_none() {
                 return Ok(None);
             }
-            match redis_protocol::resp2::decode::decode(buf) {
-                Ok(Some((frame, used))) => Ok(Some((arguments(frame)?, used))),
-                Ok(None) => Ok(None),
-                Err(e) => Err(ProtocolError(e.details().to_string())),
-            }
+            Ok(Some(arguments(buf)?))
         }
         Some(_) => decode_inline(buf, limits),
     }
 }
 
 /// Walks the headers of the array at the front of `buf` as far as it goes:
-/// `Ok(true)` when the whole request is there, `Ok(false)` when more is
+/// `Ok(Some(end))` when the whole request is there, `Ok(None)` when more is
 /// needed, an error as soon as a header breaks a limit or the shape of a
-/// command (an array of bulk strings).
-fn check_array(buf: &[u8], limits: &Limits) -> Result<bool, ProtocolError> {
+/// command (an array of bulk strings, each followed by CRLF).
+fn check_array(buf: &[u8], limits: &Limits) -> Result<Option<usize>, ProtocolError> {
     let Some((count, mut at)) = header(buf, 0, "invalid multibulk length")? else {
-        return Ok(false);
+        return Ok(None);
     };
     if count > limits.array as i64 {
         return Err(ProtocolError("invalid multibulk length".into()));
     }
     for _ in 0..count.max(0) {
         match buf.get(at) {
-            None => return Ok(false),
+            None => return Ok(None),
             Some(b'$') => {}
             Some(&other) => {
                 return Err(ProtocolError(format!(
@@ -79,18 +80,21 @@ fn check_array(buf: &[u8], limits: &Limits) -> Result<bool, ProtocolError> {
             }
         }
         let Some((len, data)) = header(buf, at, "invalid bulk length")? else {
-            return Ok(false);
+            return Ok(None);
         };
         if len < 0 || len > limits.bulk as i64 {
             return Err(ProtocolError("invalid bulk length".into()));
         }
         // `len` is at most the bulk limit, a usize.
-        at = data + len as usize + 2;
-        if at > buf.len() {
-            return Ok(false);
+        let data_end = data + len as usize;
+        at = data_end + 2;
+        match buf.get(data_end..at) {
+            None => return Ok(None),
+            Some(b"\r\n") => {}
+            Some(_) => return Err(ProtocolError("expected CRLF after a bulk string".into())),
         }
     }
-    Ok(true)
+    Ok(Some(at))
 }
 
 /// Parses the `<type><integer>\r\n` header starting at `buf[at]`: the number
@@ -112,19 +116,21 @@ fn header(buf: &[u8], at: usize, what: &str) -> Result<Option<(i64, usize)>, Pro
     Ok(Some((number, at + end + 2)))
 }
 
-/// The arguments of a decoded request frame.
-fn arguments(frame: Frame2) -> Result<Vec<Vec<u8>>, ProtocolError> {
-    match frame {
-        Frame2::Array(items) => items
-            .into_iter()
-            .map(|item| match item {
-                Frame2::BulkString(bytes) | Frame2::SimpleString(bytes) => Ok(bytes),
-                _ => Err(ProtocolError("expected '$'".into())),
-            })
-            .collect(),
-        Frame2::Null => Ok(Vec::new()),
-        _ => Err(ProtocolError("expected '*'".into())),
+/// The arguments of the whole, checked request at the front of `buf`
+/// ([`check_array`] said yes), and the bytes it took. `*0` and `*-1` are
+/// requests with no arguments.
+fn arguments(buf: &[u8]) -> Result<(Vec<Vec<u8>>, usize), ProtocolError> {
+    let broken = || ProtocolError("invalid multibulk length".into());
+    let (count, mut at) = header(buf, 0, "invalid multibulk length")?.ok_or_else(broken)?;
+    let count = usize::try_from(count).unwrap_or(0);
+    let mut args = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (len, data) = header(buf, at, "invalid bulk length")?.ok_or_else(broken)?;
+        let end = data + usize::try_from(len).map_err(|_| broken())?;
+        args.push(buf.get(data..end).ok_or_else(broken)?.to_vec());
+        at = end + 2;
     }
+    Ok((args, at))
 }
 
 /// An inline command: one line, split on whitespace. Redis also honours
@@ -152,93 +158,81 @@ fn decode_inline(buf: &[u8], limits: &Limits) -> Result<Decoded, ProtocolError> 
 }
 
 /// Appends `reply`, encoded for `protocol`, to `out`.
+///
+/// Written straight from the [`Reply`], with no intermediate frame: a
+/// reply is encoded once per request, and on the pipelined path the
+/// frame's allocations were a measurable share of a `GET`
+/// (docs/BENCHMARKS.md). The tests hold the bytes equal to
+/// `redis-protocol`'s encoder for both protocols.
 pub(crate) fn encode(reply: Reply, protocol: Protocol, out: &mut Vec<u8>) {
-    let start = out.len();
-    let written = match protocol {
-        Protocol::Resp2 => {
-            let frame = to_resp2(reply);
-            out.resize(start + frame.encode_len(false), 0);
-            redis_protocol::resp2::encode::encode(&mut out[start..], &frame, false)
-        }
-        Protocol::Resp3 => {
-            let frame = to_resp3(reply);
-            out.resize(start + frame.encode_len(false), 0);
-            redis_protocol::resp3::encode::complete::encode(&mut out[start..], &frame, false)
-        }
-    };
-    if let Err(e) = written {
-        // Only a bug of ours gets here (the buffer was sized by the codec
-        // itself); the client still gets an answer in its place.
-        tracing::error!(error = %e, "could not encode a reply");
-        out.truncate(start);
-        out.extend_from_slice(b"-ERR internal error: could not encode the reply\r\n");
-    }
+    write_reply(&reply, protocol, out);
 }
 
-fn to_resp2(reply: Reply) -> Frame2 {
+fn write_reply(reply: &Reply, protocol: Protocol, out: &mut Vec<u8>) {
     match reply {
-        Reply::Simple(s) => Frame2::SimpleString(s.into_bytes()),
-        Reply::Error(e) => Frame2::Error(one_line(e)),
-        Reply::Integer(i) => Frame2::Integer(i),
-        Reply::Bulk(b) => Frame2::BulkString(b),
-        Reply::Null => Frame2::Null,
-        Reply::Array(items) => Frame2::Array(items.into_iter().map(to_resp2).collect()),
-        Reply::Map(entries) => Frame2::Array(
-            entries
-                .into_iter()
-                .flat_map(|(k, v)| [to_resp2(k), to_resp2(v)])
-                .collect(),
-        ),
-    }
-}
-
-fn to_resp3(reply: Reply) -> Frame3 {
-    match reply {
-        Reply::Simple(s) => Frame3::SimpleString {
-            data: s.into_bytes(),
-            attributes: None,
+        Reply::Simple(s) => write_line(b'+', s, out),
+        Reply::Error(e) => write_line(b'-', e, out),
+        Reply::Integer(i) => write_header(b':', *i, out),
+        Reply::Bulk(bytes) => {
+            write_header(b'$', len_i64(bytes.len()), out);
+            out.extend_from_slice(bytes);
+            out.extend_from_slice(b"\r\n");
+        }
+        Reply::Null => match protocol {
+            Protocol::Resp2 => out.extend_from_slice(b"$-1\r\n"),
+            Protocol::Resp3 => out.extend_from_slice(b"_\r\n"),
         },
-        Reply::Error(e) => Frame3::SimpleError {
-            data: one_line(e),
-            attributes: None,
-        },
-        Reply::Integer(i) => Frame3::Number {
-            data: i,
-            attributes: None,
-        },
-        Reply::Bulk(b) => Frame3::BlobString {
-            data: b,
-            attributes: None,
-        },
-        Reply::Null => Frame3::Null,
-        Reply::Array(items) => Frame3::Array {
-            data: items.into_iter().map(to_resp3).collect(),
-            attributes: None,
-        },
+        Reply::Array(items) => {
+            write_header(b'*', len_i64(items.len()), out);
+            for item in items {
+                write_reply(item, protocol, out);
+            }
+        }
         Reply::Map(entries) => {
-            let mut data = FrameMap::with_capacity(entries.len());
-            for (k, v) in entries {
-                data.insert(to_resp3(k), to_resp3(v));
+            // RESP2 has no map: a flat array of key, value, key, value.
+            match protocol {
+                Protocol::Resp2 => write_header(b'*', len_i64(entries.len()) * 2, out),
+                Protocol::Resp3 => write_header(b'%', len_i64(entries.len()), out),
             }
-            Frame3::Map {
-                data,
-                attributes: None,
+            for (key, value) in entries {
+                write_reply(key, protocol, out);
+                write_reply(value, protocol, out);
             }
         }
     }
 }
 
-/// An error line may not hold CR or LF (they would end it early).
-fn one_line(message: String) -> String {
-    if message.contains(['\r', '\n']) {
-        message.replace(['\r', '\n'], " ")
-    } else {
-        message
+/// `<kind><number>\r\n`: integers and every length header.
+fn write_header(kind: u8, number: i64, out: &mut Vec<u8>) {
+    out.push(kind);
+    out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// A simple string or error line, which may not hold CR or LF (they would
+/// end it early): those become spaces.
+fn write_line(kind: u8, text: &str, out: &mut Vec<u8>) {
+    out.push(kind);
+    let start = out.len();
+    out.extend_from_slice(text.as_bytes());
+    for byte in &mut out[start..] {
+        if matches!(*byte, b'\r' | b'\n') {
+            *byte = b' ';
+        }
     }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Lengths in memory fit in an i64 on every platform Rust supports.
+fn len_i64(len: usize) -> i64 {
+    i64::try_from(len).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
 mod tests {
+    use redis_protocol::resp2::types::{OwnedFrame as Frame2, Resp2Frame};
+    use redis_protocol::resp3::types::{OwnedFrame as Frame3, Resp3Frame};
+
     use super::*;
 
     const LIMITS: Limits = Limits {
@@ -292,5 +286,141 @@ mod tests {
         encode(Reply::Null, Protocol::Resp2, &mut nulls);
         encode(Reply::Null, Protocol::Resp3, &mut nulls);
         assert_eq!(nulls, b"$-1\r\n_\r\n");
+    }
+
+    /// Replies of every shape, nested, with awkward contents.
+    fn sample_replies() -> Vec<Reply> {
+        let leaves = vec![
+            Reply::ok(),
+            Reply::Simple("".into()),
+            Reply::Error("ERR two\r\nlines".into()),
+            Reply::Integer(0),
+            Reply::Integer(-42),
+            Reply::Integer(i64::MIN),
+            Reply::Integer(i64::MAX),
+            Reply::bulk(Vec::new()),
+            Reply::bulk(b"bin\r\n\0ary".to_vec()),
+            Reply::bulk(vec![b'x'; 1000]),
+            Reply::Null,
+        ];
+        let mut all = leaves.clone();
+        all.push(Reply::Array(Vec::new()));
+        all.push(Reply::Array(leaves.clone()));
+        all.push(Reply::Array(vec![
+            Reply::Array(leaves.clone()),
+            Reply::Null,
+        ]));
+        all.push(Reply::map([
+            ("a", Reply::Integer(1)),
+            ("b", Reply::Array(leaves)),
+        ]));
+        all.push(Reply::Map(Vec::new()));
+        all
+    }
+
+    fn reference_resp2(reply: Reply) -> Frame2 {
+        match reply {
+            Reply::Simple(s) => Frame2::SimpleString(s.into_owned().into_bytes()),
+            Reply::Error(e) => Frame2::Error(e.replace(['\r', '\n'], " ")),
+            Reply::Integer(i) => Frame2::Integer(i),
+            Reply::Bulk(b) => Frame2::BulkString(b),
+            Reply::Null => Frame2::Null,
+            Reply::Array(items) => Frame2::Array(items.into_iter().map(reference_resp2).collect()),
+            Reply::Map(entries) => Frame2::Array(
+                entries
+                    .into_iter()
+                    .flat_map(|(k, v)| [reference_resp2(k), reference_resp2(v)])
+                    .collect(),
+            ),
+        }
+    }
+
+    fn reference_resp3(reply: Reply) -> Frame3 {
+        match reply {
+            Reply::Simple(s) => Frame3::SimpleString {
+                data: s.into_owned().into_bytes(),
+                attributes: None,
+            },
+            Reply::Error(e) => Frame3::SimpleError {
+                data: e.replace(['\r', '\n'], " "),
+                attributes: None,
+            },
+            Reply::Integer(data) => Frame3::Number {
+                data,
+                attributes: None,
+            },
+            Reply::Bulk(data) => Frame3::BlobString {
+                data,
+                attributes: None,
+            },
+            Reply::Null => Frame3::Null,
+            Reply::Array(items) => Frame3::Array {
+                data: items.into_iter().map(reference_resp3).collect(),
+                attributes: None,
+            },
+            Reply::Map(entries) => Frame3::Map {
+                data: entries
+                    .into_iter()
+                    .map(|(k, v)| (reference_resp3(k), reference_resp3(v)))
+                    .collect(),
+                attributes: None,
+            },
+        }
+    }
+
+    #[test]
+    fn encodes_the_bytes_redis_protocol_encodes() {
+        for reply in sample_replies() {
+            let mut ours = Vec::new();
+            encode(reply.clone(), Protocol::Resp2, &mut ours);
+            let frame = reference_resp2(reply.clone());
+            let mut theirs = vec![0; frame.encode_len(false)];
+            redis_protocol::resp2::encode::encode(&mut theirs, &frame, false).unwrap();
+            assert_eq!(ours, theirs, "RESP2 {reply:?}");
+
+            let mut ours = Vec::new();
+            encode(reply.clone(), Protocol::Resp3, &mut ours);
+            let frame = reference_resp3(reply.clone());
+            let mut theirs = vec![0; frame.encode_len(false)];
+            redis_protocol::resp3::encode::complete::encode(&mut theirs, &frame, false).unwrap();
+            assert_eq!(ours, theirs, "RESP3 {reply:?}");
+        }
+    }
+
+    #[test]
+    fn decodes_what_redis_protocol_encodes() {
+        let limits = Limits {
+            inline: 1024,
+            array: 64,
+            bulk: 4096,
+        };
+        let requests: Vec<Vec<Vec<u8>>> = vec![
+            args(&["PING"]),
+            args(&["SET", "key", "value", "EX", "10"]),
+            vec![Vec::new(), b"\r\n\0".to_vec(), vec![b'v'; 4096]],
+            (0..64).map(|i| i.to_string().into_bytes()).collect(),
+        ];
+        let mut stream = Vec::new();
+        for request in &requests {
+            let frame = Frame2::Array(request.iter().cloned().map(Frame2::BulkString).collect());
+            let start = stream.len();
+            stream.resize(start + frame.encode_len(false), 0);
+            redis_protocol::resp2::encode::encode(&mut stream[start..], &frame, false).unwrap();
+        }
+        let mut at = 0;
+        for request in &requests {
+            let (decoded, used) = decode(&stream[at..], &limits).unwrap().unwrap();
+            assert_eq!(&decoded, request);
+            at += used;
+        }
+        assert_eq!(at, stream.len());
+        assert_eq!(decode(b"*0\r\n", &limits), Ok(Some((Vec::new(), 4))));
+        assert_eq!(decode(b"*-1\r\n", &limits), Ok(Some((Vec::new(), 5))));
+    }
+
+    #[test]
+    fn a_bulk_string_must_end_in_crlf() {
+        assert!(decode(b"*1\r\n$1\r\nkXX", &LIMITS).is_err());
+        assert_eq!(decode(b"*1\r\n$1\r\nk\r", &LIMITS), Ok(None));
     }
 }

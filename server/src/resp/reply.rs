@@ -3,6 +3,8 @@
 //!
 //! A leaf: commands build replies, the codec encodes them.
 
+use std::borrow::Cow;
+
 /// The protocol a connection speaks: RESP2 until `HELLO 3`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Protocol {
@@ -24,7 +26,8 @@ impl Protocol {
 /// key, value, key, value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Reply {
-    Simple(String),
+    /// Mostly constants (`OK`, `PONG`), so borrowed when it can be.
+    Simple(Cow<'static, str>),
     /// The whole error line, code included: `ERR …`, `NOAUTH …`.
     Error(String),
     Integer(i64),
@@ -36,7 +39,7 @@ pub(crate) enum Reply {
 
 impl Reply {
     pub(crate) fn ok() -> Reply {
-        Reply::Simple("OK".into())
+        Reply::Simple(Cow::Borrowed("OK"))
     }
 
     /// An `ERR`-coded error.

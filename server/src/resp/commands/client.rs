@@ -213,8 +213,8 @@ fn help(_call: &mut Call<'_>) -> Reply {
     )];
     for spec in SUBCOMMAND_SPECS {
         let name = spec.name.trim_start_matches("client|").to_uppercase();
-        lines.push(Reply::Simple(name));
-        lines.push(Reply::Simple(format!("    {}", spec.summary)));
+        lines.push(Reply::Simple(name.into()));
+        lines.push(Reply::Simple(format!("    {}", spec.summary).into()));
     }
     Reply::Array(lines)
 }

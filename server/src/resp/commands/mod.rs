@@ -170,6 +170,39 @@ fn lookup(name: &str) -> Option<&'static CommandSpec> {
         .copied()
 }
 
+/// Longer than every command name, so a name that does not fit is unknown.
+const LONGEST_NAME: usize = 32;
+
+/// A command name, lower-cased on the stack: looked up for every request,
+/// twice, it should not cost an allocation.
+struct LowerName {
+    bytes: [u8; LONGEST_NAME],
+    len: usize,
+}
+
+impl LowerName {
+    /// `None` when `name` is too long or not UTF-8 — neither names a
+    /// command.
+    fn of(name: &[u8]) -> Option<LowerName> {
+        let mut bytes = [0; LONGEST_NAME];
+        bytes.get_mut(..name.len())?.copy_from_slice(name);
+        bytes[..name.len()].make_ascii_lowercase();
+        let lower = LowerName {
+            bytes,
+            len: name.len(),
+        };
+        lower.as_str().is_some().then_some(lower)
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.bytes[..self.len]).ok()
+    }
+
+    fn spec(&self) -> Option<&'static CommandSpec> {
+        self.as_str().and_then(lookup)
+    }
+}
+
 /// Redis's answer to a command it does not have, quoting the first
 /// arguments as Redis 7 does.
 fn unknown_command(args: &[Vec<u8>]) -> Reply {
@@ -192,17 +225,17 @@ fn unknown_command(args: &[Vec<u8>]) -> Reply {
 /// for a sync (see the flag). Anything else, unknown commands included,
 /// goes to the blocking pool. Looks the name up as [`execute`] does.
 pub(crate) fn runs_inline(args: &[Vec<u8>]) -> bool {
-    let Some(name) = args.first() else {
-        return false;
-    };
-    lookup(&String::from_utf8_lossy(name).to_lowercase()).is_some_and(|spec| spec.has(INLINE))
+    args.first()
+        .and_then(|name| LowerName::of(name))
+        .and_then(|name| name.spec())
+        .is_some_and(|spec| spec.has(INLINE))
 }
 
 /// Runs one command (`args[0]` is its name) for `session`.
 pub(crate) fn execute(server: &ServerState, session: &mut Session, args: &[Vec<u8>]) -> Reply {
     server.commands_processed.fetch_add(1, Ordering::Relaxed);
-    let name = String::from_utf8_lossy(&args[0]).to_lowercase();
-    let Some(spec) = lookup(&name) else {
+    let Some(spec) = LowerName::of(&args[0]).and_then(|name| name.spec()) else {
+        let name = String::from_utf8_lossy(&args[0]).to_lowercase();
         if OTHER_TYPES.contains(&name.as_str()) {
             return Reply::err(format!(
                 "mini-kvstore stores strings only: '{}' is not supported",
@@ -253,6 +286,11 @@ mod tests {
         for name in OTHER_TYPES {
             assert!(lookup(name).is_none(), "{name} is both built and refused");
         }
+        let longest = table().iter().map(|spec| spec.name.len()).max();
+        assert!(
+            longest < Some(LONGEST_NAME),
+            "a name longer than LowerName holds"
+        );
     }
 
     fn request(words: &[&str]) -> Vec<Vec<u8>> {
