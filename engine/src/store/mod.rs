@@ -450,16 +450,23 @@ impl KvStore {
         let change = Change::put(key, value, expires_at);
         let seq = writer.append(log, &[change], |_, placed| location = Some(placed))?;
         let mut index = writer.index_after_append(log);
-        let was_live = index.contains(key, now);
-        if let Some(location) = location {
-            index.note_appended(location.segment, Some(seq), std::iter::empty());
-            index.insert(key, location);
-            let expiring = expires_at.map(|at| crate::expiry::Expiring { at, seq });
-            index.expiry.set(key, expiring);
-        }
+        let Some(location) = location else {
+            return Ok(SetOutcome {
+                seq,
+                replaced: index.contains(key, now),
+            });
+        };
+        // Whether a live value is replaced, from the insert's own answer:
+        // one lookup of the key per write, not two. The old expiry is read
+        // before the new one replaces it.
+        let had_expired = index.expiry.is_expired(key, now);
+        index.note_appended(location.segment, Some(seq), std::iter::empty());
+        let previous = index.insert(key, location);
+        let expiring = expires_at.map(|at| crate::expiry::Expiring { at, seq });
+        index.expiry.set(key, expiring);
         Ok(SetOutcome {
             seq,
-            replaced: was_live,
+            replaced: previous.is_some() && !had_expired,
         })
     }
 
