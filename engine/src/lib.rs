@@ -122,7 +122,7 @@ pub use report::{
 pub use storage::FileStorage;
 pub use storage::{MemStorage, SegmentId, Storage};
 pub use store::Iter;
-pub use store::{KvStore, SetOutcome, Versioned, prefix_end};
+pub use store::{BackupReport, KvStore, SetOutcome, Versioned, prefix_end};
 
 /// The README's code blocks, compiled and run as doc tests so it stays true.
 #[cfg(doctest)]

@@ -9,7 +9,8 @@
 //! test, and ones that expire at once and are then merged away), and a
 //! group of sets and deletes through a handle that defers its durability
 //! waits (one of them rotating a segment) followed by its `wait_durable`,
-//! under `SyncPolicy::Always`. The model counts a deferred write as
+//! and backups (each that succeeds must open and keep the promise as of its
+//! point), under `SyncPolicy::Always`. The model counts a deferred write as
 //! acknowledged only once the wait returned `Ok`; until then it is one of
 //! the outcomes a crash may leave.
 //! For crash point `n`, operation `n` and everything after it fail, and the
@@ -57,6 +58,9 @@ enum Step {
     Deferred(Vec<(String, Option<Vec<u8>>)>),
     Reopen,
     Sync,
+    /// `backup_to` a fresh storage; a backup that succeeds must open and
+    /// keep the promise as of its point, like a crash image.
+    Backup,
     /// Read every key back while the store runs.
     Check,
 }
@@ -95,6 +99,7 @@ fn workload() -> Vec<Step> {
         (key(0), Some(b"deferred again".to_vec())),
     ]));
     steps.push(Step::Check);
+    steps.push(Step::Backup);
     steps.push(Step::Delete(key(99))); // absent: writes nothing
     steps.push(Step::Batch(vec![
         (key(1), Some(b"batch one".to_vec())),
@@ -172,7 +177,13 @@ fn partial_merges() -> Vec<Step> {
     for round in 0..4 {
         steps.push(Step::Set(key(0), vec![b'0' + round; 40]));
     }
-    steps.extend([Step::MergeByPolicy, Step::Check, Step::Reopen, Step::Check]);
+    steps.extend([
+        Step::MergeByPolicy,
+        Step::Backup,
+        Step::Check,
+        Step::Reopen,
+        Step::Check,
+    ]);
     // More overwrites and deletes, and merges of what they leave.
     for round in 0..3 {
         for i in 0..4 {
@@ -439,6 +450,14 @@ fn run(storage: &FaultyStorage) -> Result<Model, String> {
             }
             Step::Sync => {
                 let _ = current.sync();
+            }
+            Step::Backup => {
+                let copy = MemStorage::new();
+                if current.backup_to(&copy, |_, _| {}).is_ok() {
+                    let backup = KvStore::open_with(copy, options())
+                        .map_err(|e| format!("the backup does not open: {e}"))?;
+                    model.check(&backup, "the backup")?;
+                }
             }
             Step::Reopen => {
                 // The old handle must close (and release the storage) first.

@@ -16,7 +16,7 @@ mod contract;
 #[cfg(any(test, feature = "test-support"))]
 mod faulty;
 #[cfg(not(target_arch = "wasm32"))]
-mod file;
+pub(crate) mod file;
 mod mem;
 
 #[cfg(any(test, feature = "test-support"))]

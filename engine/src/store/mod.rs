@@ -20,9 +20,11 @@
 //! | `background` | the hint writer and periodic sync threads |
 //! | `introspect` | `verify` and `layout`: the store read back as data |
 //! | `iter` | [`Iter`]: ordered scans of a key range, from either end |
+//! | `backup` | point-in-time copies while writes go on |
 //! | `merge` | the mechanism of a merge — full or chosen by the policy — over the pure plans of `compaction` |
 
 mod background;
+mod backup;
 mod durability;
 mod introspect;
 mod iter;
@@ -51,6 +53,7 @@ use crate::report::{CompactionReport, RecoveryReport, Stats};
 use crate::storage::Storage;
 
 use background::Background;
+pub use backup::BackupReport;
 use durability::{Deferred, GroupCommit};
 pub use iter::Iter;
 pub use read::Versioned;
