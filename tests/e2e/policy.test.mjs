@@ -1,6 +1,8 @@
 // End-to-end tests of the policy panel ("The policy at work") in headless
 // Chromium: auto compaction under a running workload, the chart and its
-// merge marks, the side-by-side demo, and the panel at phone width. Run with
+// merge marks, a merge replayed on the map (the index repointed from the
+// inputs to the copies before the inputs go), the side-by-side demo, and
+// the panel at phone width. Run with
 // `node --test tests/e2e/` after `trunk build --release --offline`. The
 // side-by-side test saves docs/policy-chart.png.
 
@@ -39,6 +41,166 @@ async function waitForMerges(page, atLeast, timeout = 15_000) {
     atLeast,
     { timeout },
   );
+}
+
+/**
+ * Watches every frame until `window.repointStop` is set, recording what the
+ * page shows of a merge being replayed: the line over the map, the index
+ * rows with a `data-repoint` (key, state, the segment they show, their
+ * words, the segment cell's animation), and the merged inputs still drawn.
+ */
+async function watchReplay(page) {
+  await page.evaluate(() => {
+    window.repointSamples = [];
+    window.repointStop = false;
+    const sample = () => {
+      const status = document.querySelector('#merge-status .merge-status');
+      const rows = [...document.querySelectorAll('#index tr[data-index-key][data-repoint]')].map((row) => {
+        const seg = row.querySelector('td.seg');
+        return {
+          key: row.dataset.indexKey,
+          repoint: row.dataset.repoint,
+          was: row.dataset.wasSegment,
+          segment: seg?.lastChild?.textContent.trim(),
+          words: row.querySelector('.repoint-word')?.textContent ?? '',
+          animation: seg ? getComputedStyle(seg).animationName : null,
+        };
+      });
+      const cells = [...document.querySelectorAll('#map-strips .cell.repoint-now')].map(
+        (cell) => getComputedStyle(cell).animationName,
+      );
+      window.repointSamples.push({
+        phase: status?.dataset.phase ?? null,
+        inputs: status?.dataset.inputs ?? null,
+        outputs: status?.dataset.outputs ?? null,
+        moved: status ? Number(status.dataset.moved) : null,
+        text: status?.textContent ?? '',
+        rows,
+        cells,
+        merged: [...document.querySelectorAll('#map-strips [data-merged-segment]')].map((s) => ({
+          id: s.dataset.mergedSegment,
+          words: s.querySelector('.merge-role')?.textContent ?? '',
+          pointed: Number(s.querySelector('.merge-role')?.dataset.pointed),
+        })),
+      });
+      if (!window.repointStop) requestAnimationFrame(sample);
+    };
+    requestAnimationFrame(sample);
+  });
+}
+
+/** The index as `{key: segment}`. */
+async function indexSegments(page) {
+  return page.$$eval('#index tr[data-index-key]', (rows) =>
+    Object.fromEntries(rows.map((row) => [row.dataset.indexKey, row.querySelector('td.seg').lastChild.textContent.trim()])),
+  );
+}
+
+/**
+ * Writes by hand until the policy has a merge, runs it with "Merge now"
+ * while a sampler watches, writes a key while the replay is on show, and
+ * returns what was seen: the index before, the merge's inputs, the samples,
+ * the index after, and the active segment the write went to.
+ */
+async function replayOneMerge(page) {
+  // Until the policy has a merge whose inputs still hold a live key (a
+  // merge of dead segments only has nothing to repoint).
+  let inputs = [];
+  let before = {};
+  for (let round = 0; round < 20; round += 1) {
+    inputs = await page.$$eval('#map-strips [data-segment][data-next-merge="true"]', (strips) =>
+      strips.map((s) => s.dataset.segment),
+    );
+    before = await indexSegments(page);
+    if (Object.values(before).some((segment) => inputs.includes(segment))) break;
+    await page.click('#random');
+  }
+  assert.match(await page.textContent('#policy-next'), /Next merge: segments? \d/);
+  assert.ok(inputs.length >= 1);
+  await watchReplay(page);
+  await page.click('#policy-merge-now');
+  // The store merged at once; while the replay is still moving the
+  // index, a new write lands in the active segment.
+  await page.waitForSelector('#merge-status .merge-status[data-phase="repointing"]', { timeout: 5_000 });
+  await page.fill('#command', 'set during-the-merge yes');
+  await page.press('#command', 'Enter');
+  const active = await page.$eval('#map-strips [data-segment][data-active="true"]', (s) => s.dataset.segment);
+  await page.waitForSelector('#merge-status[hidden]', { state: 'attached', timeout: 10_000 });
+  const samples = await page.evaluate(() => {
+    window.repointStop = true;
+    return window.repointSamples;
+  });
+  return { inputs, before, samples, after: await indexSegments(page), active };
+}
+
+/** Checks what `replayOneMerge` saw: the repointing is real, in order, and complete. */
+function checkReplay({ inputs, before, samples, after, active }) {
+  const moving = Object.keys(before).filter((key) => inputs.includes(before[key]));
+  assert.ok(moving.length >= 1, 'the inputs hold live keys');
+  const shown = samples.filter((s) => s.phase);
+  assert.deepEqual([...new Set(shown.map((s) => s.phase))], ['copying', 'repointing', 'removed'], 'the steps, in order');
+  assert.equal(shown[0].inputs.split(' ').sort().join(' '), [...inputs].sort().join(' '));
+  const outputs = shown[0].outputs.split(' ');
+  assert.ok(outputs.every((o) => !inputs.includes(o)), 'the outputs are new segments');
+
+  // Copying: every entry still points at its input record, and the inputs
+  // are drawn, saying so.
+  const copying = shown.find((s) => s.phase === 'copying');
+  assert.deepEqual(copying.rows.map((r) => r.key).sort(), [...moving].sort(), 'the keys the inputs held');
+  for (const row of copying.rows) {
+    assert.equal(row.repoint, 'waiting');
+    assert.equal(row.segment, before[row.key], 'shown where it still points');
+    assert.match(row.words, /^waits: still on merged \d+$/);
+  }
+  assert.deepEqual(copying.merged.map((m) => m.id).sort(), [...inputs].sort());
+  for (const m of copying.merged) {
+    assert.match(m.words, /^merged input · (\d+ keys? still points? here|no key points here)$/);
+  }
+  const pointed = (s) => s.merged.reduce((sum, m) => sum + m.pointed, 0);
+  assert.equal(pointed(copying), moving.length, 'the inputs count the entries still on them');
+
+  // Repointing: the keys move a step at a time, each once and never back,
+  // and the inputs stay while any entry still points into them.
+  const order = { waiting: 0, moving: 1, moved: 2 };
+  const last = {};
+  let partly = false;
+  for (const s of shown.filter((x) => x.phase === 'repointing')) {
+    const states = new Set(s.rows.map((r) => r.repoint));
+    if (states.has('waiting') && (states.has('moving') || states.has('moved'))) partly = true;
+    if (states.has('waiting')) {
+      assert.deepEqual(s.merged.map((m) => m.id).sort(), [...inputs].sort(), 'no input goes while an entry waits');
+    }
+    assert.equal(pointed(s), s.rows.filter((r) => r.repoint === 'waiting').length, 'the inputs say how many wait');
+    for (const row of s.rows) {
+      assert.ok(moving.includes(row.key), `${row.key} was in an input`);
+      assert.ok(inputs.includes(row.was), `${row.key} came from input ${row.was}`);
+      assert.ok((last[row.key] ?? 0) <= order[row.repoint], `${row.key} never moves back`);
+      last[row.key] = order[row.repoint];
+      if (row.repoint !== 'waiting') {
+        assert.ok(outputs.includes(row.segment), `${row.key} now on ${row.segment}, an output`);
+        assert.match(row.words, /^repointed( now)?: \d+ → \d+$/);
+      }
+    }
+    assert.match(s.text, /Repointing the index, step \d+ of \d+: \d+ of \d+ keys? now points? at the copies/);
+  }
+  if (moving.length >= 2) assert.ok(partly, 'a step where some entries moved and others still waited');
+  assert.deepEqual(Object.keys(last).sort(), [...moving].sort(), 'every key was repointed');
+
+  // Removed: the inputs are gone only once every entry moved.
+  const removed = shown.find((s) => s.phase === 'removed');
+  assert.deepEqual(removed.merged, [], 'the inputs are gone');
+  assert.ok(removed.rows.every((r) => r.repoint === 'moved'));
+  assert.match(removed.text, /Inputs [\d, ]+ removed/);
+
+  // Afterwards every entry the inputs held points into an output, and the
+  // write made during the replay is in the active segment.
+  for (const key of moving) {
+    if (key === 'during-the-merge') continue;
+    assert.ok(outputs.includes(after[key]), `${key} points at ${after[key]}, not an output ${outputs}`);
+  }
+  assert.equal(after['during-the-merge'], active, 'the write during the merge went to the active segment');
+  assert.ok(!moving.includes('during-the-merge'));
+  return shown;
 }
 
 describe('the policy at work', () => {
@@ -209,6 +371,36 @@ describe('the policy at work', () => {
   });
 });
 
+describe('a merge replayed on the map', () => {
+  test('the index is repointed to the copies, a step at a time, before the inputs go', async () => {
+    const browser = await launch({ width: 1440, height: 1100 });
+    try {
+      const { page } = browser;
+      await open(page, server.url);
+      await page.selectOption('#segment-size', String(SEGMENT));
+      const shown = checkReplay(await replayOneMerge(page));
+      const animations = shown.flatMap((s) => s.rows.filter((r) => r.repoint === 'moving').map((r) => r.animation));
+      assert.ok(animations.length >= 1, 'a row was seen moving');
+      assert.ok(animations.includes('repoint-slide'), `the moving rows slide: ${animations}`);
+
+      // Under reduced motion the same steps happen, as steps: nothing
+      // slides or flashes.
+      await page.emulateMedia({ reducedMotion: 'reduce' });
+      await page.fill('#command', 'delete during-the-merge');
+      await page.press('#command', 'Enter');
+      const still = checkReplay(await replayOneMerge(page));
+      const moves = still.flatMap((s) => s.rows.filter((r) => r.repoint === 'moving').map((r) => r.animation));
+      assert.ok(moves.length >= 1, 'a row was seen moving');
+      assert.ok(moves.every((a) => a === 'none'), `no motion: ${moves}`);
+      const cells = still.flatMap((s) => s.cells);
+      assert.ok(cells.length >= 1 && cells.every((a) => a === 'none'), `no flash: ${cells}`);
+      assert.deepEqual(browser.errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
 describe('the policy panel on a phone', () => {
   test('fits 360 px and steps its animation under reduced motion', async () => {
     const browser = await launch({ width: 360, height: 800 });
@@ -219,11 +411,17 @@ describe('the policy panel on a phone', () => {
       await page.check('#policy-auto');
       await page.fill('#workload-rate', '40');
       await page.click('#workload-start');
-      await page.waitForSelector('#map-strips .segment.merging-input', { timeout: 15_000 });
-      const animation = await page.$eval(
-        '#map-strips .segment.merging-input .strip',
-        (strip) => getComputedStyle(strip).animationName,
+      // Read in the page as soon as a chosen merge is marked: the merge
+      // runs 600 ms later and the strip goes with it.
+      const marked = await page.waitForFunction(
+        () => {
+          const strip = document.querySelector('#map-strips .segment.merging-input .strip');
+          return strip && getComputedStyle(strip).animationName;
+        },
+        null,
+        { timeout: 15_000 },
       );
+      const animation = await marked.jsonValue();
       assert.equal(animation, 'none', 'no pulse under reduced motion');
       await waitForMerges(page, 1);
       await page.click('#workload-pause');

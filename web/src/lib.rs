@@ -33,6 +33,7 @@
 //! | [`sample`] | sample data and the random write generator | native + wasm |
 //! | [`workload`] | the policy panel's workloads (uniform, zipf hot set, delete-heavy, append-only) and their pace | native + wasm |
 //! | [`merge_policy`] | the policy sliders as a `CompactionPolicy`, and the policy's verdict on each segment for the map | native + wasm |
+//! | [`merge_replay`] | a merge replayed step by step: outputs filling, the index's entries repointed from the inputs to the copies, the inputs removed | native + wasm |
 //! | [`series`] | a store's bytes and amplification over time, and its merges, for the chart | native + wasm |
 //! | [`comparison`] | the side-by-side demo's second store: in memory, same workload, another policy | native + wasm |
 //! | [`learn`] | the Learn panel's lessons: steps, predictions checked against the real layout, progress and `#learn/L/S` addresses | native + wasm |
@@ -89,6 +90,7 @@ pub mod faults;
 pub mod history;
 pub mod learn;
 pub mod merge_policy;
+pub mod merge_replay;
 pub mod recovery;
 pub mod render;
 pub mod sample;

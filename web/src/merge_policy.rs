@@ -1,8 +1,9 @@
 //! The compaction policy as the playground sets and shows it: the panel's
 //! sliders ([`PolicySettings`], one [`Knob`] each), how the policy sees
-//! each segment on the map ([`SegmentVerdict`]), and where a merge the page
-//! shows is ([`MergeStage`]: its inputs marked for a moment before it runs,
-//! its outputs after).
+//! each segment on the map ([`SegmentVerdict`]), and where the merges the
+//! page shows are ([`MergeStage`]: the chosen inputs marked for a moment
+//! before they are merged, then the merge replayed step by step through
+//! [`crate::merge_replay`]).
 //!
 //! The engine owns the rule ([`mini_kvstore::CompactionPolicy`] and its
 //! pure `choose`, read through `KvStore::policy_plan`); this module only
@@ -20,7 +21,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mini_kvstore::{CompactionPolicy, MergeReason, PolicyPlan};
+use mini_kvstore::{CompactionPolicy, Layout, MergeReason, PolicyPlan, SegmentLayout};
+
+use crate::merge_replay::{CellRepoint, MergeReplay, Phase, Place};
 
 /// One slider of the policy panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,28 +244,39 @@ impl SegmentVerdict {
     }
 }
 
-/// The part a segment plays in the merge the page is showing.
+/// The part a segment plays in a merge the page is showing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MergeRole {
-    /// The merge reads it and removes it.
+    /// The policy chose it for the merge that runs in a moment.
     Input,
-    /// The merge wrote it.
+    /// The merge on show wrote it.
     Output,
+    /// The merge on show read it: gone from the store already, drawn as it
+    /// was until the index has left it.
+    Merged,
 }
 
-/// What the map draws of the policy: a verdict per sealed segment, and
-/// the merge on show, if one is.
+/// What the map draws of the policy: a verdict per sealed segment, the
+/// merge chosen to run next, and the merge on show (its outputs, its
+/// inputs while they are still on show, the repointing on their records).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PolicyOnMap {
     /// By segment number.
     pub verdicts: BTreeMap<u32, SegmentVerdict>,
-    /// The inputs of the merge on show.
+    /// The inputs of the merge chosen to run next.
     pub inputs: BTreeSet<u32>,
-    /// Its outputs.
+    /// Ms since they were chosen: a strip redrawn in the middle of its
+    /// pulse picks it up where it was.
+    pub inputs_age_ms: u64,
+    /// The outputs of the merge on show.
     pub outputs: BTreeSet<u32>,
-    /// Ms since the merge's current stage began: a strip redrawn in the
-    /// middle of its animation picks it up where it was.
-    pub age_ms: u64,
+    /// Ms since that merge ran (the outputs' filling in picks up where it
+    /// was).
+    pub outputs_age_ms: u64,
+    /// Its inputs as they were, while the index still points into them.
+    pub merged: Vec<SegmentLayout>,
+    /// The repointing on the record cells of its inputs and outputs.
+    pub repoint: BTreeMap<Place, CellRepoint>,
 }
 
 impl PolicyOnMap {
@@ -296,107 +310,117 @@ impl PolicyOnMap {
         }
     }
 
-    /// The part segment `id` plays in the merge on show.
-    pub fn role(&self, id: u32) -> Option<MergeRole> {
+    /// The part segment `id` plays in a merge on show, and ms since that
+    /// part began (for its animation).
+    pub fn role(&self, id: u32) -> Option<(MergeRole, u64)> {
         if self.inputs.contains(&id) {
-            Some(MergeRole::Input)
+            Some((MergeRole::Input, self.inputs_age_ms))
         } else if self.outputs.contains(&id) {
-            Some(MergeRole::Output)
+            Some((MergeRole::Output, self.outputs_age_ms))
+        } else if self.merged.iter().any(|s| s.id.0 == id) {
+            Some((MergeRole::Merged, self.outputs_age_ms))
         } else {
             None
         }
     }
 }
 
-/// Where the merge the page shows is: the policy has chosen its inputs
-/// (marked on the map for a moment before it runs, while writes go on in
-/// the active segment), or it ran and its outputs are marked for a moment.
-/// Times are the page's clock in ms.
+/// The merges the page shows. Two can be on show at once: the one the
+/// policy chose, marked for a moment before it runs while writes go on in
+/// the active segment, and the one that ran last, replayed step by step
+/// ([`MergeReplay`]: its outputs filling in, the index repointed, its
+/// inputs removed). Times are the page's clock in ms.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum MergeStage {
-    /// No merge on show.
-    #[default]
-    Idle,
-    /// The policy chose `inputs`; the merge runs at `run_at`.
-    Chosen {
-        /// The segments it takes.
-        inputs: BTreeSet<u32>,
-        /// When it runs.
-        run_at: u64,
-    },
-    /// The merge ran and wrote `outputs`, shown until `until`.
-    Ran {
-        /// The segments it wrote.
-        outputs: BTreeSet<u32>,
-        /// When the mark goes.
-        until: u64,
-    },
+pub struct MergeStage {
+    /// The inputs chosen, and when their merge runs.
+    chosen: Option<(BTreeSet<u32>, u64)>,
+    /// The merge that ran last, while its replay lasts.
+    replay: Option<MergeReplay>,
+    /// The replay's phase when the page last looked.
+    shown: Option<Phase>,
 }
 
 impl MergeStage {
     /// How long the chosen inputs are shown before the merge runs.
     pub const INPUTS_MS: u64 = 600;
-    /// How long the outputs are shown after it ran.
-    pub const OUTPUTS_MS: u64 = 1500;
 
-    /// The policy chose `inputs` at `now`.
-    pub fn chosen(inputs: impl IntoIterator<Item = u32>, now: u64) -> MergeStage {
-        MergeStage::Chosen {
-            inputs: inputs.into_iter().collect(),
-            run_at: now + Self::INPUTS_MS,
-        }
+    /// The policy chose `inputs` at `now`; their merge runs
+    /// [`INPUTS_MS`](Self::INPUTS_MS) later.
+    pub fn choose(&mut self, inputs: impl IntoIterator<Item = u32>, now: u64) {
+        self.chosen = Some((inputs.into_iter().collect(), now + Self::INPUTS_MS));
     }
 
-    /// The merge ran at `now` and wrote `outputs`.
-    pub fn ran(outputs: impl IntoIterator<Item = u32>, now: u64) -> MergeStage {
-        MergeStage::Ran {
-            outputs: outputs.into_iter().collect(),
-            until: now + Self::OUTPUTS_MS,
-        }
+    /// A merge ran: nothing is chosen any more, and `replay` is on show
+    /// (in place of any replay still running).
+    pub fn ran(&mut self, replay: MergeReplay) {
+        self.chosen = None;
+        self.shown = None;
+        self.replay = Some(replay);
+    }
+
+    /// Forgets the chosen merge (auto compaction went off); a replay
+    /// goes on.
+    pub fn unchoose(&mut self) {
+        self.chosen = None;
     }
 
     /// Whether a merge is chosen and waiting to run: no other is chosen
     /// meanwhile.
     pub fn is_chosen(&self) -> bool {
-        matches!(self, MergeStage::Chosen { .. })
+        self.chosen.is_some()
     }
 
     /// Whether the chosen merge is due at `now`.
     pub fn due(&self, now: u64) -> bool {
-        matches!(self, MergeStage::Chosen { run_at, .. } if *run_at <= now)
+        self.chosen
+            .as_ref()
+            .is_some_and(|(_, run_at)| *run_at <= now)
     }
 
-    /// When the page must look again: the merge's run, or the end of the
-    /// outputs' mark.
-    pub fn wake_at(&self) -> Option<u64> {
-        match self {
-            MergeStage::Idle => None,
-            MergeStage::Chosen { run_at, .. } => Some(*run_at),
-            MergeStage::Ran { until, .. } => Some(*until),
+    /// The merge on show, while its replay lasts.
+    pub fn replay(&self) -> Option<&MergeReplay> {
+        self.replay.as_ref()
+    }
+
+    /// When the page must look again after `now`: the chosen merge's run,
+    /// or the replay's next step.
+    pub fn wake_at(&self, now: u64) -> Option<u64> {
+        let run = self.chosen.as_ref().map(|(_, run_at)| *run_at);
+        let step = self.replay.as_ref().and_then(|r| r.next_change(now));
+        run.into_iter().chain(step).min()
+    }
+
+    /// Moves the replay on to `now`, and drops it once it is over; whether
+    /// what it shows changed since the last look (the page redraws then).
+    pub fn advance(&mut self, now: u64) -> bool {
+        let Some(replay) = &self.replay else {
+            return false;
+        };
+        let phase = replay.phase(now);
+        if phase == Phase::Over {
+            self.replay = None;
+            self.shown = None;
+            return true;
         }
+        let changed = self.shown.as_ref() != Some(&phase);
+        self.shown = Some(phase);
+        changed
     }
 
-    /// Back to idle once the outputs' moment has passed; whether it did.
-    pub fn fade(&mut self, now: u64) -> bool {
-        let over = matches!(self, MergeStage::Ran { until, .. } if *until <= now);
-        if over {
-            *self = MergeStage::Idle;
+    /// Marks the merges on show on `map`, as they are at `now` against the
+    /// store's `current` layout.
+    pub fn show_on(&self, map: &mut PolicyOnMap, now: u64, current: &Layout) {
+        if let Some((inputs, run_at)) = &self.chosen {
+            map.inputs.clone_from(inputs);
+            map.inputs_age_ms = now.saturating_sub(run_at.saturating_sub(Self::INPUTS_MS));
         }
-        over
-    }
-
-    /// Marks the merge on `map`, as it is at `now`.
-    pub fn show_on(&self, map: &mut PolicyOnMap, now: u64) {
-        match self {
-            MergeStage::Idle => {}
-            MergeStage::Chosen { inputs, run_at } => {
-                map.inputs.clone_from(inputs);
-                map.age_ms = now.saturating_sub(run_at.saturating_sub(Self::INPUTS_MS));
-            }
-            MergeStage::Ran { outputs, until } => {
-                map.outputs.clone_from(outputs);
-                map.age_ms = now.saturating_sub(until.saturating_sub(Self::OUTPUTS_MS));
-            }
+        if let Some(replay) = &self.replay
+            && replay.phase(now) != Phase::Over
+        {
+            map.outputs.clone_from(&replay.outputs);
+            map.outputs_age_ms = now.saturating_sub(replay.ran_at);
+            map.merged = replay.inputs_on_show(now).to_vec();
+            map.repoint = replay.cells(now, current);
         }
     }
 }
@@ -518,27 +542,92 @@ mod tests {
     }
 
     #[test]
-    fn a_merge_is_shown_chosen_then_ran_then_gone() {
-        let mut stage = MergeStage::chosen([3, 4], 1_000);
+    fn a_merge_is_shown_chosen_then_replayed_then_gone() -> TestResult {
+        let mut stage = MergeStage::default();
+        assert_eq!(stage.wake_at(0), None);
+        stage.choose([3, 4], 1_000);
         assert!(stage.is_chosen());
         assert!(!stage.due(1_000 + MergeStage::INPUTS_MS - 1));
         assert!(stage.due(1_000 + MergeStage::INPUTS_MS));
-        assert_eq!(stage.wake_at(), Some(1_000 + MergeStage::INPUTS_MS));
+        assert_eq!(stage.wake_at(1_000), Some(1_000 + MergeStage::INPUTS_MS));
+        let empty = KvStore::open_with(MemStorage::new(), Options::default())?.layout()?;
         let mut map = PolicyOnMap::default();
-        stage.show_on(&mut map, 1_250);
-        assert_eq!(map.role(3), Some(MergeRole::Input));
-        assert_eq!(map.age_ms, 250);
+        stage.show_on(&mut map, 1_250, &empty);
+        assert_eq!(map.role(3), Some((MergeRole::Input, 250)));
+        assert!(map.outputs.is_empty() && map.merged.is_empty());
 
-        stage = MergeStage::ran([9], 2_000);
+        // The merge runs: a real one, so its replay has inputs and moves.
+        let store = KvStore::open_with(
+            MemStorage::new(),
+            Options::default()
+                .max_segment_size(256)
+                .compaction_policy(PolicySettings::default().policy(256).background(false)),
+        )?;
+        // Every third key is written once, the rest three times: the first
+        // segments are mostly dead but still hold live records to move.
+        for round in 0..3 {
+            for i in 0..12 {
+                if round == 0 || i % 3 != 0 {
+                    store.set(format!("k{i:02}"), format!("value {round} of k{i:02}"))?;
+                }
+            }
+        }
+        let before = store.layout()?;
+        let report = store.compact_by_policy()?.ok_or("a merge")?;
+        let after = store.layout()?;
+        let replay = MergeReplay::of(&before, &report, &after, 2_000);
+        let input = replay.inputs.first().ok_or("an input")?.id.0;
+        let output = *replay.outputs.first().ok_or("an output")?;
+        stage.ran(replay.clone());
         assert!(!stage.is_chosen() && !stage.due(9_999));
+        assert!(stage.advance(2_000), "the replay's first phase is news");
+        assert!(!stage.advance(2_100), "nothing changed since");
         let mut map = PolicyOnMap::default();
-        stage.show_on(&mut map, 2_100);
-        assert_eq!((map.role(3), map.role(9)), (None, Some(MergeRole::Output)));
-        assert_eq!(map.age_ms, 100);
-        assert!(!stage.fade(2_000 + MergeStage::OUTPUTS_MS - 1));
-        assert!(stage.fade(2_000 + MergeStage::OUTPUTS_MS));
-        assert_eq!(stage, MergeStage::Idle);
-        assert_eq!(stage.wake_at(), None);
+        stage.show_on(&mut map, 2_100, &after);
+        assert_eq!(map.role(output), Some((MergeRole::Output, 100)));
+        assert_eq!(map.role(input), Some((MergeRole::Merged, 100)));
+        assert_eq!(map.merged.len(), replay.inputs.len());
+        assert!(!replay.moves.is_empty());
+        assert_eq!(map.repoint, replay.cells(2_100, &after));
+        assert_eq!(
+            map.repoint.len(),
+            2 * replay.moves.len(),
+            "both ends of each move"
+        );
+
+        // A new merge may be chosen while the replay goes on.
+        stage.choose([7], 2_200);
+        assert_eq!(
+            stage.wake_at(2_200),
+            Some(2_200 + MergeStage::INPUTS_MS),
+            "the chosen merge runs before the replay's next step"
+        );
+        let mut map = PolicyOnMap::default();
+        stage.show_on(&mut map, 2_300, &after);
+        assert_eq!(map.role(7), Some((MergeRole::Input, 100)));
+        assert_eq!(map.role(output), Some((MergeRole::Output, 300)));
+        stage.unchoose();
+        assert!(!stage.is_chosen());
+        assert_eq!(
+            stage.wake_at(2_300),
+            Some(2_000 + MergeReplay::COPY_MS),
+            "then the replay's next step"
+        );
+
+        // Each step is news; the end drops the replay.
+        let mut t = 2_000 + MergeReplay::COPY_MS;
+        assert!(stage.advance(t));
+        while let Some(next) = stage.wake_at(t) {
+            assert!(next > t);
+            t = next;
+            assert!(stage.advance(t), "a change at {t}");
+        }
+        assert_eq!(stage.replay(), None);
+        assert_eq!(stage, MergeStage::default());
+        let mut map = PolicyOnMap::default();
+        stage.show_on(&mut map, t, &after);
+        assert_eq!(map.role(output), None);
+        Ok(())
     }
 
     #[test]
@@ -593,9 +682,11 @@ mod tests {
         );
         let mut shown = map.clone();
         shown.inputs.insert(1);
+        shown.inputs_age_ms = 5;
         shown.outputs.insert(9);
-        assert_eq!(shown.role(1), Some(MergeRole::Input));
-        assert_eq!(shown.role(9), Some(MergeRole::Output));
+        shown.outputs_age_ms = 7;
+        assert_eq!(shown.role(1), Some((MergeRole::Input, 5)));
+        assert_eq!(shown.role(9), Some((MergeRole::Output, 7)));
         assert_eq!(shown.role(2), None);
         Ok(())
     }

@@ -19,11 +19,14 @@
 //! selected and when that ends is [`Selection`]. This module puts the result
 //! on the page.
 
+use std::collections::BTreeMap;
+
 use mini_kvstore::Layout;
 use web_sys::Document;
 
 use super::dom::{element, input};
 use crate::expiry::Now;
+use crate::merge_replay::RowRepoint;
 use crate::render::map::{self as html, CellId};
 use crate::render::panels::index_html;
 use crate::selection::Selection;
@@ -86,10 +89,12 @@ impl MapPanel {
             segment_size: settings.segment_size,
             px: strip_px,
         };
+        // The strips are the shown segments': the layout's, and a merge's
+        // inputs while its replay still shows them.
         let fresh: Vec<(u32, String)> = view
             .strips
             .iter()
-            .zip(&layout.segments)
+            .zip(view::shown_segments(layout, &settings))
             .map(|(strip, segment)| (strip.id, html::strip_html(strip, segment, scale)))
             .collect();
         let same_prefix = self.drawn.len() <= fresh.len()
@@ -121,8 +126,14 @@ impl MapPanel {
     }
 }
 
-/// Draws the index: the live keys whose text contains the filter's.
-pub(super) fn draw_index(doc: &Document, layout: &Layout, selection: &Selection) {
+/// Draws the index: the live keys whose text contains the filter's, and
+/// where a merge being replayed has their entries (`repoint`).
+pub(super) fn draw_index(
+    doc: &Document,
+    layout: &Layout,
+    selection: &Selection,
+    repoint: &BTreeMap<Vec<u8>, RowRepoint>,
+) {
     let Ok(index) = element(doc, "index") else {
         return;
     };
@@ -130,7 +141,13 @@ pub(super) fn draw_index(doc: &Document, layout: &Layout, selection: &Selection)
         .map(|f| f.value())
         .unwrap_or_default();
     let rows = view::index_rows(layout);
-    index.set_inner_html(&index_html(&rows, &filter, selection.key(), INDEX_ROWS));
+    index.set_inner_html(&index_html(
+        &rows,
+        &filter,
+        selection.key(),
+        INDEX_ROWS,
+        repoint,
+    ));
 }
 
 /// What the cell `id` is, for the details panel (`None` when the layout no

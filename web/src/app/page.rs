@@ -252,8 +252,17 @@ impl Page {
             );
             return;
         }
+        // A merge is replayed on the map from the layout just before it.
+        let before = matches!(command, Command::Compact(_))
+            .then(|| self.open.store.layout().ok())
+            .flatten();
         match execute(&self.open.store, &command, &mut Sandbox) {
-            Ok(reply) => self.console.print(&reply.to_text()),
+            Ok(reply) => {
+                self.console.print(&reply.to_text());
+                if let (Reply::Compacted(report), Some(before)) = (&reply, &before) {
+                    self.policy.replay_merge(before, report, &self.open);
+                }
+            }
             Err(error) => self.print_line(format!("error: {error}"), Tone::Bad),
         }
         if command.writes() {
@@ -376,7 +385,12 @@ impl Page {
 
     /// Redraws the index (the filter changed).
     pub(super) fn draw_index(&self) {
-        map::draw_index(&self.doc, &self.open.layout, &self.open.selection);
+        map::draw_index(
+            &self.doc,
+            &self.open.layout,
+            &self.open.selection,
+            &self.policy.index_repoint(&self.open),
+        );
         self.drew();
     }
 

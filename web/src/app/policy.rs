@@ -7,9 +7,19 @@
 //! changed the store ([`PolicyPanel::check`], which the page calls on every
 //! redraw), when the policy's plan has a merge, the panel marks its inputs
 //! on the map for a moment ([`MergeStage`]) while the workload goes on
-//! writing to the active segment, then runs it and marks its outputs. A
-//! merge therefore runs a little after the policy chose it; the chosen
-//! inputs stay chosen (no second merge is chosen meanwhile).
+//! writing to the active segment, then runs it. A merge therefore runs a
+//! little after the policy chose it; the chosen inputs stay chosen (no
+//! second merge is chosen meanwhile).
+//!
+//! Every merge the page runs — this panel's, and the console's `compact`
+//! (which the lessons and Apply use), handed over by the page
+//! ([`PolicyPanel::replay_merge`]) — is then replayed on the map
+//! ([`MergeReplay`]): its outputs fill in while its inputs are still drawn
+//! and the index still points into them, the index rows move to the
+//! copies a few keys a step, and the inputs go. The engine did all of it
+//! in one call; the replay is drawn from the layouts before and after, so
+//! writes go on landing in the active segment meanwhile. A line over the
+//! map (`#merge-status`) says which step is on show.
 //!
 //! The workload runs on a second [`Ticker`] (the type is a plain one-shot
 //! timer; the page's own one keeps the time for expiring records): every
@@ -28,7 +38,9 @@
 //! Like `flusher` and `ticker`, this module never reaches the page: the
 //! page calls it and acts on the [`Outcome`] it returns.
 
-use mini_kvstore::{Options, PolicyPlan};
+use std::collections::BTreeMap;
+
+use mini_kvstore::{CompactionReport, Layout, Options, PolicyPlan};
 use mini_kvstore_commands::Tone;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element};
@@ -40,6 +52,7 @@ use super::store::OpenStore;
 use super::ticker::Ticker;
 use crate::comparison::ComparePolicy;
 use crate::merge_policy::{Knob, MergeStage, PolicyOnMap, PolicySettings};
+use crate::merge_replay::{MergeReplay, RowRepoint};
 use crate::render::chart::{self, ChartRun, LineStyle};
 use crate::render::policy as words;
 use crate::series::Series;
@@ -51,6 +64,8 @@ pub(super) const TICK_MS: u64 = 200;
 const MIN_WAKE_MS: u64 = 10;
 /// The rate the slider starts at.
 const DEFAULT_RATE: u32 = 20;
+/// The line over the map about a merge being replayed.
+const MERGE_STATUS: &str = "merge-status";
 
 /// What the page has to do after the panel acted.
 #[derive(Default)]
@@ -131,7 +146,7 @@ impl PolicyPanel {
             ops: 0,
             series: Series::new(),
             side: SideBySide::default(),
-            stage: MergeStage::Idle,
+            stage: MergeStage::default(),
             seen_merges: 0,
             plan: None,
             timer: Ticker::new(wake),
@@ -152,7 +167,7 @@ impl PolicyPanel {
     /// in the old one is forgotten.
     pub(super) fn store_replaced(&mut self, open: &OpenStore) {
         self.seen_merges = open.store.stats().compactions;
-        self.stage = MergeStage::Idle;
+        self.stage = MergeStage::default();
         self.plan = None;
         // A store opened elsewhere with the default policy (a lesson's):
         // the sliders show what is in force, not what was asked before.
@@ -174,7 +189,7 @@ impl PolicyPanel {
     /// a moment later).
     pub(super) fn check(&mut self, open: &OpenStore, stopped: bool) {
         if stopped {
-            self.stage = MergeStage::Idle;
+            self.stage = MergeStage::default();
             return;
         }
         if self.auto && !self.stage.is_chosen() {
@@ -189,7 +204,7 @@ impl PolicyPanel {
         if inputs.is_empty() {
             return false;
         }
-        self.stage = MergeStage::chosen(inputs.iter().map(|id| id.0), now());
+        self.stage.choose(inputs.iter().map(|id| id.0), now());
         self.keep_going();
         true
     }
@@ -203,24 +218,52 @@ impl PolicyPanel {
         }
         let plan = open.store.policy_plan();
         let mut map = PolicyOnMap::of(&plan, open.store.compaction_policy());
-        self.stage.show_on(&mut map, now());
+        self.stage.show_on(&mut map, now(), &open.layout);
         self.plan = Some(plan);
         Some(map)
     }
 
-    /// Runs the chosen merge now.
+    /// What the index rows show of a merge being replayed, by key.
+    pub(super) fn index_repoint(&self, open: &OpenStore) -> BTreeMap<Vec<u8>, RowRepoint> {
+        self.stage
+            .replay()
+            .map(|replay| replay.rows(now(), &open.layout))
+            .unwrap_or_default()
+    }
+
+    /// A merge ran outside the panel (the console's `compact`): replay it
+    /// on the map, from the layout `before` it. A merge the policy had
+    /// chosen is no longer to come: the store merged already.
+    pub(super) fn replay_merge(
+        &mut self,
+        before: &Layout,
+        report: &CompactionReport,
+        open: &OpenStore,
+    ) {
+        if let Ok(after) = open.store.layout() {
+            self.stage
+                .ran(MergeReplay::of(before, report, &after, now()));
+        }
+        self.keep_going();
+    }
+
+    /// Runs the chosen merge now, and replays it from the layouts just
+    /// before and after.
     fn run_merge(&mut self, open: &OpenStore, asked: bool, out: &mut Outcome) {
-        self.stage = MergeStage::Idle;
+        self.stage.unchoose();
+        let before = open.store.layout();
         match open.store.compact_by_policy() {
             Ok(Some(report)) => {
                 self.seen_merges += 1;
                 if asked || !self.running {
                     out.line(words::merge_line(&report), Tone::Good);
                 }
-                let outputs: Vec<u32> = report.outputs.iter().map(|id| id.0).collect();
+                if let (Ok(before), Ok(after)) = (&before, open.store.layout()) {
+                    self.stage
+                        .ran(MergeReplay::of(before, &report, &after, now()));
+                }
                 self.series.merge(self.run_ms, report);
                 self.series.record(self.run_ms, &open.store.stats());
-                self.stage = MergeStage::ran(outputs, now());
                 out.wrote = true;
             }
             Ok(None) => {
@@ -254,7 +297,7 @@ impl PolicyPanel {
                     Tone::Warning,
                 );
             }
-            self.stage = MergeStage::Idle;
+            self.stage = MergeStage::default();
             self.draw_controls();
             self.keep_going();
             return out;
@@ -270,7 +313,10 @@ impl PolicyPanel {
         let at = now();
         if self.stage.due(at) {
             self.run_merge(open, false, &mut out);
-        } else if self.stage.fade(at) {
+        }
+        if self.stage.advance(at) {
+            // The replay moved on a step: the map, the index and the line
+            // over them show it.
             out.redraw = true;
         }
         self.sample(open, &mut out);
@@ -287,7 +333,7 @@ impl PolicyPanel {
     /// nothing.
     fn keep_going(&self) {
         let at = now();
-        let stage = self.stage.wake_at().map(|due| due.saturating_sub(at));
+        let stage = self.stage.wake_at(at).map(|due| due.saturating_sub(at));
         let tick = self.running.then_some(TICK_MS);
         match [stage, tick].into_iter().flatten().min() {
             Some(ms) => self
@@ -336,8 +382,8 @@ impl PolicyPanel {
     /// The auto compaction switch.
     pub(super) fn set_auto(&mut self, on: bool) -> Outcome {
         self.auto = on;
-        if !on && self.stage.is_chosen() {
-            self.stage = MergeStage::Idle;
+        if !on {
+            self.stage.unchoose();
         }
         Outcome::redraw()
     }
@@ -589,6 +635,36 @@ impl PolicyPanel {
         self.draw_numbers(open);
         self.draw_chart();
         self.draw_controls();
+        self.draw_merge_status(open);
+    }
+
+    /// The line over the map that says which step of a merge's replay is
+    /// on show (hidden when none is). It is the page's own element, made
+    /// the first time it is needed: only the replay writes in it.
+    fn draw_merge_status(&self, open: &OpenStore) {
+        let html = self
+            .stage
+            .replay()
+            .and_then(|replay| words::merge_status_html(replay, now(), &open.layout));
+        let status = match self.doc.get_element_by_id(MERGE_STATUS) {
+            Some(status) => status,
+            None if html.is_none() => return,
+            None => {
+                let (Ok(status), Ok(strips)) = (
+                    self.doc.create_element("div"),
+                    element(&self.doc, "map-strips"),
+                ) else {
+                    return;
+                };
+                status.set_id(MERGE_STATUS);
+                let _ = status.set_attribute("role", "status");
+                let _ = status.set_attribute("aria-live", "polite");
+                let _ = strips.before_with_node_1(&status);
+                status
+            }
+        };
+        set_flag(&status, "hidden", html.is_none());
+        status.set_inner_html(html.as_deref().unwrap_or_default());
     }
 
     /// A merge the panel did not run (the console's `compact`, Apply)

@@ -3,21 +3,27 @@
 //! recovery report after a reload. Counts are worded by the shared
 //! [`count`], as the CLI words them.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use mini_kvstore::CompactionPlan;
 use mini_kvstore_commands::{count, human_bytes};
 
 use super::escape;
+use crate::merge_replay::RowRepoint;
 use crate::recovery::{KeyDiff, Recovery};
 use crate::view::{IndexRow, PreviewSegment, show_bytes};
 
 /// The index panel: at most `limit` rows whose key contains `filter`.
+/// `repoint` is a merge being replayed: a key it moved shows where its
+/// entry is in the replay — still on the input record, repointed in this
+/// step, or repointed — in words as well as in its row's look.
 pub fn index_html(
     rows: &[IndexRow],
     filter: &str,
     selected: Option<&[u8]>,
     limit: usize,
+    repoint: &BTreeMap<Vec<u8>, RowRepoint>,
 ) -> String {
     let matching: Vec<&IndexRow> = rows
         .iter()
@@ -31,10 +37,22 @@ pub fn index_html(
     );
     for row in matching.iter().take(limit) {
         let key = String::from_utf8_lossy(&row.key);
-        let class = if selected == Some(row.key.as_slice()) {
-            r#" class="sel""#
+        let moving = repoint.get(&row.key).copied();
+        let mut classes: Vec<&str> = Vec::new();
+        if selected == Some(row.key.as_slice()) {
+            classes.push("sel");
+        }
+        if let Some(moving) = moving {
+            classes.push(match moving {
+                RowRepoint::Waiting { .. } => "repoint-waiting",
+                RowRepoint::Moving { .. } => "repoint-moving",
+                RowRepoint::Moved { .. } => "repoint-moved",
+            });
+        }
+        let class = if classes.is_empty() {
+            String::new()
         } else {
-            ""
+            format!(r#" class="{}""#, classes.join(" "))
         };
         // Only a mark: the countdown is in the details panel, so the index
         // is redrawn when a key expires, not every second.
@@ -43,13 +61,39 @@ pub fn index_html(
         } else {
             ""
         };
+        // While the entry waits, the replay shows it where it was: on the
+        // merged input's record.
+        let (segment, offset) = match moving {
+            Some(RowRepoint::Waiting { from }) => from,
+            _ => (row.segment, row.offset),
+        };
+        let (data, words, was) = match moving {
+            None => (String::new(), String::new(), String::new()),
+            Some(moving) => {
+                let from = moving.from().0;
+                let words = match moving {
+                    RowRepoint::Waiting { .. } => format!("waits: still on merged {from}"),
+                    RowRepoint::Moving { .. } => format!("repointed now: {from} → {}", row.segment),
+                    RowRepoint::Moved { .. } => format!("repointed: {from} → {}", row.segment),
+                };
+                (
+                    format!(
+                        r#" data-repoint="{}" data-was-segment="{from}""#,
+                        moving.name()
+                    ),
+                    format!(r#" <span class="repoint-word">{words}</span>"#),
+                    match moving {
+                        RowRepoint::Waiting { .. } => String::new(),
+                        _ => format!(r#"<s class="was">{from}</s> "#),
+                    },
+                )
+            }
+        };
         let _ = write!(
             html,
-            r#"<tr{class} data-index-key="{}"><td><code>{}</code>{ttl}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            r#"<tr{class} data-index-key="{}"{data}><td><code>{}</code>{ttl}{words}</td><td class="seg">{was}{segment}</td><td>{offset}</td><td>{}</td><td>{}</td></tr>"#,
             escape(&key),
             escape(&show_bytes(&row.key, 40)),
-            row.segment,
-            row.offset,
             row.len,
             row.seq
         );
@@ -249,24 +293,62 @@ mod tests {
                 expires_at: None,
             })
             .collect();
-        let html = index_html(&rows, "", Some(b"k2"), 3);
+        let html = index_html(&rows, "", Some(b"k2"), 3, &BTreeMap::new());
         assert_eq!(
             html.matches("<tr ").count() + html.matches("<tr>").count(),
             4
         );
         assert!(html.contains("7 more"));
         assert!(html.contains(r#"<tr class="sel" data-index-key="k2">"#));
-        let html = index_html(&rows, "k9", None, 3);
+        let html = index_html(&rows, "k9", None, 3, &BTreeMap::new());
         assert_eq!(html.matches("data-index-key=").count(), 1, "{html}");
         assert!(html.contains(r#"<tr data-index-key="k9">"#), "{html}");
         assert!(!html.contains("ttl-mark"));
 
         let mut rows = rows;
         rows[9].expires_at = Some(1);
-        let html = index_html(&rows, "k9", None, 3);
+        let html = index_html(&rows, "k9", None, 3, &BTreeMap::new());
         assert!(
             html.contains(r#"<code>k9</code> <span class="ttl-mark""#),
             "{html}"
         );
+    }
+
+    #[test]
+    fn an_entry_being_repointed_says_where_it_is_in_words() {
+        let rows: Vec<IndexRow> = (0..3)
+            .map(|i| IndexRow {
+                key: format!("k{i}").into_bytes(),
+                segment: 9,
+                offset: 16 + i * 30,
+                len: 30,
+                seq: i + 1,
+                expires_at: None,
+            })
+            .collect();
+        let repoint = BTreeMap::from([
+            (b"k0".to_vec(), RowRepoint::Moved { from: (3, 40) }),
+            (b"k1".to_vec(), RowRepoint::Moving { from: (3, 70) }),
+            (b"k2".to_vec(), RowRepoint::Waiting { from: (4, 16) }),
+        ]);
+        let html = index_html(&rows, "", Some(b"k1"), 10, &repoint);
+        assert!(
+            html.contains(r#"<tr class="repoint-moved" data-index-key="k0" data-repoint="moved" data-was-segment="3"><td><code>k0</code> <span class="repoint-word">repointed: 3 → 9</span></td><td class="seg"><s class="was">3</s> 9</td><td>16</td>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                r#"<tr class="sel repoint-moving" data-index-key="k1" data-repoint="moving""#
+            ),
+            "{html}"
+        );
+        assert!(html.contains("repointed now: 3 → 9"), "{html}");
+        // A waiting entry is shown where it still points: the input.
+        assert!(
+            html.contains(r#"<span class="repoint-word">waits: still on merged 4</span></td><td class="seg">4</td><td>16</td>"#),
+            "{html}"
+        );
+        let plain = index_html(&rows, "", None, 10, &BTreeMap::new());
+        assert!(!plain.contains("repoint"), "{plain}");
     }
 }

@@ -1,14 +1,15 @@
 //! The policy panel's words: what the policy would merge next and why,
-//! what its trigger bounds, and where the workload is. The chart itself is
-//! [`super::chart`].
+//! what its trigger bounds, where the workload is, and where a merge being
+//! replayed on the map is. The chart itself is [`super::chart`].
 
 use std::fmt::Write as _;
 
-use mini_kvstore::{CompactionReport, PolicyPlan};
+use mini_kvstore::{CompactionReport, Layout, PolicyPlan};
 use mini_kvstore_commands::{count, human_bytes};
 
 use super::escape;
 use crate::merge_policy::{Knob, PolicySettings, reason_name};
+use crate::merge_replay::{MergeReplay, Phase};
 use crate::workload::Workload;
 
 fn ids(ids: impl IntoIterator<Item = impl ToString>) -> String {
@@ -118,6 +119,59 @@ pub fn merge_line(report: &CompactionReport) -> String {
     )
 }
 
+/// Where the merge being replayed is at `now`, in a sentence over the
+/// map, against the store's `current` layout: copying, repointing (how
+/// many keys have moved), the inputs removed. The hooks say the same for
+/// the end-to-end suite: `data-phase`, `data-inputs`, `data-outputs`,
+/// `data-moved` of `data-moves`. `None` when no merge is on show.
+pub fn merge_status_html(replay: &MergeReplay, now: u64, current: &Layout) -> Option<String> {
+    let inputs = ids(replay.inputs.iter().map(|s| s.id));
+    let outputs = if replay.outputs.is_empty() {
+        "nothing".to_owned()
+    } else {
+        ids(&replay.outputs)
+    };
+    let (waiting, moves) = replay.waiting(now, current);
+    let moved = moves - waiting;
+    let keys = count(moves as u64, "key");
+    let (phase, words) = match replay.phase(now) {
+        Phase::Copying => (
+            "copying",
+            format!(
+                "<b>Merging {inputs} → {outputs}: copying.</b> The live records are copied into the output; the index still points at the inputs for all {keys}."
+            ),
+        ),
+        Phase::Repointing { step, steps, .. } => (
+            "repointing",
+            format!(
+                "<b>Repointing the index, step {step} of {steps}:</b> {moved} of {keys} now point at the copies in {outputs}. The inputs stay until none points at them; new writes go on landing in the active segment."
+            ),
+        ),
+        Phase::Removed => (
+            "removed",
+            format!(
+                "<b>Inputs {inputs} removed.</b> Every key they held points at its copy in {outputs} ({keys}); nothing reads the inputs any more."
+            ),
+        ),
+        Phase::Over => return None,
+    };
+    Some(format!(
+        r#"<p class="merge-status" data-phase="{phase}" data-inputs="{}" data-outputs="{}" data-moved="{moved}" data-moves="{moves}">{words}</p>"#,
+        replay
+            .inputs
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        replay
+            .outputs
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +228,73 @@ mod tests {
             ),
             "{status}"
         );
+    }
+
+    #[test]
+    fn a_replayed_merge_says_where_it_is() -> TestResult {
+        let store = KvStore::open_with(
+            MemStorage::new(),
+            Options::default()
+                .max_segment_size(256)
+                .compaction_policy(PolicySettings::default().policy(256).background(false)),
+        )?;
+        for round in 0..3 {
+            for i in 0..12 {
+                if round == 0 || i % 3 != 0 {
+                    store.set(format!("k{i:02}"), format!("value {round} of k{i:02}"))?;
+                }
+            }
+        }
+        let before = store.layout()?;
+        let report = store.compact_by_policy()?.ok_or("a merge")?;
+        let after = store.layout()?;
+        let replay = MergeReplay::of(&before, &report, &after, 0);
+        let n = replay.moves.len();
+        assert!(n >= 2);
+        let inputs = ids(report.inputs.iter());
+        let hooks = |phase: &str, moved: usize| {
+            format!(
+                r#"data-phase="{phase}" data-inputs="{}" data-outputs="{}" data-moved="{moved}" data-moves="{n}">"#,
+                inputs.replace(", ", " "),
+                ids(report.outputs.iter()).replace(", ", " "),
+            )
+        };
+
+        let html = merge_status_html(&replay, 0, &after).ok_or("copying")?;
+        assert!(html.contains(&hooks("copying", 0)), "{html}");
+        assert!(html.contains(&format!("<b>Merging {inputs} → ")), "{html}");
+        assert!(
+            html.contains("the index still points at the inputs"),
+            "{html}"
+        );
+
+        let t = MergeReplay::COPY_MS;
+        let Phase::Repointing { moved, steps, .. } = replay.phase(t) else {
+            return Err("repointing".into());
+        };
+        assert!(moved > 0 && moved < n);
+        let html = merge_status_html(&replay, t, &after).ok_or("repointing")?;
+        assert!(html.contains(&hooks("repointing", moved)), "{html}");
+        assert!(
+            html.contains(&format!(
+                "step 1 of {steps}:</b> {moved} of {n} keys now point at the copies"
+            )),
+            "{html}"
+        );
+        assert!(html.contains("new writes go on landing in the active segment"));
+
+        let t = t + steps as u64 * MergeReplay::STEP_MS;
+        let html = merge_status_html(&replay, t, &after).ok_or("removed")?;
+        assert!(html.contains(&hooks("removed", n)), "{html}");
+        assert!(
+            html.contains(&format!("<b>Inputs {inputs} removed.</b>")),
+            "{html}"
+        );
+        assert_eq!(
+            merge_status_html(&replay, t + MergeReplay::REMOVED_MS, &after),
+            None,
+            "over"
+        );
+        Ok(())
     }
 }

@@ -4,7 +4,10 @@
 //! Each strip can also carry the compaction policy's verdict on its segment
 //! and its part in a merge on show ([`MapSettings::policy`], from
 //! [`crate::merge_policy`]); the renderer draws the dead fraction against
-//! the trigger and threshold from it.
+//! the trigger and threshold from it. While a merge is replayed, its
+//! inputs — gone from the store already — are drawn as they were, in
+//! their place among the others ([`shown_segments`]), until the index has
+//! left them.
 //!
 //! Everything here is a pure function of the engine's [`Layout`] and a few
 //! view settings, so it is tested natively and the DOM code (`app`) only turns
@@ -21,6 +24,7 @@ use mini_kvstore::{
 };
 
 use crate::merge_policy::{MergeRole, PolicyOnMap, SegmentVerdict};
+use crate::merge_replay::CellRepoint;
 
 /// Cells narrower than this many pixels are merged with their neighbours.
 pub const MIN_CELL_PX: f64 = 1.0;
@@ -80,6 +84,9 @@ pub struct Marks {
     /// mark does not keep a cell out of an aggregate (every record of a
     /// store can have a TTL); an aggregate holding one carries it too.
     pub expiring: bool,
+    /// Where a merge on show has its index entry: still on this input
+    /// record, moved to its copy, or not yet on this copy.
+    pub repoint: Option<CellRepoint>,
 }
 
 impl Marks {
@@ -169,10 +176,23 @@ pub struct MapView {
     pub strips: Vec<StripView>,
 }
 
-/// Builds the map for `layout`.
+/// The segments the map draws, in order: the layout's, and the inputs of a
+/// merge on show while they are still on show (they keep their place by
+/// number).
+pub fn shown_segments<'a>(layout: &'a Layout, settings: &'a MapSettings) -> Vec<&'a SegmentLayout> {
+    let mut segments: Vec<&SegmentLayout> = layout.segments.iter().collect();
+    if let Some(policy) = &settings.policy {
+        segments.extend(&policy.merged);
+        segments.sort_by_key(|s| s.id);
+    }
+    segments
+}
+
+/// Builds the map for `layout`: a strip for each of its
+/// [`shown_segments`].
 pub fn map_view(layout: &Layout, settings: &MapSettings) -> MapView {
-    let scale = layout
-        .segments
+    let shown = shown_segments(layout, settings);
+    let scale = shown
         .iter()
         .map(|s| s.len)
         .chain([settings.segment_size, 1])
@@ -192,11 +212,12 @@ pub fn map_view(layout: &Layout, settings: &MapSettings) -> MapView {
         .enumerate()
         .map(|(i, s)| ((s.from.segment.0, s.from.offset), i))
         .collect();
-    let strips = layout
-        .segments
-        .iter()
+    let strips = shown
+        .into_iter()
         .map(|segment| {
-            let cells = segment_cells(segment, settings, &survivors, &walk_order);
+            let merge_role = settings.policy.as_ref().and_then(|p| p.role(segment.id.0));
+            let merged = matches!(merge_role, Some((MergeRole::Merged, _)));
+            let cells = segment_cells(segment, settings, merged, &survivors, &walk_order);
             StripView {
                 id: segment.id.0,
                 active: segment.active,
@@ -204,16 +225,15 @@ pub fn map_view(layout: &Layout, settings: &MapSettings) -> MapView {
                 compacted: segment.is_compacted(),
                 len: segment.len,
                 live_bytes: segment.live_bytes(),
-                doomed: settings.overlay != PlanOverlay::Off
+                doomed: !merged
+                    && settings.overlay != PlanOverlay::Off
                     && layout.plan.inputs.contains(&segment.id),
                 verdict: settings
                     .policy
                     .as_ref()
-                    .and_then(|p| p.verdicts.get(&segment.id.0).copied()),
-                merge_role: settings
-                    .policy
-                    .as_ref()
-                    .and_then(|p| Some((p.role(segment.id.0)?, p.age_ms))),
+                    .and_then(|p| p.verdicts.get(&segment.id.0).copied())
+                    .filter(|_| !merged),
+                merge_role,
                 cells: aggregate(cells, px_per_byte),
             }
         })
@@ -221,9 +241,13 @@ pub fn map_view(layout: &Layout, settings: &MapSettings) -> MapView {
     MapView { scale, strips }
 }
 
+/// The cells of `segment`; `merged` when it is a merge's input on show
+/// after the merge (it takes only the repointing's marks: the selection,
+/// the plan and a fault are about the store as it is).
 fn segment_cells(
     segment: &SegmentLayout,
     settings: &MapSettings,
+    merged: bool,
     survivors: &BTreeSet<(u32, u64)>,
     walk_order: &BTreeMap<(u32, u64), usize>,
 ) -> Vec<Cell> {
@@ -236,6 +260,26 @@ fn segment_cells(
     }];
     for (index, record) in segment.records.iter().enumerate() {
         let place = (id, record.offset);
+        let repoint = settings
+            .policy
+            .as_ref()
+            .and_then(|p| p.repoint.get(&place).copied());
+        if merged {
+            cells.push(Cell {
+                kind: CellKind::Record {
+                    index,
+                    state: record.state,
+                    kind: record.kind,
+                },
+                start: record.offset,
+                len: record.len,
+                marks: Marks {
+                    repoint,
+                    ..Marks::default()
+                },
+            });
+            continue;
+        }
         let selected = is_data(record)
             && settings
                 .selected_key
@@ -246,6 +290,7 @@ fn segment_cells(
             index_target: selected && record.state == RecordState::Live,
             damaged: settings.damaged == Some(place),
             expiring: is_expiring(record),
+            repoint,
             ..Marks::default()
         };
         match settings.overlay {

@@ -5,7 +5,7 @@ use mini_kvstore::Layout;
 
 use super::scale::StripScale;
 use super::strip::strip_html;
-use crate::view::{MapSettings, map_view};
+use crate::view::{MapSettings, map_view, shown_segments};
 
 pub(super) type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -19,7 +19,14 @@ pub(super) fn strips(layout: &Layout, segment_size: u64) -> Vec<String> {
         strip_px: 600,
         ..MapSettings::default()
     };
-    let view = map_view(layout, &settings);
+    drawn(layout, &settings)
+}
+
+/// Every strip's HTML under `settings`, drawn as the page draws it (a
+/// merge's inputs among them while its replay shows them).
+pub(super) fn drawn(layout: &Layout, settings: &MapSettings) -> Vec<String> {
+    let segment_size = settings.segment_size;
+    let view = map_view(layout, settings);
     let scale = StripScale {
         bytes: view.scale,
         segment_size,
@@ -27,7 +34,7 @@ pub(super) fn strips(layout: &Layout, segment_size: u64) -> Vec<String> {
     };
     view.strips
         .iter()
-        .zip(&layout.segments)
+        .zip(shown_segments(layout, settings))
         .map(|(strip, segment)| strip_html(strip, segment, scale))
         .collect()
 }

@@ -3,7 +3,8 @@
 //! threshold and trigger as labelled marks where those bytes would have to
 //! reach — hooks for the tests (`data-dead-pct`, `data-reason`,
 //! `data-next-merge`), and in its label how dead it is, why the next merge
-//! takes it, and its part in a merge on show. All of it in words as well as
+//! takes it, and its part in a merge on show (for a merge being replayed,
+//! how many keys the index has moved to the copies). All of it in words as well as
 //! marks, so no colour is needed to read it.
 
 use std::fmt::Write as _;
@@ -13,6 +14,7 @@ use mini_kvstore_commands::human_bytes;
 
 use super::scale::percent;
 use crate::merge_policy::{MergeRole, SegmentVerdict, reason_name};
+use crate::merge_replay::CellRepoint;
 use crate::render::escape;
 use crate::view::StripView;
 
@@ -55,6 +57,13 @@ pub(super) fn policy_label_html(strip: &StripView) -> String {
             );
         }
     }
+    let count = |wanted: fn(CellRepoint) -> bool| {
+        strip
+            .cells
+            .iter()
+            .filter(|c| c.marks.repoint.is_some_and(wanted))
+            .count()
+    };
     match strip.merge_role.map(|(role, _)| role) {
         Some(MergeRole::Input) => {
             html.push_str(
@@ -62,7 +71,31 @@ pub(super) fn policy_label_html(strip: &StripView) -> String {
             );
         }
         Some(MergeRole::Output) => {
-            html.push_str(r#"<span class="merge-role">written by the merge just now</span>"#);
+            let waiting = count(|r| r == CellRepoint::AwaitsIndex);
+            let arrived = count(|r| matches!(r, CellRepoint::IndexArrived { .. }));
+            html.push_str(r#"<span class="merge-role">written by the merge just now"#);
+            if waiting > 0 {
+                let _ = write!(
+                    html,
+                    " · the index points at {arrived} of its {} copies",
+                    arrived + waiting
+                );
+            } else if arrived > 0 {
+                html.push_str(" · the index points at its copies");
+            }
+            html.push_str("</span>");
+        }
+        Some(MergeRole::Merged) => {
+            let here = count(|r| r == CellRepoint::IndexHere);
+            let _ = write!(
+                html,
+                r#"<span class="merge-role" data-pointed="{here}">merged input · {}</span>"#,
+                match here {
+                    0 => "no key points here".to_owned(),
+                    1 => "1 key still points here".to_owned(),
+                    n => format!("{n} keys still point here"),
+                }
+            );
         }
         None => {}
     }

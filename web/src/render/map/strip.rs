@@ -14,6 +14,7 @@ use super::cell_id::CellId;
 use super::meter::{meter_html, policy_label_html, verdict_data};
 use super::scale::{LABEL_MIN_PX, StripScale, percent};
 use crate::merge_policy::MergeRole;
+use crate::merge_replay::CellRepoint;
 use crate::render::escape;
 use crate::view::{Cell, CellKind, StripView, show_bytes};
 
@@ -39,21 +40,32 @@ pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: StripScale)
     if strip.verdict.is_some_and(|v| v.selected) {
         classes.push("next-merge");
     }
+    let merged = matches!(strip.merge_role, Some((MergeRole::Merged, _)));
     match strip.merge_role {
         Some((MergeRole::Input, _)) => classes.push("merging-input"),
         Some((MergeRole::Output, _)) => classes.push("merge-output"),
+        Some((MergeRole::Merged, _)) => classes.push("merged"),
         None => {}
     }
-    let role = match (strip.active, strip.sealed, strip.compacted) {
-        (true, _, _) => "active — new writes go here",
-        (false, true, true) => "sealed · written by compaction",
-        (false, true, false) => "sealed — never written again",
-        (false, false, _) => "unsealed",
+    let role = match (merged, strip.active, strip.sealed, strip.compacted) {
+        (true, ..) => "merged — goes once no key points here",
+        (false, true, _, _) => "active — new writes go here",
+        (false, false, true, true) => "sealed · written by compaction",
+        (false, false, true, false) => "sealed — never written again",
+        (false, false, false, _) => "unsealed",
+    };
+    // A merged input is no segment of the store any more: it is named by
+    // `data-merged-segment`, so nothing that looks for the store's
+    // segments (`data-segment`), their records or keys finds it.
+    let name = if merged {
+        "data-merged-segment"
+    } else {
+        "data-segment"
     };
     let mut html = String::with_capacity(128 + strip.cells.len() * 160);
     let _ = write!(
         html,
-        r#"<div class="{}" data-segment="{}" data-active="{}" data-sealed="{}"{}{}><div class="seg-label"><b>segment {}</b><span class="role">{}</span><span class="fill">{} / {} · {}% live</span>{}{}</div><div class="strip">"#,
+        r#"<div class="{}" {name}="{}" data-active="{}" data-sealed="{}"{}{}><div class="seg-label"><b>segment {}</b><span class="role">{}</span><span class="fill">{} / {} · {}% live</span>{}{}</div><div class="strip">"#,
         classes.join(" "),
         strip.id,
         strip.active,
@@ -78,7 +90,15 @@ pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: StripScale)
     );
     let px_per_byte = f64::from(scale.px) / scale.bytes.max(1) as f64;
     for cell in &strip.cells {
-        cell_html(&mut html, strip.id, cell, segment, scale.bytes, px_per_byte);
+        cell_html(
+            &mut html,
+            strip.id,
+            cell,
+            segment,
+            merged,
+            scale.bytes,
+            px_per_byte,
+        );
     }
     if let Some(verdict) = strip.verdict {
         meter_html(&mut html, &verdict, scale.bytes);
@@ -87,11 +107,16 @@ pub fn strip_html(strip: &StripView, segment: &SegmentLayout, scale: StripScale)
     html
 }
 
+/// One cell of a strip; `merged` for a merged input's, which names no
+/// record of the store (no `data-i`, `data-record`, `data-key`: it cannot
+/// be hovered, picked or selected) and says which key it held in
+/// `data-was-key`.
 fn cell_html(
     html: &mut String,
     segment_id: u32,
     cell: &Cell,
     segment: &SegmentLayout,
+    merged: bool,
     scale: u64,
     px_per_byte: f64,
 ) {
@@ -108,7 +133,8 @@ fn cell_html(
             };
             let _ = write!(
                 html,
-                r#"<div class="cell hdr" data-i="{id}" style="{style}"></div>"#
+                r#"<div class="cell hdr"{} style="{style}"></div>"#,
+                data_i(merged, id)
             );
         }
         CellKind::Corrupt => {
@@ -118,7 +144,8 @@ fn cell_html(
             };
             let _ = write!(
                 html,
-                r#"<div class="cell corrupt" data-i="{id}" style="{style}">{}</div>"#,
+                r#"<div class="cell corrupt"{} style="{style}">{}</div>"#,
+                data_i(merged, id),
                 if wide { "corrupt" } else { "" }
             );
         }
@@ -155,7 +182,25 @@ fn cell_html(
                     classes.push_str(class);
                 }
             }
+            let repoint = marks.repoint.map(|repoint| {
+                classes.push_str(" repoint-");
+                classes.push_str(repoint.name());
+                if repoint.is_now() {
+                    classes.push_str(" repoint-now");
+                }
+                format!(
+                    r#" data-repoint="{}" title="{}""#,
+                    repoint.name(),
+                    repoint_words(repoint)
+                )
+            });
             let data = match kind {
+                RecordKind::Put | RecordKind::Tombstone if merged => format!(
+                    r#" data-was-key="{}" data-was-state="{}""#,
+                    escape(&String::from_utf8_lossy(&record.key)),
+                    state.name(),
+                ),
+                RecordKind::Seal | RecordKind::CompactionCommit if merged => String::new(),
                 RecordKind::Put | RecordKind::Tombstone => {
                     let mut data = format!(
                         r#" data-record="{id}" data-key="{}" data-state="{}" data-seq="{}""#,
@@ -184,16 +229,39 @@ fn cell_html(
             };
             let _ = write!(
                 html,
-                r#"<div class="{classes}" data-i="{id}"{data} style="{style}"><span>{label}</span></div>"#
+                r#"<div class="{classes}"{}{data}{} style="{style}"><span>{label}</span></div>"#,
+                data_i(merged, id),
+                repoint.unwrap_or_default(),
             );
         }
+    }
+}
+
+/// A cell's `data-i`, unless it is a merged input's.
+fn data_i(merged: bool, id: CellId) -> String {
+    if merged {
+        String::new()
+    } else {
+        format!(r#" data-i="{id}""#)
+    }
+}
+
+/// What a cell's part in the repointing means, in words (its tooltip).
+fn repoint_words(repoint: CellRepoint) -> &'static str {
+    match repoint {
+        CellRepoint::IndexHere => {
+            "the index still points here: the copy is written, the entry not moved yet"
+        }
+        CellRepoint::IndexLeft { .. } => "the index has left this record: it points at the copy",
+        CellRepoint::AwaitsIndex => "a copy the index does not point at yet",
+        CellRepoint::IndexArrived { .. } => "the index points at this copy now",
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::map::fixtures::{T0, TestResult, strips};
+    use crate::render::map::fixtures::{T0, TestResult, drawn, strips};
     use crate::view::{MapSettings, map_view};
     use mini_kvstore::{CompactionPolicy, KvStore, ManualClock, MemStorage, Options};
     use std::sync::Arc;
@@ -358,6 +426,98 @@ mod tests {
             after[0]
         );
         assert!(!after[0].contains("expiring"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_merged_input_is_drawn_until_the_index_has_left_it() -> TestResult {
+        use crate::merge_policy::{MergeStage, PolicyOnMap, PolicySettings};
+        use crate::merge_replay::MergeReplay;
+        let store = KvStore::open_with(
+            MemStorage::new(),
+            Options::default()
+                .max_segment_size(256)
+                .compaction_policy(PolicySettings::default().policy(256).background(false)),
+        )?;
+        for round in 0..3 {
+            for i in 0..12 {
+                if round == 0 || i % 3 != 0 {
+                    store.set(format!("k{i:02}"), format!("value {round} of k{i:02}"))?;
+                }
+            }
+        }
+        let before = store.layout()?;
+        let report = store.compact_by_policy()?.ok_or("a merge")?;
+        let after = store.layout()?;
+        let replay = MergeReplay::of(&before, &report, &after, 0);
+        let input = replay.moves.first().ok_or("a move")?.from.0;
+        let output = *replay.outputs.first().ok_or("an output")?;
+        let mut stage = MergeStage::default();
+        stage.ran(replay.clone());
+        let map_at = |now: u64| {
+            let mut policy = PolicyOnMap::default();
+            stage.show_on(&mut policy, now, &after);
+            let settings = MapSettings {
+                segment_size: 256,
+                strip_px: 600,
+                policy: Some(policy),
+                ..MapSettings::default()
+            };
+            drawn(&after, &settings)
+        };
+        let find = |html: &[String], hook: &str| html.iter().find(|h| h.contains(hook)).cloned();
+
+        // Copying: the input is back on the map, in its place, as it was.
+        let html = map_at(0);
+        assert_eq!(html.len(), after.segments.len() + replay.inputs.len());
+        let ghost = find(&html, &format!(r#"data-merged-segment="{input}""#)).ok_or("the input")?;
+        assert!(
+            ghost.starts_with(r#"<div class="segment sealed"#),
+            "{ghost}"
+        );
+        assert!(ghost.contains(" merged\""), "{ghost}");
+        assert!(!ghost.contains("data-segment=") && !ghost.contains("data-i="));
+        assert!(!ghost.contains("data-key=") && !ghost.contains("data-record="));
+        assert!(ghost.contains("data-was-key="), "{ghost}");
+        assert!(ghost.contains(r#"data-repoint="here" title="the index still points here"#));
+        let here = replay.moves.iter().filter(|m| m.from.0 == input).count();
+        assert!(
+            ghost.contains(&format!(
+                r#"data-pointed="{here}">merged input · {here} key"#
+            )),
+            "{ghost}"
+        );
+        let out = find(&html, &format!(r#"data-segment="{output}""#)).ok_or("the output")?;
+        assert!(out.contains("merge-output") && out.contains(r#"data-repoint="awaits""#));
+        assert!(out.contains("· the index points at 0 of its "), "{out}");
+        let mut ids: Vec<u32> = after.segments.iter().map(|s| s.id.0).collect();
+        ids.extend(replay.inputs.iter().map(|s| s.id.0));
+        ids.sort_unstable();
+        assert_eq!(
+            html.iter().position(|h| h == &ghost),
+            ids.iter().position(|id| *id == input),
+            "in its place by number"
+        );
+
+        // The first repointing step: the first keys leave the input for
+        // their copies, the rest wait.
+        let html = map_at(MergeReplay::COPY_MS);
+        let ghost = find(&html, &format!(r#"data-merged-segment="{input}""#)).ok_or("the input")?;
+        let out = find(&html, &format!(r#"data-segment="{output}""#)).ok_or("the output")?;
+        assert!(
+            html.iter().any(|h| h.contains("repoint-left repoint-now")),
+            "{ghost}"
+        );
+        assert!(out.contains("repoint-arrived repoint-now"), "{out}");
+
+        // Removed: the input is gone, the copies are pointed at.
+        let removed = MergeReplay::COPY_MS + replay.steps() as u64 * MergeReplay::STEP_MS;
+        let html = map_at(removed);
+        assert_eq!(html.len(), after.segments.len());
+        assert!(html.iter().all(|h| !h.contains("data-merged-segment")));
+        let out = find(&html, &format!(r#"data-segment="{output}""#)).ok_or("the output")?;
+        assert!(out.contains("· the index points at its copies"), "{out}");
+        assert!(!out.contains(r#"data-repoint="awaits""#));
         Ok(())
     }
 }
