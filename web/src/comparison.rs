@@ -171,6 +171,10 @@ impl Comparison {
 mod tests {
     use super::*;
     use crate::workload::{Generator, Workload, WorkloadKind};
+    // In the browser build each `#[test]` is a `wasm_bindgen_test`, so the
+    // same tests prove the model where the page runs it.
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 

@@ -46,8 +46,10 @@
 //! about the DOM (what a selection is, how history walks, whose turn it is
 //! to flush) live in those plain modules for that reason, and `app` only
 //! applies them; the IndexedDB code is tested in headless Chromium
-//! (`tests/idb.rs`) and the page end to end by the Playwright suite in
-//! `tests/e2e/` at the repository root.
+//! (`tests/idb.rs`, and the flusher's lesson database switch beside it in
+//! `app`), where the policy and workload models' tests run a second time
+//! too, and the page end to end by the Playwright suite in `tests/e2e/` at
+//! the repository root.
 //!
 //! ## Why an in-memory working set
 //! The engine's storage trait is synchronous and IndexedDB is not. Rather than
@@ -102,6 +104,12 @@ pub mod turns;
 pub mod view;
 pub mod working_set;
 pub mod workload;
+
+// The crate's own browser tests — the page's flusher, and the model's
+// tests run again as `wasm_bindgen_test`s — run in headless Chromium, as
+// `tests/idb.rs` does (`web/webdriver.json`).
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 #[cfg(target_arch = "wasm32")]
 mod app;

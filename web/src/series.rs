@@ -176,6 +176,10 @@ impl Series {
 mod tests {
     use super::*;
     use mini_kvstore::{KvStore, MemStorage, Options};
+    // In the browser build each `#[test]` is a `wasm_bindgen_test`, so the
+    // same tests prove the model where the page runs it.
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 

@@ -292,6 +292,10 @@ impl Pace {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+    // In the browser build each `#[test]` is a `wasm_bindgen_test`, so the
+    // same tests prove the model where the page runs it.
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn workload(kind: WorkloadKind) -> Workload {
         Workload {

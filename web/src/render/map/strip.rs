@@ -261,11 +261,38 @@ fn repoint_words(repoint: CellRepoint) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::map::fixtures::{T0, TestResult, drawn, strips};
-    use crate::view::{MapSettings, map_view};
-    use mini_kvstore::{CompactionPolicy, KvStore, ManualClock, MemStorage, Options};
+    use crate::render::map::fixtures::{T0, TestResult};
+    use crate::view::{MapSettings, map_view, shown_segments};
+    use mini_kvstore::{CompactionPolicy, KvStore, Layout, ManualClock, MemStorage, Options};
     use std::sync::Arc;
     use std::time::Duration;
+
+    /// Every strip's HTML, drawn as the page draws it.
+    fn strips(layout: &Layout, segment_size: u64) -> Vec<String> {
+        let settings = MapSettings {
+            segment_size,
+            strip_px: 600,
+            ..MapSettings::default()
+        };
+        drawn(layout, &settings)
+    }
+
+    /// Every strip's HTML under `settings`, drawn as the page draws it (a
+    /// merge's inputs among them while its replay shows them).
+    fn drawn(layout: &Layout, settings: &MapSettings) -> Vec<String> {
+        let segment_size = settings.segment_size;
+        let view = map_view(layout, settings);
+        let scale = StripScale {
+            bytes: view.scale,
+            segment_size,
+            px: 600,
+        };
+        view.strips
+            .iter()
+            .zip(shown_segments(layout, settings))
+            .map(|(strip, segment)| strip_html(strip, segment, scale))
+            .collect()
+    }
 
     #[test]
     fn strips_carry_the_test_hooks() -> TestResult {
