@@ -22,6 +22,7 @@
 //! | `serve` | the server entry (`--volume`/`--id`, `serve`) |
 //! | `compaction` | `--compaction auto\|manual` and the policy each means |
 //! | `dump` | `export` and `import`: the dump format (JSON lines), its encoder and decoder |
+//! | `restore` | `restore`: a backup directory or archive back into a data directory, checked first |
 //!
 //! Exit status: 0 success; 1 a key not found, a conditional `set` or
 //! `delete` that found its key otherwise, a `load` or `import` with bad
@@ -33,6 +34,7 @@ mod dump;
 mod output;
 mod progress;
 mod repl;
+mod restore;
 mod serve;
 
 use std::io;
@@ -50,6 +52,7 @@ use crate::compaction::CompactionMode;
 use crate::dump::{ExportArgs, ImportArgs};
 use crate::output::Painter;
 use crate::progress::TerminalHost;
+use crate::restore::RestoreArgs;
 use crate::serve::{ServerArgs, ServerConfig};
 
 /// The command line.
@@ -109,6 +112,13 @@ enum CliCommand {
     /// Records past their expiry are skipped and counted; keys not in the
     /// dump are left alone.
     Import(ImportArgs),
+    /// Put a backup back: SOURCE (a directory `backup` made, or an archive
+    /// from the server's GET /backup) into --data-dir DIR
+    ///
+    /// DIR must not exist or be empty. The backup is unpacked beside DIR,
+    /// opened and every record's CRC checked before it is renamed to DIR;
+    /// a damaged or cut-short backup is refused and DIR is left as it was.
+    Restore(RestoreArgs),
     /// Start the REST server (the same as `kvstore --volume DIR --id ID`)
     Serve(ServerArgs),
 }
@@ -194,6 +204,10 @@ fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
             )?;
             dump::import(&store, &args)
         }
+        Some(CliCommand::Restore(args)) => {
+            restore::run(&args, &cli.data_dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(CliCommand::Store(command)) => {
             let mode = cli.compaction.unwrap_or(CompactionMode::Manual);
             one_shot(&cli.data_dir, mode, &command, &painter)
@@ -242,11 +256,12 @@ fn server_requested(matches: &ArgMatches) -> bool {
         "resp_port",
         "no_http",
         "max_connections",
+        "metrics_port",
     ];
     if !starts && configures.into_iter().any(given) {
         usage_error(
             ErrorKind::MissingRequiredArgument,
-            "--port, --bind, --token, --max-body, --playground, --resp-port, --no-http and --max-connections configure the server: give --volume DIR and --id ID too",
+            "--port, --bind, --token, --max-body, --playground, --resp-port, --no-http, --max-connections and --metrics-port configure the server: give --volume DIR and --id ID too",
         );
     }
     starts

@@ -1,8 +1,11 @@
 //! The server entry: `kvstore --volume DIR --id ID [--port N] [--bind ADDR]
 //! [--token T] [--max-body BYTES] [--playground DIR] [--resp-port N]
-//! [--no-http] [--max-connections N]`, or the same flags after
-//! `kvstore serve`. With `--resp-port` the Redis protocol is served beside
-//! the HTTP API, over the same store; one Ctrl-C or SIGTERM stops both.
+//! [--no-http] [--max-connections N] [--metrics-port N]`, or the same flags
+//! after `kvstore serve`. With `--resp-port` the Redis protocol is served
+//! beside the HTTP API, over the same store; one Ctrl-C or SIGTERM stops
+//! both. `GET /metrics` is always on the HTTP API's port, and with
+//! `--metrics-port` on a port of its own too; the Prometheus recorder is
+//! installed before the store opens, so the recovery's timing is in it.
 //!
 //! The server itself is the `mini-kvstore-server` library; this module only
 //! turns flags into its [`Config`](mini_kvstore_server::Config), opens the
@@ -64,6 +67,9 @@ pub(crate) struct ServerArgs {
     /// Refuse Redis-protocol clients past N at once [default: 10000]
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
+    /// Also serve GET /metrics (Prometheus) alone on port N
+    #[arg(long, env = "KVSTORE_METRICS_PORT", value_name = "N")]
+    metrics_port: Option<u16>,
 }
 
 /// Everything the server needs to start.
@@ -79,6 +85,7 @@ pub(crate) struct ServerConfig {
     resp_port: Option<u16>,
     no_http: bool,
     max_connections: Option<usize>,
+    metrics_port: Option<u16>,
 }
 
 /// Where the server listens unless told otherwise (the original README's port).
@@ -104,6 +111,7 @@ impl ServerArgs {
             resp_port: self.resp_port,
             no_http: self.no_http,
             max_connections: self.max_connections,
+            metrics_port: self.metrics_port,
         })
     }
 }
@@ -132,12 +140,17 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
         resp_port,
         no_http,
         max_connections,
+        metrics_port,
     } = config;
     if no_http && resp_port.is_none() {
         return Err(anyhow!(
             "--no-http leaves nothing to serve: give --resp-port N too"
         ));
     }
+    // Before the store opens, so that its recovery is timed (see the module
+    // doc of `mini_kvstore_server::metrics`).
+    let metrics =
+        mini_kvstore_server::metrics::Metrics::install().context("cannot set up the metrics")?;
     // The value limit follows the body limit, so a body the server accepts
     // is one the store accepts; everything else is the engine's default.
     let options = Options::default()
@@ -152,7 +165,8 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
     }
     let mut server = mini_kvstore_server::Config::new(id)
         .max_body_bytes(max_body)
-        .playground_dir(playground);
+        .playground_dir(playground)
+        .metrics(metrics.clone());
     if let Some(token) = token {
         resp = resp.token(token.clone());
         server = server.token(token);
@@ -190,6 +204,25 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
                     .context("the Redis-protocol server failed")
             });
         }
+        // Bound before the API's, printed after it: a script that waits for
+        // the `listening on http://` line finds every port bound by then.
+        let mut metrics_address = None;
+        if let Some(metrics_port) = metrics_port {
+            let listener = tokio::net::TcpListener::bind((bind, metrics_port))
+                .await
+                .with_context(|| format!("cannot listen on {bind}:{metrics_port}"))?;
+            metrics_address = Some(
+                listener
+                    .local_addr()
+                    .context("cannot read the bound address")?,
+            );
+            let (store, shutdown) = (store.clone(), until_stopped());
+            servers.spawn(async move {
+                mini_kvstore_server::metrics::serve(listener, store, metrics, shutdown)
+                    .await
+                    .context("the metrics server failed")
+            });
+        }
         if !no_http {
             let listener = tokio::net::TcpListener::bind((bind, port))
                 .await
@@ -208,6 +241,9 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
             });
         } else {
             drop(store);
+        }
+        if let Some(address) = metrics_address {
+            println!("metrics on http://{address}/metrics");
         }
         while let Some(done) = servers.join_next().await {
             done.context("a server task panicked")??;

@@ -56,6 +56,18 @@ impl Reply {
             Reply::Layout(view) => render_layout(view),
             Reply::Verify(report) => render_verify(report),
             Reply::Loaded(report) => render_load(report),
+            Reply::BackedUp { dest, report } => Text::from(
+                Line::toned(
+                    format!("Backed up {}", count(report.segments as u64, "segment")),
+                    Tone::Good,
+                )
+                .plain_then(format!(
+                    " ({}, writes through version {}) to {dest} in {} ms",
+                    count(report.bytes, "byte"),
+                    report.through_seq,
+                    report.duration.as_millis()
+                )),
+            ),
             Reply::Help(help) => Text {
                 lines: help.lines().map(Line::plain).collect(),
             },

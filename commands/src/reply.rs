@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use mini_kvstore::{
-    CompactionPolicy, CompactionReport, Expect, Layout, PolicyPlan, Stats, VerifyReport,
+    BackupReport, CompactionPolicy, CompactionReport, Expect, Layout, PolicyPlan, Stats,
+    VerifyReport,
 };
 
 /// The answer to one command.
@@ -62,6 +63,13 @@ pub enum Reply {
     Verify(VerifyReport),
     /// `load` stored a file's lines.
     Loaded(LoadReport),
+    /// `backup` made a copy in `dest`.
+    BackedUp {
+        /// The directory, as it was named.
+        dest: String,
+        /// What was copied.
+        report: BackupReport,
+    },
     /// `help`: text to show as is.
     Help(String),
     /// `quit`: the host should stop reading commands.

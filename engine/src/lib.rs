@@ -42,6 +42,7 @@
 //! |---|---|
 //! | `segment_id`, [`storage`] | [`SegmentId`]; the [`Storage`] trait (where segment bytes live) with [`FileStorage`] and [`MemStorage`] |
 //! | `error`, `options`, `report` | [`Error`]; [`Options`] and [`SyncPolicy`]; what calls report ([`Stats`], [`CompactionReport`], …) |
+//! | [`telemetry`] | fsync, group-commit, merge and recovery timings for a metrics recorder (feature `metrics`) |
 //! | [`format`](mod@format) | segment headers and records, byte by byte (`docs/FORMAT.md`) |
 //! | `scan`, `hint` | walking a segment's records (valid, corrupt, torn); hint files that summarise a sealed segment |
 //! | `key`, `location` | `IndexKey` and its order; [`Location`], where a record lives |
@@ -93,6 +94,7 @@ mod scan;
 mod segment_id;
 pub mod storage;
 mod store;
+pub mod telemetry;
 
 pub use batch::WriteBatch;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -115,14 +117,14 @@ pub use options::{
     MIN_SEGMENT_SIZE, Options, SyncPolicy,
 };
 pub use report::{
-    CompactionReport, CompactionTrigger, CorruptRange, InputReason, RecoveryReport, Stats,
-    TruncatedTail, VerifyReport,
+    BackupReport, CompactionReport, CompactionTrigger, CorruptRange, InputReason, RecoveryReport,
+    Stats, TruncatedTail, VerifyReport,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use storage::FileStorage;
 pub use storage::{MemStorage, SegmentId, Storage};
 pub use store::Iter;
-pub use store::{BackupReport, KvStore, SetOutcome, Versioned, prefix_end};
+pub use store::{KvStore, SetOutcome, Versioned, prefix_end};
 
 /// The README's code blocks, compiled and run as doc tests so it stays true.
 #[cfg(doctest)]

@@ -25,6 +25,7 @@ use crate::location::TombstoneAt;
 use crate::report::{CorruptRange, RecoveryReport, TruncatedTail};
 use crate::scan::scan_segment;
 use crate::storage::{SegmentId, Storage};
+use crate::telemetry::{self, Stopwatch};
 
 /// Everything `open` needs to start serving.
 pub(crate) struct Recovered {
@@ -130,6 +131,7 @@ fn summarised(mut info: SegmentInfo, summary: &Hint<'_>) -> SegmentInfo {
 }
 
 pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
+    let took = Stopwatch::start();
     let mut ids = storage.list().map_err(|e| Error::io("list segments", e))?;
     ids.sort_unstable();
 
@@ -310,6 +312,7 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         .find(|(_, info)| info.kind == SegmentKind::Log && !info.sealed)
         .map(|(id, _)| *id);
 
+    telemetry::recovered(took);
     Ok(Recovered {
         index,
         next_seq: next_seq_floor.max(max_seq + 1),

@@ -1,6 +1,8 @@
 //! What the store tells about itself: stats, and the reports of recovery,
-//! compaction and verification. Plain data, serialisable, so the CLI, the
+//! compaction, verification and backups. Plain data, serialisable, so the CLI, the
 //! server and the playground show the same numbers.
+
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -245,4 +247,27 @@ impl VerifyReport {
     pub fn is_clean(&self) -> bool {
         self.corrupt.is_empty()
     }
+}
+
+/// What [`KvStore::backup`](crate::KvStore::backup) copied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct BackupReport {
+    /// The backup holds every write with a seq up to this one, and none
+    /// after it (0 for an empty store).
+    pub through_seq: u64,
+    /// Segments copied, the active one included.
+    pub segments: usize,
+    /// Hint files copied with their sealed segments.
+    pub hints: usize,
+    /// Bytes of segments copied (the active one only up to the point, not
+    /// its preallocated length).
+    pub bytes: u64,
+    /// How long the copy took, by the store's clock.
+    #[serde(serialize_with = "millis")]
+    pub duration: Duration,
+}
+
+fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u128(duration.as_millis())
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use mini_kvstore::DEFAULT_MAX_VALUE_SIZE;
 
+use crate::metrics::Metrics;
+
 /// The largest request body accepted by default: the engine's default value
 /// limit, so that a body the server takes is one the store takes.
 pub const DEFAULT_MAX_BODY_BYTES: usize = DEFAULT_MAX_VALUE_SIZE as usize;
@@ -67,6 +69,7 @@ pub struct Config {
     playground_dir: PathBuf,
     request_timeout: std::time::Duration,
     max_event_subscribers: usize,
+    metrics: Option<Metrics>,
 }
 
 // By hand, so that the token never reaches a log line.
@@ -79,13 +82,14 @@ impl fmt::Debug for Config {
             .field("playground_dir", &self.playground_dir)
             .field("request_timeout", &self.request_timeout)
             .field("max_event_subscribers", &self.max_event_subscribers)
+            .field("metrics", &self.metrics.is_some())
             .finish()
     }
 }
 
 impl Config {
     /// Defaults for volume `volume_id`: no token, a 64 MiB body limit, the
-    /// playground in `./dist`, 64 `/events` subscribers.
+    /// playground in `./dist`, 64 `/events` subscribers, no `/metrics`.
     pub fn new(volume_id: impl Into<String>) -> Self {
         Config {
             volume_id: volume_id.into(),
@@ -94,6 +98,7 @@ impl Config {
             playground_dir: PathBuf::from(DEFAULT_PLAYGROUND_DIR),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_event_subscribers: DEFAULT_MAX_EVENT_SUBSCRIBERS,
+            metrics: None,
         }
     }
 
@@ -131,6 +136,18 @@ impl Config {
     /// The limit on open `GET /events` streams.
     pub fn get_max_event_subscribers(&self) -> usize {
         self.max_event_subscribers
+    }
+
+    /// Serves `GET /metrics` from `metrics` (without, `/metrics` is not a
+    /// route).
+    pub fn metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The recorder `GET /metrics` renders, if any.
+    pub fn get_metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
     }
 
     /// Serves the built playground from `dir`.

@@ -4,8 +4,8 @@
 //! project's API (`/health`, `/blobs/{key}`) done with proper HTTP — status
 //! codes, `ETag`s, conditional reads and writes, ranges and paging, expiry,
 //! limits, an optional bearer token — plus the engine's own views (`/stats`,
-//! `/segments`, `/compact`), their changes as server-sent events (`/events`)
-//! and the browser playground's files at `/`.
+//! `/segments`, `/compact`), their changes as server-sent events (`/events`),
+//! Prometheus metrics (`/metrics`) and the browser playground's files at `/`.
 //!
 //! The crate is a library so that tests drive the very router the binary
 //! serves. [`router`] builds it (tests send it requests with
@@ -62,6 +62,8 @@
 //! | `auth` | the bearer-token check on mutating routes |
 //! | `availability` | whether the store is fit for traffic: poisoned, merges failing; what `/health` and RESP writes answer |
 //! | `playground` | `/` and static files: the built playground, or how to build it |
+//! | [`metrics`] | `GET /metrics` in Prometheus's text format: the recorder, the HTTP and RESP instruments, the store's gauges, [`metrics::serve`] for a port of its own |
+//! | [`backup`] | `GET /backup`: the store as a tar archive, streamed while it is made; [`backup::archive`], the format `kvstore restore` unpacks |
 //! | `error` | [`ApiError`], the one place errors become HTTP answers; [`ServerError`] |
 //! | [`resp`] | the Redis protocol over the same store: [`resp::serve`], [`resp::RespConfig`] |
 //!
@@ -80,6 +82,7 @@
 
 mod auth;
 mod availability;
+pub mod backup;
 mod blobs;
 mod config;
 mod error;
@@ -89,6 +92,7 @@ mod feed;
 mod introspection;
 mod keys;
 mod listing;
+pub mod metrics;
 mod playground;
 mod preconditions;
 mod records;

@@ -17,8 +17,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::error::{ApiError, ServerError};
+use crate::metrics::{self, CountedListener};
 use crate::state::AppState;
-use crate::{blobs, events, introspection, listing, playground, records};
+use crate::{backup, blobs, events, introspection, listing, playground, records};
 
 /// The server's routes over `store`:
 ///
@@ -36,6 +37,8 @@ use crate::{blobs, events, introspection, listing, playground, records};
 /// | `GET /events` | server-sent events: `stats`, `segments` (the summary), `compaction` |
 /// | `GET /compactions` | the merge policy, what it would merge next and why, the last merges |
 /// | `POST /compact` | compact now, answer with the report |
+/// | `GET /backup` | the store as of now, a tar archive streamed as it is made (token required when set) |
+/// | `GET /metrics` | Prometheus's text format, when the config has [`Metrics`](crate::metrics::Metrics) |
 /// | anything else | the playground's files, or a 404 |
 ///
 /// Every failure is answered with a JSON `{"error": …}` body, 405 and
@@ -52,7 +55,14 @@ fn routes(state: AppState) -> Router {
         .put(blobs::put)
         .post(blobs::put)
         .delete(blobs::delete);
-    Router::new()
+    let mut router = Router::new();
+    if let Some(recorder) = state.config.get_metrics() {
+        router = router.route_service(
+            "/metrics",
+            metrics::routes(state.store.clone(), recorder.clone()),
+        );
+    }
+    router
         .route("/health", get(introspection::health))
         .route("/stats", get(introspection::stats))
         .route("/segments", get(introspection::segments))
@@ -60,6 +70,7 @@ fn routes(state: AppState) -> Router {
         .route("/events", get(events::events))
         .route("/compactions", get(introspection::compactions))
         .route("/compact", post(introspection::compact))
+        .route("/backup", get(backup::get_backup))
         .route("/blobs", get(listing::list))
         // `{*key}` needs at least one character, so `/blobs/` is routed on
         // its own, to the same handlers: their key extractor answers 400,
@@ -72,6 +83,9 @@ fn routes(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(move |request, next| {
             within(time_limit, request, next)
         }))
+        // Outside the time limit, so a 408 is counted as the client saw it;
+        // inside the routing, so the route template is known.
+        .layer(axum::middleware::from_fn(metrics::http::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -122,7 +136,7 @@ pub async fn run(
         shutdown.await;
         closing.close();
     };
-    axum::serve(listener, app)
+    axum::serve(CountedListener::new(listener, "http"), app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServerError::Serve)?;

@@ -221,7 +221,10 @@ fn expand(prefix: &[String], tree: &str, out: &mut Vec<Vec<String>>) {
     if let Some(open) = tree.find('{') {
         let mut base = prefix.to_vec();
         base.extend(segments(&tree[..open]));
-        let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+        // Prose can hold `use ` too (strings are not stripped): a `}` before
+        // the `{` is no tree to expand.
+        let close = tree.rfind('}').filter(|&close| close > open);
+        let inner = &tree[open + 1..close.unwrap_or(tree.len())];
         let mut depth = 0;
         let mut start = 0;
         for (i, c) in inner.char_indices() {

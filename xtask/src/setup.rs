@@ -10,7 +10,9 @@
 //! `redis-benchmark`) for the Redis-protocol tests, twemproxy (Debian's
 //! `nutcracker`) for the test that shards over three servers
 //! (`cli/tests/resp_twemproxy.rs`), `redis-server` for the load benchmark
-//! to compare against, and the end-to-end suite's npm packages.
+//! to compare against, `promtool` (Debian's `prometheus`) for the test that
+//! lints `GET /metrics` (`server/tests/metrics.rs`), and the end-to-end
+//! suite's npm packages.
 
 use std::io;
 use std::path::Path;
@@ -86,6 +88,11 @@ const REQUIREMENTS: &[Requirement] = &[
         name: "redis-server (Debian: redis-server), what the load benchmark compares against",
         is_present: redis_server_is_installed,
         install: install_redis_server,
+    },
+    Requirement {
+        name: "promtool (Debian: prometheus), Prometheus's linter for the /metrics test",
+        is_present: promtool_is_installed,
+        install: install_promtool,
     },
     Requirement {
         name: "the end-to-end suite's npm packages (tests/e2e)",
@@ -218,6 +225,16 @@ fn redis_server_is_installed() -> Result<bool> {
 
 fn install_redis_server() -> Result<()> {
     apt_install(&["redis-server"])
+}
+
+fn promtool_is_installed() -> Result<bool> {
+    Ok(version_of("promtool")?.is_some())
+}
+
+fn install_promtool() -> Result<()> {
+    // Debian ships promtool only inside the server's package. Without its
+    // recommendation, node-exporter, which would be one more service.
+    apt_install(&["--no-install-recommends", "prometheus"])
 }
 
 fn e2e_packages_are_installed() -> Result<bool> {

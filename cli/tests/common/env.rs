@@ -13,6 +13,7 @@ pub(crate) const KVSTORE_ENV: &[&str] = &[
     "KVSTORE_PLAYGROUND",
     "KVSTORE_COMPACTION",
     "KVSTORE_RESP_PORT",
+    "KVSTORE_METRICS_PORT",
     "NO_COLOR",
     "RUST_LOG",
 ];

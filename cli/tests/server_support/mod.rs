@@ -237,12 +237,41 @@ pub(crate) fn request(
     })
 }
 
+/// The body of a chunked answer, or `None` when it does not end with the
+/// last (empty) chunk.
+fn dechunk(mut chunked: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = chunked.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&chunked[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        chunked = &chunked[line_end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(chunked.get(..size)?);
+        chunked = chunked.get(size + 2..)?;
+    }
+}
+
 fn parse(answer: &[u8], head_request: bool) -> Option<Reply> {
     let split = answer.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&answer[..split]).ok()?.to_owned();
     let status = head.split(' ').nth(1)?.parse().ok()?;
-    let body = answer[split + 4..].to_vec();
-    let reply = Reply { status, head, body };
+    let mut reply = Reply {
+        status,
+        head,
+        body: answer[split + 4..].to_vec(),
+    };
+    // A streamed body (`GET /backup`) comes in chunks; one cut short is no
+    // answer.
+    if reply
+        .header("transfer-encoding")
+        .is_some_and(|coding| coding.eq_ignore_ascii_case("chunked"))
+    {
+        reply.body = dechunk(&reply.body)?;
+        return Some(reply);
+    }
     // With `Connection: close` the server ends the body by closing; a
     // declared length that was not met means the answer was cut short.
     // (HEAD, 204 and 304 answers declare a length without sending a body.)

@@ -14,7 +14,7 @@
 use std::io;
 use std::ops::Bound;
 
-use mini_kvstore::{Error as StoreError, Expect, KvStore};
+use mini_kvstore::{BackupReport, Error as StoreError, Expect, KvStore};
 
 use crate::grammar::{Command, InspectArgs, ListArgs, ScanArgs, help_text};
 use crate::reply::{BadLine, KeyList, LayoutView, LoadReport, PairList, Reply};
@@ -31,6 +31,8 @@ pub enum Task {
     Inspect,
     /// `load` storing lines; steps are lines.
     Load,
+    /// `backup` copying segments; steps are bytes.
+    Backup,
 }
 
 impl Task {
@@ -41,6 +43,7 @@ impl Task {
             Task::Verify => "verifying",
             Task::Inspect => "reading segments",
             Task::Load => "loading",
+            Task::Backup => "backing up",
         }
     }
 }
@@ -96,6 +99,10 @@ pub enum ExecError {
         #[source]
         source: io::Error,
     },
+    /// The command needs something this host does not have (files, in the
+    /// browser).
+    #[error("{0}")]
+    Unsupported(String),
     /// `inspect --segment` named a segment that does not exist.
     #[error("there is no segment {0}; 'inspect' lists them")]
     NoSuchSegment(u32),
@@ -254,10 +261,40 @@ pub fn execute(
         Command::Inspect(args) => Reply::Layout(Box::new(inspect(store, args, host)?)),
         Command::Verify => Reply::Verify(with_task(host, Task::Verify, None, |_| store.verify())?),
         Command::Load { file } => Reply::Loaded(load(store, file, host)?),
+        Command::Backup { dest } => Reply::BackedUp {
+            dest: dest.clone(),
+            report: backup(store, dest, host)?,
+        },
         Command::Help { command } => help(command.as_deref())?,
         Command::Quit => Reply::Quit,
     };
     Ok(reply)
+}
+
+/// `backup DEST`: the engine's backup into a new directory, its progress
+/// reported in bytes.
+#[cfg(not(target_arch = "wasm32"))]
+fn backup(store: &KvStore, dest: &str, host: &mut dyn Host) -> Result<BackupReport, ExecError> {
+    let total = store.stats().total_bytes;
+    Ok(with_task(host, Task::Backup, Some(total), |host| {
+        let mut reported = 0;
+        store.backup(dest, |copied, _| {
+            // The total was the store's size a moment before the point;
+            // the bar never runs past it.
+            let copied = copied.min(total);
+            host.task_advanced(copied.saturating_sub(reported));
+            reported = reported.max(copied);
+        })
+    })?)
+}
+
+/// In the browser a store lives in IndexedDB: there is no directory to
+/// copy it into.
+#[cfg(target_arch = "wasm32")]
+fn backup(_store: &KvStore, dest: &str, _host: &mut dyn Host) -> Result<BackupReport, ExecError> {
+    Err(ExecError::Unsupported(format!(
+        "backup writes a directory ({dest}), and the browser has none: use the command-line `kvstore backup`"
+    )))
 }
 
 /// Runs `work` between `task_started` and `task_finished`, whatever its outcome.

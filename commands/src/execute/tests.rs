@@ -295,3 +295,38 @@ fn help_and_quit_need_no_store() {
     ));
     assert!(execute_without_store(&parse_line("stats").unwrap().unwrap()).is_none());
 }
+
+#[test]
+fn backup_copies_the_store_into_a_new_directory_and_reports_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store();
+    for i in 0..50 {
+        run(&store, &format!("set key{i} value{i}")).unwrap();
+    }
+    let dest = dir.path().join("copy");
+    let line = format!("backup {}", dest.display());
+    let mut host = Files {
+        content: Vec::new(),
+        events: Vec::new(),
+    };
+    let reply = execute(&store, &parse_line(&line).unwrap().unwrap(), &mut host).unwrap();
+    let Reply::BackedUp { report, .. } = &reply else {
+        panic!("{reply:?}");
+    };
+    assert_eq!(report.through_seq, store.stats().next_seq - 1);
+    assert!(host.events.first().unwrap().starts_with("start Backup"));
+    assert_eq!(host.events.last().unwrap(), "end");
+    let advanced: u64 = host
+        .events
+        .iter()
+        .filter_map(|e| e.strip_prefix('+'))
+        .map(|n| n.parse::<u64>().unwrap())
+        .sum();
+    assert!(advanced > 0 && advanced <= store.stats().total_bytes);
+    let copy = KvStore::open(&dest).unwrap();
+    assert_eq!(copy.get("key49").unwrap(), Some(b"value49".to_vec()));
+    // A second backup into the same place is refused, and harms nothing.
+    let again = run(&store, &line).unwrap_err();
+    assert!(again.to_string().contains("not empty"), "{again}");
+    assert_eq!(copy.len(), 50);
+}

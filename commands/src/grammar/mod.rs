@@ -114,6 +114,18 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Check every record of every segment; list corrupt ranges
     Verify,
+    /// Copy the store as of now into the new directory DEST, while it
+    /// keeps working
+    ///
+    /// DEST must not exist, or be empty. The copy holds every write made
+    /// before the command and none made after; it is made beside DEST and
+    /// renamed into place once complete, so an interrupted backup leaves no
+    /// DEST. It opens like any data directory (`kvstore -d DEST`), or goes
+    /// back with `kvstore restore DEST --data-dir DIR`.
+    Backup {
+        /// The directory to create
+        dest: String,
+    },
     /// Store every `key<TAB>value` line of FILE
     Load {
         /// A text file with one `key<TAB>value` per line

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::report::CompactionReport;
+use crate::telemetry;
 
 /// How many reports are kept.
 pub(crate) const RECENT_REPORTS: usize = 16;
@@ -25,6 +26,7 @@ impl CompactionHistory {
     /// A merge finished and committed.
     pub(crate) fn finished(&self, report: &CompactionReport) {
         self.runs.fetch_add(1, Ordering::AcqRel);
+        telemetry::compacted(report);
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         if recent.len() == RECENT_REPORTS {
             recent.pop_front();

@@ -30,35 +30,13 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::report::BackupReport;
 use crate::storage::{SegmentId, Storage};
 
 use super::KvStore;
 
 /// How much of a segment one read and one append move.
 const COPY_CHUNK: usize = 1 << 20;
-
-/// What [`KvStore::backup`] copied.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct BackupReport {
-    /// The backup holds every write with a seq up to this one, and none
-    /// after it (0 for an empty store).
-    pub through_seq: u64,
-    /// Segments copied, the active one included.
-    pub segments: usize,
-    /// Hint files copied with their sealed segments.
-    pub hints: usize,
-    /// Bytes of segments copied (the active one only up to the point, not
-    /// its preallocated length).
-    pub bytes: u64,
-    /// How long the copy took, by the store's clock.
-    #[serde(serialize_with = "millis")]
-    pub duration: Duration,
-}
-
-fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_u128(duration.as_millis())
-}
 
 /// One segment to copy: all of a sealed one, the active one up to the point.
 struct Source {
@@ -278,7 +256,13 @@ fn copy_hint(from: &dyn Storage, dest: &dyn Storage, id: SegmentId) -> Result<bo
     let Ok(Some(hint)) = from.read_hint(id) else {
         return Ok(false);
     };
-    dest.write_hint(id, &hint)
-        .map_err(|e| Error::io(format!("write the hint of segment {id} in the backup"), e))?;
-    Ok(true)
+    match dest.write_hint(id, &hint) {
+        Ok(()) => Ok(true),
+        // A destination that keeps no hints rebuilds them from segments.
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => Ok(false),
+        Err(e) => Err(Error::io(
+            format!("write the hint of segment {id} in the backup"),
+            e,
+        )),
+    }
 }

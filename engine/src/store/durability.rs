@@ -26,6 +26,7 @@ use std::thread::Thread;
 
 use crate::error::{Error, Result};
 use crate::storage::{SegmentId, Storage};
+use crate::telemetry::{self, Stopwatch, SyncBy};
 
 /// The most syncs a group-commit leader runs in a row (see
 /// [`GroupCommit::wait_durable`]).
@@ -257,13 +258,17 @@ impl GroupCommit {
             // before publishing it, so syncing the newer one is still enough.
             let target = self.appended();
             let segment = SegmentId(self.active.load(Ordering::Acquire));
-            if round > 0 && target <= self.synced.load(Ordering::Acquire) {
+            let synced_before = self.synced.load(Ordering::Acquire);
+            if round > 0 && target <= synced_before {
                 break; // nobody is waiting
             }
+            let took = Stopwatch::start();
             if let Err(e) = storage.sync(segment) {
                 self.poison();
                 return Err(Error::io(format!("sync segment {segment}"), e));
             }
+            telemetry::synced(SyncBy::GroupCommit, took);
+            telemetry::group_commit(target.saturating_sub(synced_before));
             let covered = self.lock().advance(target, &self.synced);
             covered.iter().for_each(Thread::unpark);
         }

@@ -37,6 +37,7 @@ use crate::format::{
 use crate::location::{Location, TombstoneAt};
 use crate::report::{CompactionReport, CompactionTrigger, InputReason};
 use crate::storage::SegmentId;
+use crate::telemetry::{self, Stopwatch, SyncBy};
 
 use crate::compaction::plan::{self, CompactionPlan, Copy, LayoutSnapshot, OutputPacker, SEAL_LEN};
 use crate::compaction::policy::{self, PolicyPlan};
@@ -440,10 +441,13 @@ impl Output<'_> {
     }
 
     fn sync(&self, id: SegmentId) -> Result<()> {
+        let took = Stopwatch::start();
         self.shared
             .storage
             .sync(id)
-            .map_err(|e| Error::io(format!("sync compaction output {id}"), e))
+            .map_err(|e| Error::io(format!("sync compaction output {id}"), e))?;
+        telemetry::synced(SyncBy::Compaction, took);
+        Ok(())
     }
 
     /// Appends the seal and syncs; returns the output's final length.

@@ -53,7 +53,6 @@ use crate::report::{CompactionReport, RecoveryReport, Stats};
 use crate::storage::Storage;
 
 use background::Background;
-pub use backup::BackupReport;
 use durability::{Deferred, GroupCommit};
 pub use iter::Iter;
 pub use read::Versioned;

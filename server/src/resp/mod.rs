@@ -131,6 +131,7 @@ pub async fn serve(
         let stopping = stopping.clone();
         connections.spawn(async move {
             server.connected.fetch_add(1, Ordering::Relaxed);
+            let _open = crate::metrics::OpenConnection::new("resp");
             connection::serve_connection(stream, Arc::clone(&server), stopping).await;
             server.connected.fetch_sub(1, Ordering::Relaxed);
             drop(slot);

@@ -28,6 +28,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
 use crate::availability::Unavailable;
+use crate::metrics::resp::CommandMetrics;
 use crate::resp::commands::spec::{
     Call, CommandSpec, INLINE, NO_AUTH, SUBCOMMANDS, WRITE, wrong_arity,
 };
@@ -231,10 +232,30 @@ pub(crate) fn runs_inline(args: &[Vec<u8>]) -> bool {
         .is_some_and(|spec| spec.has(INLINE))
 }
 
-/// Runs one command (`args[0]` is its name) for `session`.
+/// Runs one command (`args[0]` is its name) for `session`, counted and
+/// timed under its spec's name (`unknown` when the table has none: never
+/// the client's bytes, so the metrics' series stay bounded).
 pub(crate) fn execute(server: &ServerState, session: &mut Session, args: &[Vec<u8>]) -> Reply {
+    let started = std::time::Instant::now();
+    let spec = LowerName::of(&args[0]).and_then(|name| name.spec());
+    let reply = dispatch(server, session, args, spec);
+    CommandMetrics::get_or_init(|| table().iter().map(|spec| spec.name)).observe(
+        spec.map(|spec| spec.name),
+        matches!(reply, Reply::Error(_)),
+        started,
+    );
+    reply
+}
+
+/// What [`execute`] runs: `spec` is the command `args[0]` names, if any.
+fn dispatch(
+    server: &ServerState,
+    session: &mut Session,
+    args: &[Vec<u8>],
+    spec: Option<&'static CommandSpec>,
+) -> Reply {
     server.commands_processed.fetch_add(1, Ordering::Relaxed);
-    let Some(spec) = LowerName::of(&args[0]).and_then(|name| name.spec()) else {
+    let Some(spec) = spec else {
         let name = String::from_utf8_lossy(&args[0]).to_lowercase();
         if OTHER_TYPES.contains(&name.as_str()) {
             return Reply::err(format!(
