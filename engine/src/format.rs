@@ -362,13 +362,32 @@ pub enum RecordError {
     Invalid(&'static str),
 }
 
-/// Decodes the record at the start of `buf`.
-///
-/// `buf` may hold more bytes after the record; they are ignored.
-pub fn decode_record(buf: &[u8]) -> Result<RecordRef<'_>, RecordError> {
-    let Some(header) = buf.get(..RECORD_HEADER_LEN) else {
-        return Err(RecordError::Incomplete);
-    };
+/// A record's fixed header, checked on its own: what the bytes after it
+/// must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub(crate) crc: u32,
+    pub(crate) kind: RecordKind,
+    pub(crate) batch: Option<BatchPart>,
+    /// A put whose value starts with its expiry time.
+    pub(crate) expiring: bool,
+    pub(crate) seq: u64,
+    pub(crate) key_len: usize,
+    /// Bytes after the key: the expiry, if any, and the value.
+    pub(crate) value_len: usize,
+}
+
+impl Header {
+    /// The whole record's length.
+    pub(crate) fn record_len(&self) -> usize {
+        RECORD_HEADER_LEN + self.key_len + self.value_len
+    }
+}
+
+/// Decodes and checks a record's header: kind, batch flags, and lengths
+/// that fit the kind. The CRC, over the rest of the record, is the
+/// caller's to check.
+pub(crate) fn decode_header(header: &[u8; RECORD_HEADER_LEN]) -> Result<Header, RecordError> {
     let crc = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
     let batch = BatchPart::from_flags(header[4] & BATCH_FLAGS)?;
     let expiring = header[4] & !BATCH_FLAGS == EXPIRING_PUT;
@@ -399,6 +418,33 @@ pub fn decode_record(buf: &[u8]) -> Result<RecordRef<'_>, RecordError> {
     if !shape_ok {
         return Err(RecordError::Invalid("lengths do not fit the record kind"));
     }
+    Ok(Header {
+        crc,
+        kind,
+        batch,
+        expiring,
+        seq,
+        key_len,
+        value_len,
+    })
+}
+
+/// Decodes the record at the start of `buf`.
+///
+/// `buf` may hold more bytes after the record; they are ignored.
+pub fn decode_record(buf: &[u8]) -> Result<RecordRef<'_>, RecordError> {
+    let Some(header) = buf.first_chunk::<RECORD_HEADER_LEN>() else {
+        return Err(RecordError::Incomplete);
+    };
+    let Header {
+        crc,
+        kind,
+        batch,
+        expiring,
+        seq,
+        key_len,
+        value_len,
+    } = decode_header(header)?;
     let len = RECORD_HEADER_LEN + key_len + value_len;
     let Some(record) = buf.get(..len) else {
         return Err(RecordError::Incomplete);

@@ -104,3 +104,79 @@ fn scans_return_large_values_whole() -> Result<()> {
     assert!(all[1].1 == pattern(MIB / 2 + 1, 2));
     Ok(())
 }
+
+/// Values around the size where a get reads the value straight into the
+/// buffer it returns, with and without an expiry (whose 8 bytes come
+/// between key and value), read back exactly.
+#[test]
+fn values_either_side_of_the_direct_read_round_trip() -> Result<()> {
+    let store = KvStore::open_with(mini_kvstore::MemStorage::new(), Options::default())?;
+    let sizes = [
+        0,
+        1,
+        7,
+        8,
+        9,
+        16 * 1024 - 1,
+        16 * 1024,
+        16 * 1024 + 9,
+        100_000,
+    ];
+    for (i, &len) in sizes.iter().enumerate() {
+        store.set(format!("plain-{len}"), pattern(len, i as u8))?;
+        store.set_with_ttl(
+            format!("expiring-{len}"),
+            pattern(len, !(i as u8)),
+            std::time::Duration::from_secs(3600),
+        )?;
+    }
+    for (i, &len) in sizes.iter().enumerate() {
+        assert!(
+            store.get(format!("plain-{len}"))? == Some(pattern(len, i as u8)),
+            "plain {len}"
+        );
+        let expiring = store.get_versioned(format!("expiring-{len}"))?;
+        assert!(
+            expiring.map(|v| v.value) == Some(pattern(len, !(i as u8))),
+            "expiring {len}"
+        );
+    }
+    Ok(())
+}
+
+/// One flipped bit anywhere in a large record — its header, its key, its
+/// expiry or deep in its value — is a corruption error, never a wrong value.
+#[test]
+fn a_flipped_bit_in_a_large_value_is_caught() -> Result<()> {
+    let storage = mini_kvstore::storage::FaultyStorage::new(mini_kvstore::MemStorage::new())?;
+    let store = KvStore::open_with(storage.clone(), Options::default())?;
+    let value = pattern(64 * 1024, 3);
+    store.set("big", &value)?;
+    store.set_with_ttl("big-expiring", &value, std::time::Duration::from_secs(3600))?;
+    let layout = store.layout()?;
+    for key in ["big", "big-expiring"] {
+        let record = layout
+            .segments
+            .iter()
+            .flat_map(|segment| segment.records.iter().map(move |r| (segment.id, r)))
+            .find(|(_, r)| r.key == key.as_bytes())
+            .map(|(id, r)| (id, r.offset, r.len))
+            .ok_or_else(|| anyhow::anyhow!("no record for {key}"))?;
+        let (segment, offset, len) = record;
+        for at in [2, 5, 21, 22 + key.len() as u64, 40, len / 2, len - 1] {
+            storage.flip_bit(segment, offset + at, 1)?;
+            let read = store.get(key);
+            assert!(
+                matches!(read, Err(mini_kvstore::Error::Corruption { .. })),
+                "{key}: a bit flipped {at} bytes in read as {:?}",
+                read.map(|v| v.map(|v| v.len()))
+            );
+            storage.flip_bit(segment, offset + at, 1)?;
+        }
+        assert!(
+            store.get(key)? == Some(value.clone()),
+            "{key} after the bits went back"
+        );
+    }
+    Ok(())
+}

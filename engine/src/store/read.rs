@@ -12,7 +12,7 @@ use std::sync::RwLock;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::format::{self, RecordKind};
+use crate::format::{self, EXPIRY_LEN, RECORD_HEADER_LEN, RecordKind};
 use crate::index::{self, Index};
 use crate::location::Location;
 use crate::storage::{SegmentId, Storage};
@@ -25,6 +25,12 @@ pub struct Versioned {
     /// The value.
     pub value: Vec<u8>,
 }
+
+/// Values at least this long are read straight into the buffer `get`
+/// returns (see [`Reader::read_record_direct`]). Chosen, not tuned: the
+/// second read is a second system call, about what copying 16 KiB in
+/// memory costs, so shorter values keep the one read and the copy.
+const DIRECT_VALUE: usize = 16 * 1024;
 
 /// How many times a read follows a record that compaction moved before it
 /// reports the error it got.
@@ -76,9 +82,65 @@ impl Reader<'_> {
     /// Reads the record at `location` and returns its seq and value after
     /// checking that it is the record the index expects.
     fn read_record(&self, key: &[u8], location: Location) -> Result<(u64, Vec<u8>)> {
-        let mut buf = vec![0u8; location.len as usize];
+        let len = location.len as usize;
+        if len >= RECORD_HEADER_LEN + key.len() + EXPIRY_LEN + DIRECT_VALUE {
+            return self.read_record_direct(key, location);
+        }
+        let mut buf = vec![0u8; len];
+        self.read_part(location, 0, &mut buf)?;
+        let (seq, value) = check_record(key, location, &buf)?;
+        buf.truncate(value.end);
+        buf.drain(..value.start);
+        Ok((seq, buf))
+    }
+
+    /// [`read_record`](Self::read_record) for a large value: the header,
+    /// key and first bytes after it are read on their own, then the value
+    /// straight into the buffer that is returned, the CRC computed over
+    /// both pieces — where reading the whole record and moving the value to
+    /// the front of its buffer would copy every byte of it once more.
+    fn read_record_direct(&self, key: &[u8], location: Location) -> Result<(u64, Vec<u8>)> {
+        let len = location.len as usize;
+        // Enough for the expiry if the record has one; otherwise its last
+        // bytes are the value's first.
+        let mut prefix = vec![0u8; RECORD_HEADER_LEN + key.len() + EXPIRY_LEN];
+        self.read_part(location, 0, &mut prefix)?;
+        let header = prefix
+            .first_chunk::<RECORD_HEADER_LEN>()
+            .ok_or_else(|| corrupt_at(location, "record is cut short"))
+            .and_then(|header| {
+                format::decode_header(header).map_err(|e| match e {
+                    format::RecordError::Incomplete => corrupt_at(location, "record is cut short"),
+                    format::RecordError::Invalid(why) => corrupt_at(location, why),
+                })
+            })?;
+        let key_end = RECORD_HEADER_LEN + key.len();
+        if header.kind != RecordKind::Put
+            || header.record_len() != len
+            || header.key_len != key.len()
+            || prefix[RECORD_HEADER_LEN..key_end] != *key
+        {
+            return Err(not_the_record(location));
+        }
+        let value_start = key_end + if header.expiring { EXPIRY_LEN } else { 0 };
+        let in_prefix = prefix.len() - value_start;
+        let mut value = vec![0u8; len - value_start];
+        value[..in_prefix].copy_from_slice(&prefix[value_start..]);
+        self.read_part(location, prefix.len() as u64, &mut value[in_prefix..])?;
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&prefix[4..]);
+        crc.update(&value[in_prefix..]);
+        if crc.finalize() != header.crc {
+            return Err(corrupt_at(location, "checksum mismatch"));
+        }
+        Ok((header.seq, value))
+    }
+
+    /// Reads `buf.len()` bytes of the record at `location`, from `at` bytes
+    /// into it.
+    fn read_part(&self, location: Location, at: u64, buf: &mut [u8]) -> Result<()> {
         self.storage
-            .read_at(location.segment, location.offset, &mut buf)
+            .read_at(location.segment, location.offset + at, buf)
             .map_err(|e| {
                 if e.kind() == std::io::ErrorKind::UnexpectedEof {
                     corrupt_at(location, "the segment is shorter than the index expects")
@@ -88,11 +150,7 @@ impl Reader<'_> {
                         e,
                     )
                 }
-            })?;
-        let (seq, value) = check_record(key, location, &buf)?;
-        buf.truncate(value.end);
-        buf.drain(..value.start);
-        Ok((seq, buf))
+            })
     }
 }
 
@@ -108,12 +166,16 @@ pub(crate) fn check_record(
         format::RecordError::Invalid(why) => corrupt_at(location, why),
     })?;
     if record.kind != RecordKind::Put || record.key != key || record.len != bytes.len() {
-        return Err(corrupt_at(
-            location,
-            "the record there is not the one the index points at",
-        ));
+        return Err(not_the_record(location));
     }
     Ok((record.seq, bytes.len() - record.value.len()..bytes.len()))
+}
+
+fn not_the_record(location: Location) -> Error {
+    corrupt_at(
+        location,
+        "the record there is not the one the index points at",
+    )
 }
 
 fn corrupt_at(location: Location, detail: &str) -> Error {
