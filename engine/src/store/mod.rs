@@ -649,6 +649,18 @@ impl KvStore {
             .contains(key.as_ref(), self.shared.now())
     }
 
+    /// The length in bytes of the record that holds `key`'s value (header,
+    /// key and value), if it has one that has not expired: from the index,
+    /// with no I/O. How much a `get` of it will read — for a caller that
+    /// decides where to run the read (a server runs short ones on its event
+    /// loop and long ones on a thread of their own).
+    pub fn record_len(&self, key: impl AsRef<[u8]>) -> Option<u32> {
+        self.shared
+            .read_index()
+            .get_live(key.as_ref(), self.shared.now())
+            .map(|location| location.len)
+    }
+
     /// Number of live keys (expired ones do not count).
     pub fn len(&self) -> usize {
         self.shared.read_index().live_len(self.shared.now())

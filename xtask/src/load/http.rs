@@ -98,18 +98,18 @@ fn parse(args: &[OsString]) -> Result<Settings> {
 
 /// What wrk reported for one mix (from the script's `RESULT` line).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Figures {
+pub(super) struct Figures {
     requests: u64,
     duration_us: u64,
     p50_us: u64,
-    p99_us: u64,
+    pub(super) p99_us: u64,
     max_us: u64,
-    socket_errors: u64,
-    non_2xx: u64,
+    pub(super) socket_errors: u64,
+    pub(super) non_2xx: u64,
 }
 
 impl Figures {
-    fn from_output(output: &str) -> Result<Figures> {
+    pub(super) fn from_output(output: &str) -> Result<Figures> {
         let line = output
             .lines()
             .find_map(|line| line.strip_prefix("RESULT "))
@@ -132,7 +132,7 @@ impl Figures {
         })
     }
 
-    fn requests_per_sec(&self) -> f64 {
+    pub(super) fn requests_per_sec(&self) -> f64 {
         self.requests as f64 / (self.duration_us.max(1) as f64 / 1e6)
     }
 }
@@ -215,12 +215,12 @@ pub(crate) fn run(args: &[OsString]) -> Result<()> {
     Ok(())
 }
 
-fn millis(micros: u64) -> String {
+pub(super) fn millis(micros: u64) -> String {
     format!("{:.2} ms", micros as f64 / 1000.0)
 }
 
 /// Installs wrk with apt-get unless it is on the PATH already.
-fn ensure_wrk() -> Result<()> {
+pub(super) fn ensure_wrk() -> Result<()> {
     // `wrk --version` exits 1 after printing; only "not found" matters here.
     match Command::new("wrk")
         .arg("--version")
@@ -253,7 +253,7 @@ fn prefill(address: SocketAddr) -> Result<()> {
 }
 
 /// One request on its own connection; returns the status code.
-fn http(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> Result<u16> {
+pub(super) fn http(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> Result<u16> {
     let mut stream = TcpStream::connect(address)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(

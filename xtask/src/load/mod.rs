@@ -6,6 +6,9 @@
 //!
 //! - [`http`] — `cargo xtask load [--duration SECS] …`: the REST server
 //!   under wrk, a GET-heavy and a PUT-heavy mix.
+//! - [`http_targets`] — `cargo xtask load --http-targets [--duration SECS]`:
+//!   the REST server's targets, `GET` against a bare axum route and
+//!   durable `PUT` against Redis's `appendfsync always` SET, in one run.
 //! - [`resp`] — `cargo xtask load --resp [--quick] [--write-doc]`: the Redis
 //!   protocol under redis-benchmark, beside `redis-server` with
 //!   `appendfsync always` and `everysec`, and the targets against Redis.
@@ -31,6 +34,7 @@
 mod child;
 mod host;
 mod http;
+mod http_targets;
 mod kvstore;
 mod redis_benchmark;
 mod redis_server;
@@ -47,7 +51,14 @@ use anyhow::Result;
 /// Runs the task: `--resp` anywhere on the command line picks the Redis
 /// protocol; everything else is the REST run's.
 pub(crate) fn run(args: &[OsString]) -> Result<()> {
-    if args.iter().any(|arg| arg == "--resp") {
+    if args.iter().any(|arg| arg == "--http-targets") {
+        let rest: Vec<OsString> = args
+            .iter()
+            .filter(|arg| *arg != "--http-targets")
+            .cloned()
+            .collect();
+        http_targets::run(&rest)
+    } else if args.iter().any(|arg| arg == "--resp") {
         let rest: Vec<OsString> = args
             .iter()
             .filter(|arg| *arg != "--resp")
