@@ -256,12 +256,14 @@ fn server_requested(matches: &ArgMatches) -> bool {
         "resp_port",
         "no_http",
         "max_connections",
+        "header_timeout",
+        "max_inflight_bytes",
         "metrics_port",
     ];
     if !starts && configures.into_iter().any(given) {
         usage_error(
             ErrorKind::MissingRequiredArgument,
-            "--port, --bind, --token, --max-body, --playground, --resp-port, --no-http, --max-connections and --metrics-port configure the server: give --volume DIR and --id ID too",
+            "--port, --bind, --token, --max-body, --playground, --resp-port, --no-http, --max-connections, --header-timeout, --max-inflight-bytes and --metrics-port configure the server: give --volume DIR and --id ID too",
         );
     }
     starts

@@ -1,11 +1,14 @@
 //! The server entry: `kvstore --volume DIR --id ID [--port N] [--bind ADDR]
 //! [--token T] [--max-body BYTES] [--playground DIR] [--resp-port N]
-//! [--no-http] [--max-connections N] [--metrics-port N]`, or the same flags
+//! [--no-http] [--max-connections N] [--header-timeout SECS]
+//! [--max-inflight-bytes SIZE] [--metrics-port N]`, or the same flags
 //! after `kvstore serve`. With `--resp-port` the Redis protocol is served
 //! beside the HTTP API, over the same store; one Ctrl-C or SIGTERM stops
 //! both. `GET /metrics` is always on the HTTP API's port, and with
 //! `--metrics-port` on a port of its own too; the Prometheus recorder is
 //! installed before the store opens, so the recovery's timing is in it.
+//! `--max-connections` is one cap over both listeners' connections, and
+//! `--max-inflight-bytes` one budget over both listeners' large requests.
 //!
 //! The server itself is the `mini-kvstore-server` library; this module only
 //! turns flags into its [`Config`](mini_kvstore_server::Config), opens the
@@ -23,11 +26,15 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
 use mini_kvstore::{KvStore, Options};
-use mini_kvstore_server::{DEFAULT_MAX_BODY_BYTES, DEFAULT_PLAYGROUND_DIR};
+use mini_kvstore_server::{
+    ConnectionLimit, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_INFLIGHT_BYTES, DEFAULT_PLAYGROUND_DIR, InflightBudget,
+};
 
 use crate::compaction::CompactionMode;
 
@@ -64,9 +71,22 @@ pub(crate) struct ServerArgs {
     /// Serve only the Redis protocol, no HTTP (needs --resp-port)
     #[arg(long)]
     no_http: bool,
-    /// Refuse Redis-protocol clients past N at once [default: 10000]
-    #[arg(long, value_name = "N")]
-    max_connections: Option<usize>,
+    /// Hold at most N client connections, HTTP and Redis-protocol together;
+    /// past it HTTP gets 503, RESP an error [default: 10000]
+    #[arg(long, env = "KVSTORE_MAX_CONNECTIONS", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
+    /// Close an HTTP connection that has not sent a whole request head
+    /// within SECS (idle keep-alive ones too) [default: 10]
+    #[arg(long, env = "KVSTORE_HEADER_TIMEOUT", value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: Option<u64>,
+    /// Buffer at most SIZE of request bodies and large Redis-protocol
+    /// requests at once (bytes, or with KiB, MiB, GiB); past it a request
+    /// waits up to 1 s, then gets 503 or an error [default: 512MiB]
+    #[arg(long, env = "KVSTORE_MAX_INFLIGHT_BYTES", value_name = "SIZE",
+          value_parser = parse_size)]
+    max_inflight_bytes: Option<u64>,
     /// Also serve GET /metrics (Prometheus) alone on port N
     #[arg(long, env = "KVSTORE_METRICS_PORT", value_name = "N")]
     metrics_port: Option<u16>,
@@ -84,7 +104,9 @@ pub(crate) struct ServerConfig {
     playground: PathBuf,
     resp_port: Option<u16>,
     no_http: bool,
-    max_connections: Option<usize>,
+    max_connections: usize,
+    header_timeout: Duration,
+    max_inflight_bytes: u64,
     metrics_port: Option<u16>,
 }
 
@@ -110,10 +132,81 @@ impl ServerArgs {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_PLAYGROUND_DIR)),
             resp_port: self.resp_port,
             no_http: self.no_http,
-            max_connections: self.max_connections,
+            max_connections: self
+                .max_connections
+                .map_or(DEFAULT_MAX_CONNECTIONS, |n| n as usize),
+            header_timeout: self
+                .header_timeout
+                .map_or(DEFAULT_HEADER_TIMEOUT, Duration::from_secs),
+            max_inflight_bytes: self
+                .max_inflight_bytes
+                .unwrap_or(DEFAULT_MAX_INFLIGHT_BYTES),
             metrics_port: self.metrics_port,
         })
     }
+}
+
+/// Connections the kernel completes and queues for a listener before the
+/// server accepts them. The 128 that `TcpListener::bind` asks for is
+/// overrun by any burst of connections that comes while the server is busy
+/// for a moment, and a connection the queue has no room for waits a
+/// second for the client's SYN to be sent again — well-behaved clients
+/// too, when a flood is the burst. The kernel caps it at
+/// `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `bind:port` with a [`LISTEN_BACKLOG`]-deep queue, set up
+/// as `TcpListener::bind` does otherwise (`SO_REUSEADDR` on Unix, so a
+/// restart does not wait for the last run's connections to time out).
+fn listen(bind: IpAddr, port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match bind {
+        IpAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        IpAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(std::net::SocketAddr::new(bind, port))?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// A size in bytes: a whole number, alone or followed by `B`, `KiB`, `MiB`,
+/// `GiB` or `TiB` (`512MiB`, `8 MiB`, `1048576`), from 1 MiB to 4 TiB.
+fn parse_size(text: &str) -> Result<u64, String> {
+    const UNITS: [(&str, u64); 5] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+        ("B", 1),
+    ];
+    let text = text.trim();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(digits_end);
+    let unit = unit.trim();
+    let scale = if unit.is_empty() {
+        1
+    } else {
+        UNITS
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(unit))
+            .map(|&(_, scale)| scale)
+            .ok_or_else(|| {
+                format!("'{unit}' is not a unit: give bytes, or a number with KiB, MiB, GiB or TiB")
+            })?
+    };
+    let size = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| {
+            format!("'{text}' is not a size: give bytes, or a number with KiB, MiB, GiB or TiB")
+        })?;
+    if !(1 << 20..=1 << 42).contains(&size) {
+        return Err(format!("{text} is outside 1MiB to 4TiB"));
+    }
+    Ok(size)
 }
 
 /// A flag the server cannot start without, as its usage error names it.
@@ -140,6 +233,8 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
         resp_port,
         no_http,
         max_connections,
+        header_timeout,
+        max_inflight_bytes,
         metrics_port,
     } = config;
     if no_http && resp_port.is_none() {
@@ -159,11 +254,18 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
     let store = KvStore::open_with_options(&volume, options)
         // As in `main::open`: the engine's message names the cause already.
         .map_err(|e| anyhow!("cannot open the store in {}: {e}", volume.display()))?;
-    let mut resp = mini_kvstore_server::resp::RespConfig::new();
-    if let Some(n) = max_connections {
-        resp = resp.max_connections(n);
-    }
+    // One cap for both listeners: it stands for the process's sockets and
+    // descriptors, whichever protocol holds them.
+    let connections = ConnectionLimit::new(max_connections);
+    // One budget for both, for the same reason: it stands for the memory.
+    let inflight = InflightBudget::new(max_inflight_bytes);
+    let mut resp = mini_kvstore_server::resp::RespConfig::new()
+        .connection_limit(connections.clone())
+        .inflight_budget(inflight.clone());
     let mut server = mini_kvstore_server::Config::new(id)
+        .connection_limit(connections)
+        .inflight_budget(inflight)
+        .header_timeout(header_timeout)
         .max_body_bytes(max_body)
         .playground_dir(playground)
         .metrics(metrics.clone());
@@ -190,8 +292,7 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
         };
         let mut servers = tokio::task::JoinSet::new();
         if let Some(resp_port) = resp_port {
-            let listener = tokio::net::TcpListener::bind((bind, resp_port))
-                .await
+            let listener = listen(bind, resp_port)
                 .with_context(|| format!("cannot listen on {bind}:{resp_port}"))?;
             let address = listener
                 .local_addr()
@@ -208,8 +309,7 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
         // the `listening on http://` line finds every port bound by then.
         let mut metrics_address = None;
         if let Some(metrics_port) = metrics_port {
-            let listener = tokio::net::TcpListener::bind((bind, metrics_port))
-                .await
+            let listener = listen(bind, metrics_port)
                 .with_context(|| format!("cannot listen on {bind}:{metrics_port}"))?;
             metrics_address = Some(
                 listener
@@ -224,9 +324,8 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
             });
         }
         if !no_http {
-            let listener = tokio::net::TcpListener::bind((bind, port))
-                .await
-                .with_context(|| format!("cannot listen on {bind}:{port}"))?;
+            let listener =
+                listen(bind, port).with_context(|| format!("cannot listen on {bind}:{port}"))?;
             let address = listener
                 .local_addr()
                 .context("cannot read the bound address")?;
@@ -251,4 +350,30 @@ pub(crate) fn run(config: ServerConfig, compaction: CompactionMode) -> anyhow::R
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_units_and_plain_bytes() {
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("8 mib"), Ok(8 << 20));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("4TiB"), Ok(4 << 40));
+        for bad in [
+            "",
+            "MiB",
+            "12 MB",
+            "1.5GiB",
+            "-1MiB",
+            "1KiB",
+            "5TiB",
+            "99999999999999999999",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad:?} was taken");
+        }
+    }
 }

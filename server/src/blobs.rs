@@ -15,8 +15,7 @@
 //! come between.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::header::{CONTENT_TYPE, ETAG, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -30,6 +29,7 @@ use crate::expiry::{insert_expires, ttl_from_query};
 use crate::keys::{self, BlobKey};
 use crate::preconditions::{Preconditions, etag, not_modified};
 use crate::state::AppState;
+use crate::uploads;
 
 /// How many times a write whose conditions need the current version (see
 /// [`Preconditions::as_expect`]) tries again when another write changed the
@@ -54,21 +54,26 @@ struct Stored<'a> {
 /// key's value, expiring after `ttl` when given (and not expiring when not,
 /// whatever the key had before). 201 with `Location` when the key is new,
 /// 200 when a value was replaced; 412 when `If-Match` or `If-None-Match`
-/// does not hold; 400 for a bad `ttl`, or a `ttl` with either header.
+/// does not hold; 400 for a bad `ttl`, or a `ttl` with either header; 503
+/// when the in-flight budget has no room for the body (see `uploads`).
 pub(crate) async fn put(
     State(app): State<AppState>,
     _access: WriteAccess,
     BlobKey(key): BlobKey,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let preconditions = Preconditions::from_headers(&headers)?;
     let ttl = ttl_from_query(query.as_deref())?;
     if ttl.is_some() && preconditions.as_expect() != Some(Expect::Any) {
         return Err(ApiError::ConditionalTtl);
     }
-    let body = body.map_err(|rejection| body_error(&rejection, &app))?;
+    // Last, so that a request refused for its token, key or query never
+    // takes room in the budget. `upload` holds that room until the write
+    // is done with the bytes.
+    let upload = uploads::read(&app, &headers, body).await?;
+    let body = upload.bytes.clone();
     let size = body.len();
     let stored_key = key.clone();
     let outcome = match ttl {
@@ -100,18 +105,8 @@ pub(crate) async fn put(
         created
     };
     response.headers_mut().insert(ETAG, header_value(etag));
+    drop(upload);
     Ok(response)
-}
-
-/// Why a body could not be read: over the limit (413), or a broken upload.
-fn body_error(rejection: &BytesRejection, app: &AppState) -> ApiError {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::BodyTooLarge {
-            max: app.config.get_max_body_bytes() as u64,
-        }
-    } else {
-        ApiError::BadRequest(format!("could not read the request body: {rejection}"))
-    }
 }
 
 /// Runs `write` (a set or a delete of `key`) only if `preconditions` hold,
@@ -161,25 +156,41 @@ where
 /// with its `ETag`, and `Expires` when it expires (axum answers `HEAD`
 /// with the same headers and no body); 304 when `If-None-Match` names the
 /// current version, with the same `ETag` and `Expires` (RFC 9110 §15.4.5).
+/// Records up to this long are read on the async worker (see [`get`]).
+const INLINE_READ_BYTES: u32 = 16 * 1024;
+
 pub(crate) async fn get(
     State(app): State<AppState>,
     BlobKey(key): BlobKey,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // A short record is one `pread`, from the page cache when it is warm:
+    // a microsecond or two, less than the hand-off to the blocking pool
+    // costs, so it runs here, as the RESP server runs its GETs; a missing
+    // key is an index lookup alone. A long one (a copy of many pages, or
+    // reads from a slow disk) goes to the pool, where it blocks no other
+    // request.
+    let short = app
+        .store
+        .record_len(&key)
+        .is_none_or(|len| len <= INLINE_READ_BYTES);
     // The value and its expiry are two calls: a write between them can
     // pair a value with the next write's expiry (the engine has no read
     // that answers both). Each is a snapshot; the pair is as good as two
     // reads a moment apart.
-    let (found, expires_at) = app
-        .engine(move |store| {
-            let found = store.get_versioned(&key)?;
-            let now = store.options().get_clock().now_millis();
-            let expires_at = store.ttl(&key).map(|left| {
-                now.saturating_add(u64::try_from(left.as_millis()).unwrap_or(u64::MAX))
-            });
-            Ok((found, expires_at))
-        })
-        .await?;
+    let read = move |store: &KvStore| {
+        let found = store.get_versioned(&key)?;
+        let now = store.options().get_clock().now_millis();
+        let expires_at = store
+            .ttl(&key)
+            .map(|left| now.saturating_add(u64::try_from(left.as_millis()).unwrap_or(u64::MAX)));
+        Ok::<_, StoreError>((found, expires_at))
+    };
+    let (found, expires_at) = if short {
+        read(&app.store)?
+    } else {
+        app.engine(read).await?
+    };
     let found = found.ok_or(ApiError::KeyNotFound)?;
     let etag = etag(found.seq);
     let mut response = if not_modified(&headers, found.seq) {

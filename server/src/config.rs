@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 
 use mini_kvstore::DEFAULT_MAX_VALUE_SIZE;
 
+use crate::connection_limit::ConnectionLimit;
+use crate::inflight::InflightBudget;
 use crate::metrics::Metrics;
+pub use crate::transport::DEFAULT_HEADER_TIMEOUT;
 
 /// The largest request body accepted by default: the engine's default value
 /// limit, so that a body the server takes is one the store takes.
@@ -68,6 +71,9 @@ pub struct Config {
     max_body_bytes: usize,
     playground_dir: PathBuf,
     request_timeout: std::time::Duration,
+    header_timeout: std::time::Duration,
+    connection_limit: ConnectionLimit,
+    inflight_budget: InflightBudget,
     max_event_subscribers: usize,
     metrics: Option<Metrics>,
 }
@@ -81,6 +87,9 @@ impl fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("playground_dir", &self.playground_dir)
             .field("request_timeout", &self.request_timeout)
+            .field("header_timeout", &self.header_timeout)
+            .field("max_connections", &self.connection_limit.max())
+            .field("max_inflight_bytes", &self.inflight_budget.max_bytes())
             .field("max_event_subscribers", &self.max_event_subscribers)
             .field("metrics", &self.metrics.is_some())
             .finish()
@@ -89,7 +98,11 @@ impl fmt::Debug for Config {
 
 impl Config {
     /// Defaults for volume `volume_id`: no token, a 64 MiB body limit, the
-    /// playground in `./dist`, 64 `/events` subscribers, no `/metrics`.
+    /// playground in `./dist`, 64 `/events` subscribers, no `/metrics`, a
+    /// [`DEFAULT_HEADER_TIMEOUT`], and of its own a cap of
+    /// [`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS)
+    /// connections and an in-flight budget of
+    /// [`DEFAULT_MAX_INFLIGHT_BYTES`](crate::DEFAULT_MAX_INFLIGHT_BYTES).
     pub fn new(volume_id: impl Into<String>) -> Self {
         Config {
             volume_id: volume_id.into(),
@@ -97,6 +110,9 @@ impl Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             playground_dir: PathBuf::from(DEFAULT_PLAYGROUND_DIR),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            connection_limit: ConnectionLimit::default(),
+            inflight_budget: InflightBudget::default(),
             max_event_subscribers: DEFAULT_MAX_EVENT_SUBSCRIBERS,
             metrics: None,
         }
@@ -125,6 +141,49 @@ impl Config {
     /// The request time limit.
     pub fn get_request_timeout(&self) -> std::time::Duration {
         self.request_timeout
+    }
+
+    /// Closes, without an answer, a connection that has not sent a whole
+    /// request head within `timeout` of the server starting to wait for one
+    /// (see [`DEFAULT_HEADER_TIMEOUT`]). [`run`](crate::run) applies it;
+    /// [`router`](crate::router) alone has no connections.
+    pub fn header_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
+    /// The header-read timeout.
+    pub fn get_header_timeout(&self) -> std::time::Duration {
+        self.header_timeout
+    }
+
+    /// Holds at most `limit`'s cap of connections open, sharing it with
+    /// every other listener given a clone of `limit` (the RESP server's,
+    /// through [`RespConfig::connection_limit`](crate::resp::RespConfig::connection_limit)).
+    /// A connection past it is answered 503 with `Retry-After` and closed.
+    pub fn connection_limit(mut self, limit: ConnectionLimit) -> Self {
+        self.connection_limit = limit;
+        self
+    }
+
+    /// The connection cap.
+    pub fn get_connection_limit(&self) -> &ConnectionLimit {
+        &self.connection_limit
+    }
+
+    /// Reads request bodies under `budget`, shared with every listener
+    /// given a clone of it (the RESP server's, through
+    /// [`RespConfig::inflight_budget`](crate::resp::RespConfig::inflight_budget)):
+    /// a body that finds no room within the budget's wait is answered 503
+    /// with `Retry-After`, unread.
+    pub fn inflight_budget(mut self, budget: InflightBudget) -> Self {
+        self.inflight_budget = budget;
+        self
+    }
+
+    /// The in-flight budget.
+    pub fn get_inflight_budget(&self) -> &InflightBudget {
+        &self.inflight_budget
     }
 
     /// Answers 503 to a `GET /events` while `subscribers` streams are open.

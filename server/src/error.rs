@@ -57,6 +57,25 @@ pub enum ApiError {
         max: usize,
     },
 
+    /// A connection past the cap the HTTP and RESP listeners share
+    /// ([`ConnectionLimit`](crate::ConnectionLimit)); answered on that
+    /// connection, which then closes.
+    #[error("the server holds {max} connections already, the most it takes; try again shortly")]
+    TooManyConnections {
+        /// The cap.
+        max: usize,
+    },
+
+    /// A body that found no room in the in-flight budget
+    /// ([`InflightBudget`](crate::InflightBudget)) within its wait.
+    #[error(
+        "the server is already reading {max_bytes} bytes of requests, the most it buffers at once; try again shortly"
+    )]
+    OverInflightBudget {
+        /// The budget, in bytes.
+        max_bytes: u64,
+    },
+
     /// A `GET /events` once the server has begun to shut down.
     #[error("the server is shutting down")]
     ShuttingDown,
@@ -145,7 +164,10 @@ impl ApiError {
     fn is_refusal(&self) -> bool {
         matches!(
             self,
-            ApiError::TooManySubscribers { .. } | ApiError::ShuttingDown
+            ApiError::TooManySubscribers { .. }
+                | ApiError::TooManyConnections { .. }
+                | ApiError::OverInflightBudget { .. }
+                | ApiError::ShuttingDown
         )
     }
 
@@ -156,9 +178,10 @@ impl ApiError {
             ApiError::KeyNotFound | ApiError::NoRoute { .. } | ApiError::SegmentNotFound { .. } => {
                 StatusCode::NOT_FOUND
             }
-            ApiError::TooManySubscribers { .. } | ApiError::ShuttingDown => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::TooManySubscribers { .. }
+            | ApiError::TooManyConnections { .. }
+            | ApiError::OverInflightBudget { .. }
+            | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             // 400, not 501: the client must change the request, and a 5xx
             // would both hide this message and invite a retry.
@@ -214,6 +237,13 @@ impl IntoResponse for ApiError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+            }
+            // Connections and bodies come and go quickly; a second is a
+            // fair wait.
+            ApiError::TooManyConnections { .. } | ApiError::OverInflightBudget { .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             // A 412 tells the version the client should have expected.
             ApiError::Store(mini_kvstore::Error::Conflict {

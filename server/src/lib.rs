@@ -46,8 +46,12 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | `config` | [`Config`]: volume id, token, body limit, playground directory |
+//! | `config` | [`Config`]: volume id, token, body limit, playground directory, connection bounds |
 //! | `server` | [`router`], [`run`], [`shutdown_signal`] |
+//! | `transport` | accepting HTTP connections and serving them with hyper: the header-read timeout, the connection cap, graceful shutdown |
+//! | `connection_limit` | [`ConnectionLimit`]: the cap on open connections the HTTP and RESP listeners share |
+//! | `inflight` | [`InflightBudget`]: the bytes of request bodies and large RESP requests buffered at once, shared by both |
+//! | `uploads` | request bodies read under the body limit and the in-flight budget |
 //! | `state` | the state every handler shares (store, config, `/events` feed) and the blocking-call bridge |
 //! | `blobs` | `/blobs/{*key}`: store, read, delete, conditionally or not |
 //! | `listing` | `GET /blobs`: pages of keys, or keys and values, over a key range, either way |
@@ -85,10 +89,12 @@ mod availability;
 pub mod backup;
 mod blobs;
 mod config;
+mod connection_limit;
 mod error;
 mod events;
 mod expiry;
 mod feed;
+mod inflight;
 mod introspection;
 mod keys;
 mod listing;
@@ -100,11 +106,16 @@ pub mod resp;
 mod server;
 mod state;
 mod summary;
+mod transport;
+mod uploads;
 
 pub use config::{
-    Config, DEFAULT_LIST_LIMIT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_SUBSCRIBERS,
-    DEFAULT_PLAYGROUND_DIR, DEFAULT_RECORDS_LIMIT, DEFAULT_REQUEST_TIMEOUT, MAX_LIST_LIMIT,
-    MAX_RECORDS_LIMIT, MAX_URL_KEY_LEN, MAX_VALUES_PAGE_BYTES,
+    Config, DEFAULT_HEADER_TIMEOUT, DEFAULT_LIST_LIMIT, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_EVENT_SUBSCRIBERS, DEFAULT_PLAYGROUND_DIR, DEFAULT_RECORDS_LIMIT,
+    DEFAULT_REQUEST_TIMEOUT, MAX_LIST_LIMIT, MAX_RECORDS_LIMIT, MAX_URL_KEY_LEN,
+    MAX_VALUES_PAGE_BYTES,
 };
+pub use connection_limit::{ConnectionLimit, DEFAULT_MAX_CONNECTIONS};
 pub use error::{ApiError, ServerError};
+pub use inflight::{DEFAULT_INFLIGHT_WAIT, DEFAULT_MAX_INFLIGHT_BYTES, InflightBudget};
 pub use server::{router, run, shutdown_signal};

@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ServerError};
 use crate::metrics::{self, CountedListener};
 use crate::state::AppState;
+use crate::transport::{self, Bounds};
 use crate::{backup, blobs, events, introspection, listing, playground, records};
 
 /// The server's routes over `store`:
@@ -117,6 +118,10 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 /// accepting, ends the `/events` streams, lets the requests in flight
 /// finish, and syncs the store.
 ///
+/// Connections are bounded by the config's header-read timeout
+/// ([`Config::header_timeout`]) and connection cap
+/// ([`Config::connection_limit`]): see the `transport` module.
+///
 /// Returns once all of that is done, so a caller that exits afterwards has
 /// every acknowledged write on disk, whatever the store's sync policy, and
 /// no handle on the store is left behind.
@@ -126,6 +131,10 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    let bounds = Bounds {
+        header_timeout: config.get_header_timeout(),
+        connections: Some(config.get_connection_limit().clone()),
+    };
     let state = AppState::new(store.clone(), config);
     let feed = Arc::clone(&state.feed);
     let app = routes(state);
@@ -136,10 +145,13 @@ pub async fn run(
         shutdown.await;
         closing.close();
     };
-    axum::serve(CountedListener::new(listener, "http"), app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServerError::Serve)?;
+    transport::serve(
+        CountedListener::new(listener, "http"),
+        app,
+        bounds,
+        shutdown,
+    )
+    .await;
     // Each holds a store handle; each stops within one look once closed.
     for watcher in feed.take_watchers() {
         if let Err(error) = watcher.await {

@@ -50,6 +50,9 @@ pub(crate) struct Server {
     child: Child,
     /// Where it listens, from its start-up line.
     pub(crate) address: SocketAddr,
+    /// Where it speaks RESP, with `--resp-port`, from its
+    /// `listening on redis://…` line.
+    pub(crate) resp_address: Option<SocketAddr>,
     /// That line.
     pub(crate) banner: String,
     stderr: PathBuf,
@@ -57,7 +60,8 @@ pub(crate) struct Server {
 
 impl Server {
     /// Starts `command` (stdout and stderr are taken over), reads the
-    /// `listening on http://…` line, then waits until `/health` answers.
+    /// `listening on http://…` line (and a `listening on redis://…` one
+    /// before it), then waits until `/health` answers.
     /// `stderr_file` keeps the server's log for failure messages.
     pub(crate) fn start(mut command: Command, stderr_file: &Path) -> Result<Server> {
         let log = File::create(stderr_file).context("create the server log")?;
@@ -68,23 +72,41 @@ impl Server {
             .spawn()
             .context("start kvstore")?;
         let stdout = child.stdout.take().context("no stdout")?;
-        // Read the first line on a thread, so a server that neither prints
-        // nor exits fails the test instead of hanging it.
+        // Read the start-up lines on a thread, so a server that neither
+        // prints nor exits fails the test instead of hanging it. The thread
+        // goes on reading to the end, so that a line printed later (`metrics
+        // on …`) never meets a closed pipe.
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            let mut line = String::new();
-            let read = BufReader::new(stdout).read_line(&mut line).map(|_| line);
-            let _ = tx.send(read);
+            for line in BufReader::new(stdout).lines() {
+                let stop = line.is_err();
+                let _ = tx.send(line);
+                if stop {
+                    break;
+                }
+            }
         });
-        let banner = match rx.recv_timeout(PATIENCE) {
-            Ok(Ok(line)) => line.trim_end().to_owned(),
-            outcome => {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!(
-                    "no start-up line ({outcome:?}); server log:\n{}",
-                    std::fs::read_to_string(stderr_file).unwrap_or_default()
-                );
+        // With `--resp-port` the `listening on redis://…` line comes first.
+        let mut resp_address = None;
+        let deadline = Instant::now() + PATIENCE;
+        let banner = loop {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(wait) {
+                Ok(Ok(line)) if line.starts_with("listening on redis://") => {
+                    resp_address = line["listening on redis://".len()..]
+                        .trim_end()
+                        .parse()
+                        .ok();
+                }
+                Ok(Ok(line)) => break line.trim_end().to_owned(),
+                outcome => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    bail!(
+                        "no start-up line ({outcome:?}); server log:\n{}",
+                        std::fs::read_to_string(stderr_file).unwrap_or_default()
+                    );
+                }
             }
         };
         let address = banner
@@ -99,6 +121,7 @@ impl Server {
         let server = Server {
             child,
             address,
+            resp_address,
             banner,
             stderr: stderr_file.to_owned(),
         };

@@ -20,7 +20,8 @@
 //! | `scrape` | the `/metrics` route, and [`serve`] for a port of its own |
 //!
 //! Near the bottom of the crate's imports: the configuration, the router
-//! and the RESP dispatcher use it; of the rest it uses only `error`.
+//! and the RESP dispatcher use it; of the rest it uses only `error` and,
+//! for [`serve`], `transport`.
 
 mod catalogue;
 mod connections;

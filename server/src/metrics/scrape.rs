@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use crate::error::{ApiError, ServerError};
 use crate::metrics::recorder::Metrics;
 use crate::metrics::store;
+use crate::transport::{self, Bounds};
 
 /// The content type of Prometheus's text format, version 0.0.4.
 const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -68,14 +69,21 @@ async fn scrape(State(scrape): State<Scrape>) -> Result<Response, ApiError> {
 /// until `shutdown` resolves: a port a scraper can reach when the API's
 /// port is kept private, or with no HTTP API at all (`--no-http`).
 /// Scrapes here are not counted in `kvstore_http_requests_total`.
+///
+/// Its connections are under the default header-read timeout
+/// ([`DEFAULT_HEADER_TIMEOUT`](crate::DEFAULT_HEADER_TIMEOUT)) and not
+/// under the connection cap, so that a flood on the API cannot keep a
+/// scraper out.
 pub async fn serve(
     listener: TcpListener,
     store: KvStore,
     metrics: Metrics,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    axum::serve(listener, routes(store, metrics))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServerError::Serve)
+    let bounds = Bounds {
+        header_timeout: transport::DEFAULT_HEADER_TIMEOUT,
+        connections: None,
+    };
+    transport::serve(listener, routes(store, metrics), bounds, shutdown).await;
+    Ok(())
 }

@@ -11,6 +11,12 @@
 //! Limits are checked on each length header as soon as it has arrived,
 //! before the bytes it announces are waited for, so a client cannot make
 //! the server buffer more than one argument's limit on a lie.
+//!
+//! For the in-flight budget, [`announced_len`] tells how long a request
+//! still arriving will be, as far as its headers have come, so the
+//! connection can reserve that much before reading it; and [`skip`] passes
+//! over a request refused for want of room, a read at a time, without
+//! buffering it.
 
 use crate::resp::reply::{Protocol, Reply};
 
@@ -131,6 +137,113 @@ fn arguments(buf: &[u8]) -> Result<(Vec<Vec<u8>>, usize), ProtocolError> {
         at = end + 2;
     }
     Ok((args, at))
+}
+
+/// The length of the request at the front of `buf` as far as its headers
+/// tell: where it ends if it is all there, else where its last bulk string
+/// whose header has arrived ends (at least `buf.len()`). An inline line
+/// announces nothing beyond what is there; a broken request, what is there
+/// (decoding it reports the error).
+pub(crate) fn announced_len(buf: &[u8], limits: &Limits) -> usize {
+    if buf.first() != Some(&b'*') {
+        return buf.len();
+    }
+    let Ok(Some((count, mut at))) = header(buf, 0, "") else {
+        return buf.len();
+    };
+    for _ in 0..count.clamp(0, limits.array as i64) {
+        if buf.get(at) != Some(&b'$') {
+            break;
+        }
+        let Ok(Some((len, data))) = header(buf, at, "") else {
+            break;
+        };
+        // Within the bulk limit, a usize, or decoding refuses it.
+        let len = usize::try_from(len).unwrap_or(0).min(limits.bulk);
+        at = data + len + 2;
+        if at > buf.len() {
+            break;
+        }
+    }
+    at.max(buf.len())
+}
+
+/// Where [`skip`] is in the request it passes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Skip {
+    /// Before the array's header.
+    #[default]
+    Array,
+    /// Before the header of one of the `left` bulk strings still to come.
+    Bulk { left: u64 },
+    /// Inside a bulk string: `pending` bytes of it and its CRLF to come,
+    /// then `left` more bulk strings.
+    Data { pending: usize, left: u64 },
+    /// Past the request's last byte.
+    Done,
+}
+
+/// Passes over as much of an array request as `buf` holds, from where
+/// `state` says the previous call stopped: the bytes of `buf` to drop.
+/// `state` is [`Skip::Done`] once the whole request has gone by; headers
+/// are checked against `limits` as [`decode`] checks them, so framing is
+/// kept for the requests after it.
+pub(crate) fn skip(buf: &[u8], state: &mut Skip, limits: &Limits) -> Result<usize, ProtocolError> {
+    let mut at = 0;
+    loop {
+        match *state {
+            Skip::Done => return Ok(at),
+            Skip::Array => {
+                let Some((count, next)) = header(buf, at, "invalid multibulk length")? else {
+                    return Ok(at);
+                };
+                if count > limits.array as i64 {
+                    return Err(ProtocolError("invalid multibulk length".into()));
+                }
+                *state = Skip::Bulk {
+                    left: u64::try_from(count).unwrap_or(0),
+                };
+                at = next;
+            }
+            Skip::Bulk { left: 0 } => *state = Skip::Done,
+            Skip::Bulk { left } => {
+                match buf.get(at) {
+                    None => return Ok(at),
+                    Some(b'$') => {}
+                    Some(&other) => {
+                        return Err(ProtocolError(format!(
+                            "expected '$', got '{}'",
+                            char::from(other).escape_default()
+                        )));
+                    }
+                }
+                let Some((len, next)) = header(buf, at, "invalid bulk length")? else {
+                    return Ok(at);
+                };
+                if len < 0 || len > limits.bulk as i64 {
+                    return Err(ProtocolError("invalid bulk length".into()));
+                }
+                *state = Skip::Data {
+                    // Within the bulk limit, a usize.
+                    pending: len as usize + 2,
+                    left: left - 1,
+                };
+                at = next;
+            }
+            Skip::Data { pending, left } => {
+                let here = pending.min(buf.len() - at);
+                at += here;
+                if here < pending {
+                    *state = Skip::Data {
+                        pending: pending - here,
+                        left,
+                    };
+                    return Ok(at);
+                }
+                *state = Skip::Bulk { left };
+            }
+        }
+    }
 }
 
 /// An inline command: one line, split on whitespace. Redis also honours
@@ -416,6 +529,61 @@ mod tests {
         assert_eq!(at, stream.len());
         assert_eq!(decode(b"*0\r\n", &limits), Ok(Some((Vec::new(), 4))));
         assert_eq!(decode(b"*-1\r\n", &limits), Ok(Some((Vec::new(), 5))));
+    }
+
+    #[test]
+    fn announced_len_reads_ahead_of_the_bytes() {
+        let limits = Limits {
+            inline: 64,
+            array: 8,
+            bulk: 1 << 20,
+        };
+        let whole = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n";
+        assert_eq!(announced_len(whole, &limits), whole.len());
+        // The value's header is in: its end is known.
+        assert_eq!(announced_len(&whole[..24], &limits), whole.len());
+        assert_eq!(announced_len(&whole[..27], &limits), whole.len());
+        // Its header cut short: only what is there.
+        assert_eq!(announced_len(&whole[..22], &limits), 22);
+        // Inside the command name, its end.
+        assert_eq!(announced_len(&whole[..10], &limits), 13);
+        let big = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000000\r\nvv";
+        assert_eq!(announced_len(big, &limits), big.len() - 2 + 1_000_000 + 2);
+        assert_eq!(announced_len(b"PING\r\n", &limits), 6);
+        assert_eq!(announced_len(b"", &limits), 0);
+    }
+
+    #[test]
+    fn skip_passes_over_one_request_in_any_cuts() {
+        let limits = Limits {
+            inline: 64,
+            array: 8,
+            bulk: 64,
+        };
+        let refused = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$20\r\n01234567890123456789\r\n";
+        let next = b"*1\r\n$4\r\nPING\r\n";
+        let stream: Vec<u8> = [&refused[..], &next[..]].concat();
+        for piece in 1..=stream.len() {
+            let mut state = Skip::default();
+            let mut buf = Vec::new();
+            let mut fed = 0;
+            while state != Skip::Done {
+                let end = (fed + piece).min(stream.len());
+                buf.extend_from_slice(&stream[fed..end]);
+                fed = end;
+                let used = skip(&buf, &mut state, &limits).unwrap();
+                buf.drain(..used);
+                assert!(fed < stream.len() || state == Skip::Done, "piece {piece}");
+            }
+            buf.extend_from_slice(&stream[fed..]);
+            let (decoded, used) = decode(&buf, &limits).unwrap().unwrap();
+            assert_eq!(decoded, args(&["PING"]), "piece {piece}");
+            assert_eq!(used, buf.len());
+        }
+        let mut state = Skip::default();
+        assert!(skip(b"*1\r\n$65\r\n", &mut state, &limits).is_err());
+        let mut state = Skip::default();
+        assert!(skip(b"*1\r\n:1\r\n", &mut state, &limits).is_err());
     }
 
     #[test]

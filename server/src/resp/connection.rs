@@ -28,6 +28,16 @@
 //! A framing error answers `-ERR Protocol error: …` after the replies to
 //! the requests before it, and closes this connection only.
 //!
+//! Memory: once the request being assembled would make the buffer grow
+//! past [`LARGE_REQUEST`], the connection reserves the request's announced
+//! length ([`codec::announced_len`]) in the in-flight budget before it
+//! reads more, waiting at most the budget's wait; a request that gets no
+//! room is answered `-ERR …` (after the replies before it) and passed over
+//! unread ([`codec::skip`]), and the connection goes on with the next
+//! request. The reservation is given back once the request has run, and
+//! the large buffer with it. Smaller requests never touch the budget, so
+//! the common path pays nothing for it.
+//!
 //! While it is open the connection is in the server's [`Clients`], which
 //! `CLIENT LIST` reads; it leaves however it ends.
 
@@ -37,14 +47,22 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use crate::inflight::OverBudget;
 use crate::resp::clients::{Client, Clients};
-use crate::resp::codec::{self, Limits};
+use crate::resp::codec::{self, Limits, Skip};
 use crate::resp::commands;
 use crate::resp::durability::NotDurable;
+use crate::resp::reply::{Protocol, Reply};
 use crate::resp::state::{ServerState, Session};
 
 /// How much a read asks for at least.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// The buffer a connection keeps outside the in-flight budget: a request
+/// that would make it grow past this reserves its length first. Above the
+/// default inline limit (64 KiB), so only arrays with large bulk strings
+/// ever reserve.
+const LARGE_REQUEST: usize = 64 * 1024 + READ_CHUNK;
 
 /// A connection's place in [`Clients`], given back however the connection
 /// ends.
@@ -99,6 +117,7 @@ pub(crate) async fn serve_connection(
     };
     let mut session = Session::new(client, &server);
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut reservation = server.config.inflight_budget.empty();
     loop {
         let mut requests = Vec::new();
         let mut used = 0;
@@ -119,6 +138,11 @@ pub(crate) async fn serve_connection(
             }
         }
         buf.drain(..used);
+        // The arguments are copies: a large request's buffer can go before
+        // the request runs.
+        if buf.capacity() > LARGE_REQUEST && buf.len() < READ_CHUNK {
+            buf.shrink_to(READ_CHUNK);
+        }
 
         let mut out = Vec::new();
         if !requests.is_empty() {
@@ -141,12 +165,98 @@ pub(crate) async fn serve_connection(
             return;
         }
 
-        buf.reserve(READ_CHUNK);
+        if buf.len() + READ_CHUNK > LARGE_REQUEST {
+            // Room for what the request announces, and the next read.
+            let target = codec::announced_len(&buf, &limits).max(buf.len()) + READ_CHUNK;
+            if reservation.bytes() < target as u64 {
+                let granted = tokio::select! {
+                    _ = shutdown.changed() => return,
+                    granted = reservation.grow_to(target as u64) => granted,
+                };
+                if let Err(over) = granted {
+                    if pass_over(
+                        &mut stream,
+                        &mut buf,
+                        &limits,
+                        session.protocol,
+                        over,
+                        &mut shutdown,
+                    )
+                    .await
+                    {
+                        continue;
+                    }
+                    return;
+                }
+            }
+            buf.reserve_exact(target - buf.len());
+        } else {
+            // Whatever was reserved has run, or been passed over.
+            reservation.shrink_to(0);
+            buf.reserve(READ_CHUNK);
+        }
         tokio::select! {
             // Idle at shutdown: close rather than wait for a next command.
             _ = shutdown.changed() => return,
             read = stream.read_buf(&mut buf) => match read {
                 Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            },
+        }
+    }
+}
+
+/// Answers the request at the front of `buf`, which found no room in the
+/// in-flight budget, with an error, then reads past the rest of it keeping
+/// none of it. `true` when the connection can go on with the next request;
+/// `false` when it must close (the client left, broke the framing, or the
+/// server is shutting down).
+async fn pass_over(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    limits: &Limits,
+    protocol: Protocol,
+    over: OverBudget,
+    shutdown: &mut watch::Receiver<bool>,
+) -> bool {
+    tracing::debug!(
+        budget = over.max_bytes,
+        "a RESP request found no room in the in-flight budget"
+    );
+    let mut out = Vec::new();
+    let refusal = Reply::err(format!(
+        "the server is already reading {} bytes of requests, the most it buffers at once; try again shortly",
+        over.max_bytes
+    ));
+    codec::encode(refusal, protocol, &mut out);
+    if stream.write_all(&out).await.is_err() {
+        return false;
+    }
+    let mut state = Skip::default();
+    loop {
+        match codec::skip(buf, &mut state, limits) {
+            Ok(used) => {
+                buf.drain(..used);
+            }
+            Err(e) => {
+                let mut out = Vec::new();
+                codec::encode(e.reply(), protocol, &mut out);
+                let _ = stream.write_all(&out).await;
+                return false;
+            }
+        }
+        // What is left is at most the start of a header.
+        if buf.capacity() > LARGE_REQUEST {
+            buf.shrink_to(READ_CHUNK);
+        }
+        if state == Skip::Done {
+            return true;
+        }
+        buf.reserve(READ_CHUNK);
+        tokio::select! {
+            _ = shutdown.changed() => return false,
+            read = stream.read_buf(buf) => match read {
+                Ok(0) | Err(_) => return false,
                 Ok(_) => {}
             },
         }

@@ -11,7 +11,7 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | `config` | [`RespConfig`]: token, client limit, request size limits |
+//! | `config` | [`RespConfig`]: token, client limit (its own, or a `ConnectionLimit` shared with the HTTP API), request size limits |
 //! | `clients` | the connected clients, as `CLIENT LIST` shows them |
 //! | `state` | what connections share (store, durability waiter, counters, clients, `SCAN` cursors) and each one's session |
 //! | `durability` | the one thread that makes every connection's pending writes durable, many connections per fsync |
@@ -68,9 +68,10 @@ use std::time::Duration;
 use mini_kvstore::KvStore;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::connection_limit::ConnectionLimit;
 pub use crate::resp::config::{
     DEFAULT_MAX_ARRAY_LEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_INLINE_LEN, RespConfig,
 };
@@ -94,7 +95,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let port = listener.local_addr()?.port();
-    let slots = Arc::new(Semaphore::new(config.max_connections));
+    let slots = config
+        .connection_limit
+        .clone()
+        .unwrap_or_else(|| ConnectionLimit::new(config.max_connections));
     let (durability, waiter) = durability::start(store.clone())?;
     let server = Arc::new(ServerState::new(store, durability, config, port));
     let (stop, stopping) = watch::channel(false);
@@ -117,7 +121,7 @@ pub async fn serve(
         while connections.try_join_next().is_some() {}
         server.connections_received.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+        let Some(slot) = slots.try_acquire() else {
             server.rejected_connections.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(%peer, "RESP client limit reached");
             connections.spawn(async move {
