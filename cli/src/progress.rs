@@ -22,20 +22,38 @@ const SHOW_AFTER: Duration = Duration::from_millis(300);
 /// running for [`SHOW_AFTER`]; `None` when stderr is not a terminal.
 /// `export` and `import` use it directly; `load` through [`TerminalHost`].
 pub(crate) fn progress_on_terminal(message: &str, total: Option<u64>) -> Option<ProgressBar> {
-    io::stderr().is_terminal().then(|| line_bar(message, total))
+    io::stderr()
+        .is_terminal()
+        .then(|| line_bar(message, total, Unit::Lines))
+}
+
+/// Like [`progress_on_terminal`], counting bytes (`restore`'s copy).
+pub(crate) fn bytes_on_terminal(message: &str, total: u64) -> Option<ProgressBar> {
+    io::stderr()
+        .is_terminal()
+        .then(|| line_bar(message, Some(total), Unit::Bytes))
+}
+
+/// What a bar counts.
+#[derive(Clone, Copy)]
+enum Unit {
+    Lines,
+    Bytes,
 }
 
 /// The bar or spinner of [`progress_on_terminal`], whose caller has checked
 /// that stderr is a terminal.
-fn line_bar(message: &str, total: Option<u64>) -> ProgressBar {
+fn line_bar(message: &str, total: Option<u64>, unit: Unit) -> ProgressBar {
+    let template = match unit {
+        Unit::Lines => "{msg} [{bar:30}] {human_pos}/{human_len} lines, eta {eta}",
+        Unit::Bytes => "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes}, eta {eta}",
+    };
     let bar = match total {
         Some(total) => ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden())
             .with_style(
-                ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {human_pos}/{human_len} lines, eta {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+                ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
             ),
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()).with_style(
             ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
@@ -79,7 +97,11 @@ impl Host for TerminalHost {
 
     fn task_started(&mut self, task: Task, total: Option<u64>) {
         if self.draw {
-            self.bar = Some(line_bar(task.describe(), total));
+            let unit = match task {
+                Task::Backup => Unit::Bytes,
+                _ => Unit::Lines,
+            };
+            self.bar = Some(line_bar(task.describe(), total, unit));
         }
     }
 

@@ -8,10 +8,11 @@
 //! backup holds only whole, synced segments — and every record's CRC is
 //! read back by `verify`. Only then is the directory renamed to DIR. A DIR
 //! that holds anything is refused before anything is read, so a restore
-//! never mixes two stores.
+//! never mixes two stores. On a terminal a progress bar follows the bytes
+//! unpacked or copied.
 
 use std::fs::{self, File};
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
@@ -19,6 +20,8 @@ use clap::Args;
 use mini_kvstore::{KvStore, Options, SegmentId, SyncPolicy};
 use mini_kvstore_commands::count;
 use mini_kvstore_server::backup::archive::unpack_archive;
+
+use crate::progress::bytes_on_terminal;
 
 /// Options of `restore`.
 #[derive(Debug, Clone, Args)]
@@ -96,8 +99,16 @@ fn fill_and_check(source: &Path, staging: &Path) -> anyhow::Result<usize> {
     } else {
         let archive =
             File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
-        unpack_archive(BufReader::new(archive), staging)
-            .map_err(|e| anyhow!("cannot restore {}: {e}", source.display()))?;
+        let bar = bytes_on_terminal("unpacking", meta.len());
+        let reading = Counting {
+            inner: BufReader::new(archive),
+            bar: bar.clone(),
+        };
+        let unpacked = unpack_archive(reading, staging);
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        unpacked.map_err(|e| anyhow!("cannot restore {}: {e}", source.display()))?;
     }
     let options = Options::default()
         .sync_policy(SyncPolicy::Never)
@@ -126,10 +137,33 @@ fn fill_and_check(source: &Path, staging: &Path) -> anyhow::Result<usize> {
     Ok(store.len())
 }
 
+/// A reader that moves a progress bar by the bytes it reads.
+struct Counting<R> {
+    inner: R,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(bar) = &self.bar {
+            bar.inc(n as u64);
+        }
+        Ok(n)
+    }
+}
+
 /// Copies the segment and hint files of a backup directory; anything else
 /// in it is left behind (a directory with no segment is no backup).
 fn copy_backup_directory(source: &Path, staging: &Path) -> anyhow::Result<()> {
     let mut segments = 0;
+    let total = fs::read_dir(source)
+        .with_context(|| format!("cannot read {}", source.display()))?
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.metadata().ok())
+        .map(|meta| meta.len())
+        .sum();
+    let bar = bytes_on_terminal("copying", total);
     for entry in
         fs::read_dir(source).with_context(|| format!("cannot read {}", source.display()))?
     {
@@ -147,11 +181,17 @@ fn copy_backup_directory(source: &Path, staging: &Path) -> anyhow::Result<()> {
             continue;
         }
         let to = staging.join(&name);
-        fs::copy(entry.path(), &to).with_context(|| format!("cannot copy {name}"))?;
+        let copied = fs::copy(entry.path(), &to).with_context(|| format!("cannot copy {name}"))?;
+        if let Some(bar) = &bar {
+            bar.inc(copied);
+        }
         File::open(&to)
             .and_then(|f| f.sync_all())
             .with_context(|| format!("cannot sync {}", to.display()))?;
         segments += usize::from(is_segment);
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
     if segments == 0 {
         bail!("{} holds no segment: it is not a backup", source.display());

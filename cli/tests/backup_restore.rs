@@ -27,12 +27,13 @@ fn a_backup_restores_to_the_same_store() {
     assert!(said.contains("Backed up"), "{said}");
 
     let restored = store.root().join("restored");
+    // The spelling: the directory after the command.
     common::kvstore()
         .args([
-            "--data-dir",
-            restored.to_str().unwrap(),
             "restore",
             backup.to_str().unwrap(),
+            "--data-dir",
+            restored.to_str().unwrap(),
         ])
         .assert()
         .success()
