@@ -70,9 +70,12 @@ use crate::serve::{ServerArgs, ServerConfig};
 )]
 struct Cli {
     /// The directory holding the store's segments (created if missing)
+    // Global, so it may come after the command too (`kvstore restore
+    // SOURCE --data-dir DIR`, as people write it).
     #[arg(
         long,
         short = 'd',
+        global = true,
         env = "KVSTORE_DATA_DIR",
         value_name = "DIR",
         default_value = "data"
