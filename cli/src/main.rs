@@ -21,6 +21,7 @@
 //! | `progress` | the [`Host`](mini_kvstore_commands::Host): files and indicatif progress bars |
 //! | `serve` | the server entry (`--volume`/`--id`, `serve`) |
 //! | `compaction` | `--compaction auto\|manual` and the policy each means |
+//! | `logging` | `--log-format text\|json`: the tracing subscriber for stderr |
 //! | `dump` | `export` and `import`: the dump format (JSON lines), its encoder and decoder |
 //! | `restore` | `restore`: a backup directory or archive back into a data directory, checked first |
 //!
@@ -31,6 +32,7 @@
 
 mod compaction;
 mod dump;
+mod logging;
 mod output;
 mod progress;
 mod repl;
@@ -50,6 +52,7 @@ use mini_kvstore_commands::{Command, Outcome, Reply, execute, execute_without_st
 
 use crate::compaction::CompactionMode;
 use crate::dump::{ExportArgs, ImportArgs};
+use crate::logging::LogFormat;
 use crate::output::Painter;
 use crate::progress::TerminalHost;
 use crate::restore::RestoreArgs;
@@ -87,6 +90,19 @@ struct Cli {
     /// server, manual for a one-shot command]
     #[arg(long, env = "KVSTORE_COMPACTION", value_name = "MODE", value_enum)]
     compaction: Option<CompactionMode>,
+
+    /// How log lines on stderr are written: `text`, or `json` (one object a
+    /// line, a request's log lines carrying its `request_id`); `RUST_LOG`
+    /// says which are written
+    #[arg(
+        long,
+        env = "KVSTORE_LOG_FORMAT",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    log_format: LogFormat,
 
     #[command(flatten)]
     server: ServerArgs,
@@ -137,7 +153,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
-    init_tracing();
+    logging::init(cli.log_format);
     match run(cli, &matches) {
         Ok(code) => code,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
@@ -146,21 +162,6 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_FAILURE)
         }
     }
-}
-
-/// Logs from the engine (a corrupt range skipped at open, say) go to stderr,
-/// warnings and worse unless `RUST_LOG` asks for more; coloured under the
-/// same rule as replies, but for stderr.
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(io::stderr)
-        .with_ansi(output::colour_allowed(&io::stderr()))
-        .without_time()
-        .with_target(false)
-        .init();
 }
 
 fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {

@@ -52,6 +52,7 @@
 //! | `connection_limit` | [`ConnectionLimit`]: the cap on open connections the HTTP and RESP listeners share |
 //! | `inflight` | [`InflightBudget`]: the bytes of request bodies and large RESP requests buffered at once, shared by both |
 //! | `uploads` | request bodies read under the body limit and the in-flight budget |
+//! | `request_id` | `x-request-id`: a client's kept when fit, a new one otherwise, on the response and the request's log span |
 //! | `state` | the state every handler shares (store, config, `/events` feed) and the blocking-call bridge |
 //! | `blobs` | `/blobs/{*key}`: store, read, delete, conditionally or not |
 //! | `listing` | `GET /blobs`: pages of keys, or keys and values, over a key range, either way |
@@ -102,6 +103,7 @@ pub mod metrics;
 mod playground;
 mod preconditions;
 mod records;
+mod request_id;
 pub mod resp;
 mod server;
 mod state;
@@ -118,4 +120,5 @@ pub use config::{
 pub use connection_limit::{ConnectionLimit, DEFAULT_MAX_CONNECTIONS};
 pub use error::{ApiError, ServerError};
 pub use inflight::{DEFAULT_INFLIGHT_WAIT, DEFAULT_MAX_INFLIGHT_BYTES, InflightBudget};
+pub use request_id::MAX_REQUEST_ID_LEN;
 pub use server::{router, run, shutdown_signal};

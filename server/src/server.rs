@@ -13,11 +13,13 @@ use axum::http::{Method, Uri};
 use axum::routing::{get, post};
 use mini_kvstore::KvStore;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::Config;
 use crate::error::{ApiError, ServerError};
 use crate::metrics::{self, CountedListener};
+use crate::request_id::{self, X_REQUEST_ID};
 use crate::state::AppState;
 use crate::transport::{self, Bounds};
 use crate::{backup, blobs, events, introspection, listing, playground, records};
@@ -43,7 +45,9 @@ use crate::{backup, blobs, events, introspection, listing, playground, records};
 /// | anything else | the playground's files, or a 404 |
 ///
 /// Every failure is answered with a JSON `{"error": …}` body, 405 and
-/// unknown paths included.
+/// unknown paths included. Every answer carries an `x-request-id`: the
+/// client's, when it sent one fit to keep, else a new one (see the
+/// `request_id` module).
 pub fn router(store: KvStore, config: Config) -> Router {
     routes(AppState::new(store, config))
 }
@@ -87,7 +91,16 @@ fn routes(state: AppState) -> Router {
         // Outside the time limit, so a 408 is counted as the client saw it;
         // inside the routing, so the route template is known.
         .layer(axum::middleware::from_fn(metrics::http::track))
-        .layer(TraceLayer::new_for_http())
+        // One line per answered request at `INFO`, in a span that carries
+        // the request id; so the id layers sit outside it.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_id::span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(request_id::drop_unfit))
         .with_state(state)
 }
 

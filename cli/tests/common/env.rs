@@ -17,6 +17,7 @@ pub(crate) const KVSTORE_ENV: &[&str] = &[
     "KVSTORE_MAX_CONNECTIONS",
     "KVSTORE_HEADER_TIMEOUT",
     "KVSTORE_MAX_INFLIGHT_BYTES",
+    "KVSTORE_LOG_FORMAT",
     "NO_COLOR",
     "RUST_LOG",
 ];
