@@ -452,6 +452,32 @@ pub fn reason_name(reason: MergeReason) -> &'static str {
     }
 }
 
+/// For tests: a real merge by the page's policy over a tiny store — the
+/// layout before it, its report and the layout after. Every third key is
+/// written once and the rest three times, so the first segments are mostly
+/// dead but still hold live records to move.
+#[cfg(test)]
+pub(crate) fn real_merge()
+-> Result<(Layout, mini_kvstore::CompactionReport, Layout), Box<dyn std::error::Error>> {
+    let store = mini_kvstore::KvStore::open_with(
+        mini_kvstore::MemStorage::new(),
+        mini_kvstore::Options::default()
+            .max_segment_size(256)
+            .compaction_policy(PolicySettings::default().policy(256).background(false)),
+    )?;
+    for round in 0..3 {
+        for i in 0..12 {
+            if round == 0 || i % 3 != 0 {
+                store.set(format!("k{i:02}"), format!("value {round} of k{i:02}"))?;
+            }
+        }
+    }
+    let before = store.layout()?;
+    let report = store.compact_by_policy()?.ok_or("a merge")?;
+    let after = store.layout()?;
+    Ok((before, report, after))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -561,24 +587,7 @@ mod tests {
         assert!(map.outputs.is_empty() && map.merged.is_empty());
 
         // The merge runs: a real one, so its replay has inputs and moves.
-        let store = KvStore::open_with(
-            MemStorage::new(),
-            Options::default()
-                .max_segment_size(256)
-                .compaction_policy(PolicySettings::default().policy(256).background(false)),
-        )?;
-        // Every third key is written once, the rest three times: the first
-        // segments are mostly dead but still hold live records to move.
-        for round in 0..3 {
-            for i in 0..12 {
-                if round == 0 || i % 3 != 0 {
-                    store.set(format!("k{i:02}"), format!("value {round} of k{i:02}"))?;
-                }
-            }
-        }
-        let before = store.layout()?;
-        let report = store.compact_by_policy()?.ok_or("a merge")?;
-        let after = store.layout()?;
+        let (before, report, after) = crate::merge_policy::real_merge()?;
         let replay = MergeReplay::of(&before, &report, &after, 2_000);
         let input = replay.inputs.first().ok_or("an input")?.id.0;
         let output = *replay.outputs.first().ok_or("an output")?;

@@ -232,22 +232,7 @@ mod tests {
 
     #[test]
     fn a_replayed_merge_says_where_it_is() -> TestResult {
-        let store = KvStore::open_with(
-            MemStorage::new(),
-            Options::default()
-                .max_segment_size(256)
-                .compaction_policy(PolicySettings::default().policy(256).background(false)),
-        )?;
-        for round in 0..3 {
-            for i in 0..12 {
-                if round == 0 || i % 3 != 0 {
-                    store.set(format!("k{i:02}"), format!("value {round} of k{i:02}"))?;
-                }
-            }
-        }
-        let before = store.layout()?;
-        let report = store.compact_by_policy()?.ok_or("a merge")?;
-        let after = store.layout()?;
+        let (before, report, after) = crate::merge_policy::real_merge()?;
         let replay = MergeReplay::of(&before, &report, &after, 0);
         let n = replay.moves.len();
         assert!(n >= 2);

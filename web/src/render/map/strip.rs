@@ -458,24 +458,9 @@ mod tests {
 
     #[test]
     fn a_merged_input_is_drawn_until_the_index_has_left_it() -> TestResult {
-        use crate::merge_policy::{MergeStage, PolicyOnMap, PolicySettings};
+        use crate::merge_policy::{MergeStage, PolicyOnMap};
         use crate::merge_replay::MergeReplay;
-        let store = KvStore::open_with(
-            MemStorage::new(),
-            Options::default()
-                .max_segment_size(256)
-                .compaction_policy(PolicySettings::default().policy(256).background(false)),
-        )?;
-        for round in 0..3 {
-            for i in 0..12 {
-                if round == 0 || i % 3 != 0 {
-                    store.set(format!("k{i:02}"), format!("value {round} of k{i:02}"))?;
-                }
-            }
-        }
-        let before = store.layout()?;
-        let report = store.compact_by_policy()?.ok_or("a merge")?;
-        let after = store.layout()?;
+        let (before, report, after) = crate::merge_policy::real_merge()?;
         let replay = MergeReplay::of(&before, &report, &after, 0);
         let input = replay.moves.first().ok_or("a move")?.from.0;
         let output = *replay.outputs.first().ok_or("an output")?;
