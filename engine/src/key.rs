@@ -1,4 +1,5 @@
-//! [`IndexKey`]: a key as the index holds it, and its order.
+//! [`IndexKey`]: a key as the index holds it, and its order; and
+//! [`prefix_end`], where the keys of a prefix end in that order.
 //!
 //! A leaf: the key map, the index and recovery all hold keys this way, and
 //! none of them owns the type. Order, equality and hashing are those of the
@@ -127,6 +128,21 @@ impl std::fmt::Debug for IndexKey {
     }
 }
 
+/// The smallest key greater than every key starting with `prefix`, or
+/// `None` when there is none (the prefix is empty or all `0xff`): the
+/// exclusive end of the range a prefix covers, for callers that combine a
+/// prefix with other bounds.
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +201,13 @@ mod tests {
             IndexKey::Inline { .. }
         ));
         assert_eq!(std::mem::size_of::<IndexKey>(), 24);
+    }
+
+    #[test]
+    fn the_end_of_a_prefix_is_its_last_byte_raised_past_any_0xff() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(b"a\xff\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"\xff"), None);
+        assert_eq!(prefix_end(b""), None);
     }
 }

@@ -107,6 +107,7 @@ pub use format::{
     BatchPart, CommitPayload, FORMAT_VERSION, MAGIC, MAX_KEY_LEN, RECORD_HEADER_LEN, RecordKind,
     SEGMENT_HEADER_LEN, SegmentKind,
 };
+pub use key::prefix_end;
 pub use layout::{
     Layout, LayoutSummary, MetaPayload, RecordLayout, RecordPage, RecordState, SegmentLayout,
     SegmentSummary,
@@ -124,7 +125,7 @@ pub use report::{
 pub use storage::FileStorage;
 pub use storage::{MemStorage, SegmentId, Storage};
 pub use store::Iter;
-pub use store::{KvStore, SetOutcome, Versioned, prefix_end};
+pub use store::{KvStore, SetOutcome, Versioned};
 
 /// The README's code blocks, compiled and run as doc tests so it stays true.
 #[cfg(doctest)]

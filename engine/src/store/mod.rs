@@ -16,6 +16,10 @@
 //! | `write` | the writer: appends, rotation, key and value checks, the seal encoder |
 //! | `read` | locating and checking records, for `get` and [`Iter`] |
 //! | `durability` | group commit, the poisoned state, and the waits a deferring handle puts off |
+//! | `deferred` | the handle's deferring calls: putting durability waits off, taking them later |
+//! | `ttl` | expiry on the handle: set with a time to live, `expire`, `persist`, `ttl` |
+//! | `apply` | write batches, checked whole and appended at once |
+//! | `ranges` | ranges, whole-store and prefix scans on the handle |
 //! | `sealed` | who is told when a segment is sealed: the hint writer and the compactor |
 //! | `background` | the hint writer and periodic sync threads |
 //! | `introspect` | `verify` and `layout`: the store read back as data |
@@ -23,29 +27,29 @@
 //! | `backup` | point-in-time copies while writes go on |
 //! | `merge` | the mechanism of a merge — full or chosen by the policy — over the pure plans of `compaction` |
 
+mod apply;
 mod background;
 mod backup;
+mod deferred;
 mod durability;
 mod introspect;
 mod iter;
 mod merge;
+mod ranges;
 pub(crate) mod read;
 mod sealed;
 pub(crate) mod shared;
+mod ttl;
 pub(crate) mod write;
 
-use std::collections::HashMap;
-use std::ops::{Bound, RangeBounds};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
-use crate::batch::{BatchOp, WriteBatch};
 use crate::compaction::history::CompactionHistory;
 use crate::compaction::{self, CompactionPlan, CompactionPolicy, LayoutSnapshot, PolicyPlan};
 use crate::error::Result;
 use crate::expect::Expect;
-use crate::format::{RecordKind, SEGMENT_HEADER_LEN, SegmentKind};
+use crate::format::{SEGMENT_HEADER_LEN, SegmentKind};
 use crate::location::TombstoneAt;
 use crate::options::Options;
 use crate::recovery::{self, Recovered};
@@ -58,9 +62,7 @@ pub use iter::Iter;
 pub use read::Versioned;
 use sealed::SealNotices;
 use shared::Shared;
-use write::{
-    Change, Writer, check_key, check_value, create_segment, expiry, fresh_segment, preallocate,
-};
+use write::{Change, Writer, check_key, check_value, create_segment, fresh_segment, preallocate};
 
 /// A handle to an open store. Cheap to clone; clones share the store.
 ///
@@ -167,139 +169,6 @@ impl KvStore {
         })
     }
 
-    /// A handle to the same store whose writes do not wait to be durable.
-    /// Each write through it returns once it is applied — visible to every
-    /// reader, as an ordinary write is just before its wait — and, under
-    /// [`SyncPolicy::Always`](crate::SyncPolicy::Always), records its
-    /// sequence number instead of waiting for its fsync;
-    /// [`wait_durable`](Self::wait_durable) later waits for all of them at
-    /// once, so one fsync can cover many writes (the Redis-protocol server
-    /// answers a pipeline of requests this way). Every write method defers:
-    /// the `set`s, `delete`s, [`apply`](Self::apply),
-    /// [`expire`](Self::expire) and [`persist`](Self::persist).
-    ///
-    /// The contract: **a write through a deferring handle is not
-    /// acknowledged when it returns `Ok`**, only once a later `wait_durable`
-    /// on this handle (or a clone of it) returns `Ok`; from then on it
-    /// survives a crash as a write through an ordinary handle that returned
-    /// `Ok` does. Until then a crash may lose any of them. If `wait_durable`
-    /// returns `Err`, none of the writes since the last `Ok` wait may be
-    /// assumed durable (each write batch among them still survives whole or
-    /// not at all), and the store is poisoned: it refuses further writes.
-    ///
-    /// Clones of the returned handle share its pending writes, and a wait on
-    /// any of them waits for all of them. Calling this on a deferring handle
-    /// gives a new one whose pending writes are its own. Everything else —
-    /// reads, scans, [`sync`](Self::sync) (which makes pending writes
-    /// durable too), compaction — works as on any handle. Under
-    /// `SyncPolicy::EveryMillis` and `Never` no write waits anyway, so a
-    /// deferring handle behaves as an ordinary one and `wait_durable`
-    /// returns at once.
-    ///
-    /// ```
-    /// # use mini_kvstore::{KvStore, MemStorage, Options};
-    /// # fn main() -> Result<(), mini_kvstore::Error> {
-    /// # let store = KvStore::open_with(MemStorage::new(), Options::default())?;
-    /// let deferring = store.deferring_durability();
-    /// deferring.set("a", "1")?;
-    /// deferring.set("b", "2")?;
-    /// assert_eq!(store.get("a")?, Some(b"1".to_vec())); // visible, maybe not durable
-    /// deferring.wait_durable()?; // now both are acknowledged
-    /// assert!(!deferring.durability_pending());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn deferring_durability(&self) -> KvStore {
-        KvStore {
-            _background: Arc::clone(&self._background),
-            shared: Arc::clone(&self.shared),
-            deferred: Some(Deferred::default()),
-        }
-    }
-
-    /// Returns once every write made through this handle (and its clones)
-    /// is durable as the store's sync policy promises: the wait each of them
-    /// put off (see [`deferring_durability`](Self::deferring_durability)).
-    /// Concurrent waits share fsyncs with each other and with ordinary
-    /// writers (group commit). `Ok` at once when nothing is pending, under
-    /// `SyncPolicy::EveryMillis` and `Never`, and for an ordinary handle,
-    /// whose writes waited already.
-    ///
-    /// `Err` when the fsync failed or the store was poisoned before it:
-    /// then none of the writes since the last `Ok` wait may be assumed
-    /// durable.
-    pub fn wait_durable(&self) -> Result<()> {
-        match &self.deferred {
-            Some(deferred) => self.shared.wait_deferred(deferred),
-            None => Ok(()),
-        }
-    }
-
-    /// Whether [`wait_durable`](Self::wait_durable) would have to wait: some
-    /// write through this deferring handle is not known durable yet. Always
-    /// `false` for an ordinary handle.
-    pub fn durability_pending(&self) -> bool {
-        self.durability_pending_through().is_some()
-    }
-
-    /// The sequence number to wait for to make this deferring handle's
-    /// writes durable: `Some(seq)` — the highest seq written through it and
-    /// its clones — exactly when [`durability_pending`](Self::durability_pending)
-    /// is true. [`wait_durable_through`](Self::wait_durable_through)`(seq)`
-    /// then acknowledges them as [`wait_durable`](Self::wait_durable) would,
-    /// so one thread can wait for the writes of many handles with one call.
-    /// Always `None` for an ordinary handle, and under
-    /// `SyncPolicy::EveryMillis` and `Never`, whose writes wait for nothing.
-    pub fn durability_pending_through(&self) -> Option<u64> {
-        self.deferred
-            .as_ref()
-            .and_then(|deferred| self.shared.pending_through(deferred))
-    }
-
-    /// Returns once every write with a sequence number up to `seq` —
-    /// through any handle of this store — is durable; a `seq` beyond the
-    /// last write means the last write. Unlike [`sync`](Self::sync) it does
-    /// not reach the storage when they are durable already, and under any
-    /// sync policy it makes them durable when they are not.
-    ///
-    /// The contract: when it returns `Ok`, every write through a deferring
-    /// handle whose [`durability_pending_through`](Self::durability_pending_through)
-    /// was at most `seq` is acknowledged, exactly as after that handle's own
-    /// [`wait_durable`](Self::wait_durable). The wait is the group commit's,
-    /// shared with every other writer; when this thread does the fsync, it
-    /// does one — covering every write appended when it starts — and
-    /// returns, rather than sync again for writes that came meanwhile, so a
-    /// caller that answers on behalf of others (the Redis-protocol server's
-    /// durability waiter) answers them as soon as they are durable. `Err`
-    /// as for `wait_durable`: the fsync failed, or the store was poisoned
-    /// before it, and none of those writes may be assumed durable; if they
-    /// were durable already, `Ok` even on a poisoned store.
-    ///
-    /// ```
-    /// # use mini_kvstore::{KvStore, MemStorage, Options};
-    /// # fn main() -> Result<(), mini_kvstore::Error> {
-    /// # let store = KvStore::open_with(MemStorage::new(), Options::default())?;
-    /// let (a, b) = (store.deferring_durability(), store.deferring_durability());
-    /// a.set("a", "1")?;
-    /// b.set("b", "2")?;
-    /// let through = [a.durability_pending_through(), b.durability_pending_through()];
-    /// let highest = through.into_iter().flatten().max().unwrap_or(0);
-    /// store.wait_durable_through(highest)?; // one fsync acknowledges both
-    /// assert!(!a.durability_pending() && !b.durability_pending());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn wait_durable_through(&self, seq: u64) -> Result<()> {
-        self.shared.wait_durable_through(seq)
-    }
-
-    /// Applies the sync policy after a write: waits, or for a deferring
-    /// handle records the write for [`wait_durable`](Self::wait_durable).
-    /// Every write method ends here.
-    fn after_write(&self, seq: u64) -> Result<()> {
-        self.shared.after_write(seq, self.deferred.as_ref())
-    }
-
     /// Stores `value` under `key`, replacing any previous value.
     pub fn set(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
         self.set_versioned(key, value).map(|_| ())
@@ -340,80 +209,6 @@ impl KvStore {
         expect: Expect,
     ) -> Result<SetOutcome> {
         self.put(key.as_ref(), value.as_ref(), expect, None)
-    }
-
-    /// Stores `value` under `key` for `ttl`: from then on the key reads as
-    /// absent — to `get`, `contains_key`, ranges and counts — and its bytes
-    /// count as dead, until a merge drops them. The expiry is an absolute
-    /// time (by the store's [`Clock`](crate::Clock)) kept in the record, so
-    /// it holds across a reopen.
-    pub fn set_with_ttl(
-        &self,
-        key: impl AsRef<[u8]>,
-        value: impl AsRef<[u8]>,
-        ttl: Duration,
-    ) -> Result<SetOutcome> {
-        let expires_at = expiry(self.shared.now(), ttl);
-        self.put(key.as_ref(), value.as_ref(), Expect::Any, Some(expires_at))
-    }
-
-    /// Gives `key` a new time to live, from now. `Ok(false)` when the key has
-    /// no value. The expiry is part of the record, so this writes the value
-    /// again with it (one read and one append of the whole value).
-    pub fn expire(&self, key: impl AsRef<[u8]>, ttl: Duration) -> Result<bool> {
-        let expires_at = expiry(self.shared.now(), ttl);
-        self.rewrite(key.as_ref(), Some(expires_at), |_| true)
-    }
-
-    /// Takes `key`'s expiry away, so it lives until deleted. `Ok(false)` when
-    /// the key has no value or no expiry. Like [`expire`](Self::expire), it
-    /// writes the value again.
-    pub fn persist(&self, key: impl AsRef<[u8]>) -> Result<bool> {
-        self.rewrite(key.as_ref(), None, |expiring| expiring.is_some())
-    }
-
-    /// How long `key` has left: `None` when it has no value or no expiry.
-    /// Answered from memory, like [`contains_key`](Self::contains_key).
-    pub fn ttl(&self, key: impl AsRef<[u8]>) -> Option<Duration> {
-        let key = key.as_ref();
-        let now = self.shared.now();
-        let index = self.shared.read_index();
-        if !index.contains(key, now) {
-            return None;
-        }
-        let at = index.expiry.get(key)?.at;
-        Some(Duration::from_millis(at.saturating_sub(now)))
-    }
-
-    /// Writes `key`'s value again with expiry `expires_at`, if the key has a
-    /// value and its current expiry passes `wanted`.
-    fn rewrite(
-        &self,
-        key: &[u8],
-        expires_at: Option<u64>,
-        wanted: impl FnOnce(Option<crate::expiry::Expiring>) -> bool,
-    ) -> Result<bool> {
-        check_key(key)?;
-        let seq = {
-            let log = self.shared.log();
-            let mut writer = self.shared.lock_writer();
-            let now = self.shared.now();
-            {
-                let index = self.shared.read_index();
-                if !index.contains(key, now) || !wanted(index.expiry.get(key)) {
-                    return Ok(false);
-                }
-            }
-            // Under the writer lock the value cannot change before it is
-            // written again.
-            let Some(found) = self.shared.reader().get_versioned(key)? else {
-                return Ok(false);
-            };
-            self.append_put(&log, &mut writer, key, &found.value, expires_at, now)?
-                .seq
-        };
-        self.after_write(seq)?;
-        Ok(true)
     }
 
     /// Checks, appends and indexes one put.
@@ -509,96 +304,6 @@ impl KvStore {
         self.shared.reader().get_versioned(key.as_ref())
     }
 
-    /// Applies every change in `batch` together: readers see all of it at
-    /// once, and a crash leaves all of it or none of it. The batch is one
-    /// append and, under [`SyncPolicy::Always`](crate::SyncPolicy::Always), one fsync — the fast way to
-    /// load many keys. Nothing is written if any key or value breaks a limit.
-    pub fn apply(&self, batch: WriteBatch) -> Result<()> {
-        let max = self.shared.options.get_max_value_size();
-        for op in batch.ops() {
-            match op {
-                BatchOp::Set(key, value, _) => {
-                    check_key(key)?;
-                    check_value(value, max)?;
-                }
-                BatchOp::Delete(key) => check_key(key)?,
-            }
-        }
-        let last_seq = {
-            let log = self.shared.log();
-            let mut writer = self.shared.lock_writer();
-            // Every condition against the store as it is before the batch;
-            // one that fails leaves everything unwritten.
-            for (key, expect) in batch.expectations() {
-                self.check_expected(key, expect)?;
-            }
-            // Under the writer lock no other write can change which deletes
-            // find their key: those that do not write nothing.
-            let now = self.shared.now();
-            let changes: Vec<Change<'_>> = if !batch.has_deletes() {
-                batch.ops().map(|op| op.change(now)).collect()
-            } else {
-                let index = self.shared.read_index();
-                let mut present: HashMap<&[u8], bool> = HashMap::new();
-                batch
-                    .ops()
-                    .filter(|op| match *op {
-                        BatchOp::Set(key, _, _) => {
-                            present.insert(key, true);
-                            true
-                        }
-                        BatchOp::Delete(key) => {
-                            // A delete writes a tombstone only if the key
-                            // exists now or is set earlier in the batch.
-                            present
-                                .insert(key, false)
-                                .unwrap_or_else(|| index.contains(key, now))
-                        }
-                    })
-                    .map(|op| op.change(now))
-                    .collect()
-            };
-            if changes.is_empty() {
-                return Ok(());
-            }
-            let mut locations = Vec::with_capacity(changes.len());
-            let last_seq = writer.append(&log, &changes, |_, location| locations.push(location))?;
-            let mut index = writer.index_after_append(&log);
-            let first_seq = last_seq + 1 - changes.len() as u64;
-            let seqs = first_seq..=last_seq;
-            let is_put = |change: &Change<'_>| change.kind != RecordKind::Tombstone;
-            let first_put_seq = changes.iter().zip(seqs.clone()).find(|(c, _)| is_put(c));
-            let tombstones = changes
-                .iter()
-                .zip(&locations)
-                .zip(seqs)
-                .filter(|((change, _), _)| !is_put(change))
-                .map(|((_, at), seq)| TombstoneAt {
-                    offset: at.offset,
-                    len: at.len,
-                    seq,
-                });
-            // A batch is one append: every record is in one segment.
-            index.note_appended(writer.active, first_put_seq.map(|(_, seq)| seq), tombstones);
-            index.apply_batch(
-                changes
-                    .iter()
-                    .zip(&locations)
-                    .map(|(change, location)| (change.key, is_put(change).then_some(*location))),
-            );
-            for (change, seq) in changes.iter().zip(first_seq..) {
-                if is_put(change) {
-                    let expiring = change
-                        .expires_at
-                        .map(|at| crate::expiry::Expiring { at, seq });
-                    index.expiry.set(change.key, expiring);
-                }
-            }
-            last_seq
-        };
-        self.after_write(last_seq)
-    }
-
     /// Deletes `key`. Returns whether it existed; when it did not, nothing is
     /// written.
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<bool> {
@@ -689,58 +394,6 @@ impl KvStore {
             .keys_page(prefix, after, limit, self.shared.now())
     }
 
-    /// Every `(key, value)` whose key is in `range`, in key order; `.rev()`
-    /// on the iterator walks it from the end. Any `RangeBounds` of byte
-    /// strings works:
-    ///
-    /// ```
-    /// # use mini_kvstore::{KvStore, MemStorage, Options};
-    /// # fn main() -> Result<(), mini_kvstore::Error> {
-    /// # let store = KvStore::open_with(MemStorage::new(), Options::default())?;
-    /// for key in ["a", "b", "c", "d"] {
-    ///     store.set(key, key.to_uppercase())?;
-    /// }
-    /// fn keys(
-    ///     iter: impl Iterator<Item = mini_kvstore::Result<(Vec<u8>, Vec<u8>)>>,
-    /// ) -> mini_kvstore::Result<Vec<Vec<u8>>> {
-    ///     iter.map(|item| item.map(|(key, _)| key)).collect()
-    /// }
-    /// assert_eq!(keys(store.range("b".."d"))?, [b"b".to_vec(), b"c".to_vec()]);
-    /// assert_eq!(keys(store.range("c"..))?, [b"c".to_vec(), b"d".to_vec()]);
-    /// assert_eq!(keys(store.range(..="b").rev())?, [b"b".to_vec(), b"a".to_vec()]);
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
-    /// The keys are not copied up front: the scan walks the index a chunk at
-    /// a time (see [`Iter`] for what it sees of writes made meanwhile).
-    pub fn range<K: AsRef<[u8]>, R: RangeBounds<K>>(&self, range: R) -> Iter {
-        let owned = |bound: Bound<&K>| match bound {
-            Bound::Included(key) => Bound::Included(key.as_ref().to_vec()),
-            Bound::Excluded(key) => Bound::Excluded(key.as_ref().to_vec()),
-            Bound::Unbounded => Bound::Unbounded,
-        };
-        Iter::new(
-            Arc::clone(&self.shared),
-            owned(range.start_bound()),
-            owned(range.end_bound()),
-        )
-    }
-
-    /// Every `(key, value)`, in key order.
-    pub fn iter(&self) -> Iter {
-        self.range::<&[u8], _>(..)
-    }
-
-    /// Every `(key, value)` whose key starts with `prefix`, in key order.
-    pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> Iter {
-        let prefix = prefix.as_ref();
-        match prefix_end(prefix) {
-            Some(end) => self.range(prefix..end.as_slice()),
-            None => self.range(prefix..),
-        }
-    }
-
     /// Makes every write so far durable. Always reaches the storage (even
     /// when every write is already durable), so the active segment's own
     /// bookkeeping — a fresh segment's header — is flushed too.
@@ -814,21 +467,6 @@ impl KvStore {
     }
 }
 
-/// The smallest key greater than every key starting with `prefix`, or
-/// `None` when there is none (the prefix is empty or all `0xff`): the
-/// exclusive end of the range a prefix covers, for callers that combine a
-/// prefix with other bounds.
-pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < u8::MAX {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -856,18 +494,5 @@ mod tests {
         assert_eq!(commit.synced(), commit.appended());
         assert_eq!(store.len(), 400);
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod prefix_tests {
-    use super::prefix_end;
-
-    #[test]
-    fn the_end_of_a_prefix_is_its_last_byte_raised_past_any_0xff() {
-        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
-        assert_eq!(prefix_end(b"a\xff\xff"), Some(b"b".to_vec()));
-        assert_eq!(prefix_end(b"\xff"), None);
-        assert_eq!(prefix_end(b""), None);
     }
 }
