@@ -18,7 +18,7 @@
 //! reloaded or restarted.
 //!
 //! Everything here is plain data and pure functions, tested natively
-//! (`tests.rs` walks every lesson on a real store); `app::learn` puts it on
+//! (`tests/` walks every lesson on a real store); `app::learn` puts it on
 //! the page.
 //!
 //! | module | what |

@@ -266,6 +266,21 @@ mod tests {
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+    /// Index rows of keys `k0`, `k1`, … in `segment`, 30 bytes each from
+    /// the first record's offset on, with no TTL.
+    fn index_rows(count: u64, segment: u32) -> Vec<IndexRow> {
+        (0..count)
+            .map(|i| IndexRow {
+                key: format!("k{i}").into_bytes(),
+                segment,
+                offset: 16 + i * 30,
+                len: 30,
+                seq: i + 1,
+                expires_at: None,
+            })
+            .collect()
+    }
+
     #[test]
     fn counts_are_worded_by_the_shared_helper() -> TestResult {
         let store = KvStore::open_with(MemStorage::new(), Options::default())?;
@@ -283,16 +298,7 @@ mod tests {
 
     #[test]
     fn the_index_is_cut_and_filtered() {
-        let rows: Vec<IndexRow> = (0..10)
-            .map(|i| IndexRow {
-                key: format!("k{i}").into_bytes(),
-                segment: 1,
-                offset: 16 + i * 30,
-                len: 30,
-                seq: i + 1,
-                expires_at: None,
-            })
-            .collect();
+        let rows = index_rows(10, 1);
         let html = index_html(&rows, "", Some(b"k2"), 3, &BTreeMap::new());
         assert_eq!(
             html.matches("<tr ").count() + html.matches("<tr>").count(),
@@ -316,16 +322,7 @@ mod tests {
 
     #[test]
     fn an_entry_being_repointed_says_where_it_is_in_words() {
-        let rows: Vec<IndexRow> = (0..3)
-            .map(|i| IndexRow {
-                key: format!("k{i}").into_bytes(),
-                segment: 9,
-                offset: 16 + i * 30,
-                len: 30,
-                seq: i + 1,
-                expires_at: None,
-            })
-            .collect();
+        let rows = index_rows(3, 9);
         let repoint = BTreeMap::from([
             (b"k0".to_vec(), RowRepoint::Moved { from: (3, 40) }),
             (b"k1".to_vec(), RowRepoint::Moving { from: (3, 70) }),

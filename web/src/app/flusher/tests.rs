@@ -80,6 +80,18 @@ fn set(store: &KvStore, key: &str, value: &str) -> TestResult {
     store.set(key, value).map_err(|e| e.to_string())
 }
 
+/// One flush of the store on show, in a turn of its own: what the page's
+/// scheduled flush does.
+async fn flush(flusher: &Flusher) -> TestResult {
+    flusher
+        .claim()
+        .await
+        .flush()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 #[wasm_bindgen_test]
 async fn a_lesson_database_keeps_the_learners_store_apart_and_gives_it_back() -> TestResult {
     let learner = fresh("test-switch-learner").await?;
@@ -92,12 +104,7 @@ async fn a_lesson_database_keeps_the_learners_store_apart_and_gives_it_back() ->
     // The learner's store: a write flushed, then two only in memory.
     set(&mine, "mine", "before the lesson")?;
     set(&mine, "shared", "the learner's")?;
-    flusher
-        .claim()
-        .await
-        .flush()
-        .await
-        .map_err(|e| e.to_string())?;
+    flush(&flusher).await?;
     set(&mine, "unflushed", "only in memory")?;
     set(&mine, "late", "written just before the switch")?;
 
@@ -129,12 +136,7 @@ async fn a_lesson_database_keeps_the_learners_store_apart_and_gives_it_back() ->
 
     set(&in_lesson, "lesson", "the lesson's key")?;
     set(&in_lesson, "shared", "the lesson's")?;
-    flusher
-        .claim()
-        .await
-        .flush()
-        .await
-        .map_err(|e| e.to_string())?;
+    flush(&flusher).await?;
 
     // Each database holds its own store and nothing of the other's.
     let (_, learners) = stored(&learner).await?;
@@ -191,12 +193,7 @@ async fn a_lesson_database_keeps_the_learners_store_apart_and_gives_it_back() ->
 
     // And the learner's next write is flushed to the learner's database.
     set(&back, "after", "back from the lesson")?;
-    flusher
-        .claim()
-        .await
-        .flush()
-        .await
-        .map_err(|e| e.to_string())?;
+    flush(&flusher).await?;
     let (_, learners) = stored(&learner).await?;
     assert_eq!(
         text(&learners, "after")?.as_deref(),

@@ -302,18 +302,7 @@ mod tests {
         store.set("<b>", "x")?;
         store.delete("<b>")?;
         let layout = store.layout()?;
-        let settings = MapSettings {
-            segment_size: 512,
-            strip_px: 600,
-            ..MapSettings::default()
-        };
-        let view = map_view(&layout, &settings);
-        let scale = StripScale {
-            bytes: view.scale,
-            segment_size: 512,
-            px: 600,
-        };
-        let html = strip_html(&view.strips[0], &layout.segments[0], scale);
+        let html = &strips(&layout, 512)[0];
         assert!(html.contains(r#"data-segment="1""#), "{html}");
         assert!(html.contains(r#"data-key="a" data-state="overwritten""#));
         assert!(html.contains(r#"data-key="a" data-state="live""#));
@@ -392,18 +381,7 @@ mod tests {
             store.set(format!("key{i}"), "a value long enough to fill a segment")?;
         }
         let layout = store.layout()?;
-        let settings = MapSettings {
-            segment_size: 256,
-            strip_px: 600,
-            ..MapSettings::default()
-        };
-        let view = map_view(&layout, &settings);
-        let scale = StripScale {
-            bytes: view.scale,
-            segment_size: 256,
-            px: 600,
-        };
-        let html = strip_html(&view.strips[0], &layout.segments[0], scale);
+        let html = &strips(&layout, 256)[0];
         assert!(html.contains(r#"data-i="1:h""#), "{html}");
         assert!(html.contains(r#"data-i="1:0" data-record="1:0" data-key="key0""#));
         let seal = layout.segments[0].records.len() - 1;
