@@ -38,6 +38,10 @@ pub(crate) struct SegmentInfo {
     pub min_put_seq: Option<u64>,
     /// Every tombstone known to be in the segment, in offset order.
     pub tombstones: Vec<TombstoneAt>,
+    /// Bytes of the segment's hint file, when this process wrote or read
+    /// one (0 otherwise): space the store takes beside its segments, which
+    /// the compaction policy's space limit counts.
+    pub hint_bytes: u64,
 }
 
 impl SegmentInfo {
@@ -52,6 +56,7 @@ impl SegmentInfo {
             sealed,
             min_put_seq: None,
             tombstones: Vec::new(),
+            hint_bytes: 0,
         }
     }
 
@@ -221,6 +226,17 @@ impl Index {
 
     pub(crate) fn total_bytes(&self) -> u64 {
         self.segments.values().map(|s| s.len).sum()
+    }
+
+    /// Bytes the store takes on storage: its segments and the hint files
+    /// the index knows of.
+    pub(crate) fn space_bytes(&self) -> u64 {
+        self.total_bytes() + self.hint_bytes()
+    }
+
+    /// Bytes of the hint files the index knows of.
+    pub(crate) fn hint_bytes(&self) -> u64 {
+        self.segments.values().map(|s| s.hint_bytes).sum()
     }
 
     pub(crate) fn live_bytes(&self) -> u64 {

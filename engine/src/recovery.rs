@@ -179,13 +179,12 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
             report.segments += 1;
             report.hinted_segments += 1;
             report.records += hint.records;
-            index.segments.insert(
-                id,
-                summarised(
-                    SegmentInfo::new(hint.kind, len, hint.meta_bytes, true),
-                    &hint,
-                ),
+            let mut info = summarised(
+                SegmentInfo::new(hint.kind, len, hint.meta_bytes, true),
+                &hint,
             );
+            info.hint_bytes = hint_bytes.len() as u64;
+            index.segments.insert(id, info);
             continue;
         }
 
@@ -268,7 +267,10 @@ pub(crate) fn recover(storage: &dyn Storage) -> Result<Recovered> {
         if scan.whole_and_sealed() {
             // Next time, this segment need not be read: leave a hint. Only a
             // cache, so a failure to write one changes nothing.
-            let _ = storage.write_hint(id, &summary.encode_for(&bytes[..segment_len as usize]));
+            let hint = summary.encode_for(&bytes[..segment_len as usize]);
+            if storage.write_hint(id, &hint).is_ok() {
+                info.hint_bytes = hint.len() as u64;
+            }
         }
         debug_assert!(segment_len >= SEGMENT_HEADER_LEN);
         info.len = segment_len;

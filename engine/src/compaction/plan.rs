@@ -61,6 +61,8 @@ pub struct SegmentFacts {
     /// The expired puts in it, as seq and length: dead bytes that a merge
     /// may only drop as it drops a tombstone.
     pub expired: Vec<(u64, u32)>,
+    /// Bytes of its hint file, if the store knows of one (0 otherwise).
+    pub hint_bytes: u64,
 }
 
 /// A segment and its length.
@@ -110,6 +112,7 @@ impl LayoutSnapshot {
                 min_put_seq: info.min_put_seq,
                 tombstones: info.tombstones.clone(),
                 expired: Vec::new(),
+                hint_bytes: info.hint_bytes,
             })
             .collect();
         for put in &expired {
@@ -427,6 +430,7 @@ mod tests {
             min_put_seq: Some(1),
             tombstones: Vec::new(),
             expired: Vec::new(),
+            hint_bytes: 0,
         }
     }
 

@@ -256,6 +256,7 @@ fn summarise(
             min_put_seq: info.min_put_seq,
             tombstones: info.tombstones.clone(),
             expired: Vec::new(),
+            hint_bytes: info.hint_bytes,
         });
     }
     // Both are in id order, as `index.segments` is.

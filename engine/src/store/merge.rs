@@ -54,6 +54,7 @@ const COPY_CHUNK: usize = 1 << 20;
 /// into new segments and removes the old ones.
 pub(crate) fn compact_all(shared: &Shared) -> Result<CompactionReport> {
     let _one_at_a_time = shared.lock_compaction();
+    let _merging = MergeRuns::start(shared);
     shared.commit.check_poisoned()?;
     let started = Start::now(shared);
     let before = shared.stats();
@@ -104,6 +105,14 @@ fn choose(shared: &Shared, snapshot: &LayoutSnapshot) -> PolicyPlan {
 /// Runs the merge the policy chooses now, if anything triggers.
 pub(crate) fn compact_by_policy(shared: &Shared) -> Result<Option<CompactionReport>> {
     let _one_at_a_time = shared.lock_compaction();
+    // From the choice on, not only the copy: a store past its space limit
+    // is paced while the merge that brings it back is chosen too.
+    let merging = MergeRuns::start(shared);
+    merging.finish(policy_merge(shared))
+}
+
+/// The body of [`compact_by_policy`], under the compaction lock.
+fn policy_merge(shared: &Shared) -> Result<Option<CompactionReport>> {
     shared.commit.check_poisoned()?;
     let started = Start::now(shared);
     let before = shared.stats();
@@ -146,6 +155,15 @@ impl Start {
             instant: std::time::Instant::now(),
         }
     }
+
+    /// The time since the merge began, where there is a monotonic clock
+    /// (not on wasm, where nothing waits on it: no writer is paced there).
+    fn elapsed(&self) -> Option<std::time::Duration> {
+        #[cfg(not(target_arch = "wasm32"))]
+        return Some(self.instant.elapsed());
+        #[cfg(target_arch = "wasm32")]
+        None
+    }
 }
 
 /// Why a merge runs, for its report.
@@ -186,16 +204,34 @@ fn run(
         }
     };
 
-    publish::publish(
-        &mut shared.write_index(),
-        &inputs,
-        &plan.survivors,
-        &plan.dropped_expired,
-        &copied,
-    );
+    let reclaimed = {
+        let mut index = shared.write_index();
+        let input_bytes: u64 = inputs
+            .iter()
+            .filter_map(|id| index.segments.get(id))
+            .map(|info| info.len)
+            .sum();
+        let output_bytes: u64 = copied.outputs.iter().map(|o| o.len).sum();
+        publish::publish(
+            &mut index,
+            &inputs,
+            &plan.survivors,
+            &plan.dropped_expired,
+            &copied,
+        );
+        shared
+            .stall
+            .note_space(index.space_bytes(), index.live_bytes());
+        input_bytes.saturating_sub(output_bytes)
+    };
     remove_segments(shared, &inputs);
     for id in &output_ids {
         shared.write_hint_for(*id);
+    }
+    // The whole merge, its choice, removal and hints included: what a
+    // compactor that runs merges back to back gives back per second.
+    if let Some(took) = started.elapsed() {
+        shared.stall.note_reclaimed(reclaimed, took);
     }
 
     let after = shared.stats();
@@ -228,6 +264,40 @@ fn run(
     );
     shared.history.finished(&report);
     Ok(report)
+}
+
+/// A merge running, for the write stall: writers are paced only while
+/// merges are at work (see `stall`) — from the moment one is chosen, and on
+/// after one succeeded, through the short gap before the compactor chooses
+/// the next; a choice of nothing, or a merge that failed, ends it.
+struct MergeRuns<'a> {
+    shared: &'a Shared,
+    succeeded: bool,
+}
+
+impl<'a> MergeRuns<'a> {
+    fn start(shared: &'a Shared) -> Self {
+        shared.stall.note_merging(true);
+        MergeRuns {
+            shared,
+            succeeded: false,
+        }
+    }
+
+    /// Passes `result` on, keeping writers paced after a merge that
+    /// succeeded: another is likely due.
+    fn finish<T>(mut self, result: Result<Option<T>>) -> Result<Option<T>> {
+        self.succeeded = matches!(result, Ok(Some(_)));
+        result
+    }
+}
+
+impl Drop for MergeRuns<'_> {
+    fn drop(&mut self) {
+        if !self.succeeded {
+            self.shared.stall.note_merging(false);
+        }
+    }
 }
 
 /// The output segment being filled.

@@ -20,6 +20,7 @@
 //! | `ttl` | expiry on the handle: set with a time to live, `expire`, `persist`, `ttl` |
 //! | `apply` | write batches, checked whole and appended at once |
 //! | `ranges` | ranges, whole-store and prefix scans on the handle |
+//! | `stall` | pacing writers while merges are behind, to keep the policy's space bound |
 //! | `sealed` | who is told when a segment is sealed: the hint writer and the compactor |
 //! | `background` | the hint writer and periodic sync threads |
 //! | `introspect` | `verify` and `layout`: the store read back as data |
@@ -39,6 +40,7 @@ mod ranges;
 pub(crate) mod read;
 mod sealed;
 pub(crate) mod shared;
+mod stall;
 mod ttl;
 pub(crate) mod write;
 
@@ -62,6 +64,7 @@ pub use iter::Iter;
 pub use read::Versioned;
 use sealed::SealNotices;
 use shared::Shared;
+use stall::WriteStall;
 use write::{Change, Writer, check_key, check_value, create_segment, fresh_segment, preallocate};
 
 /// A handle to an open store. Cheap to clone; clones share the store.
@@ -149,9 +152,16 @@ impl KvStore {
         };
         preallocate(storage.as_ref(), active, options.get_max_segment_size());
 
+        let policy = options.get_compaction_policy();
+        let stall = WriteStall::new(
+            cfg!(not(target_arch = "wasm32")) && policy.get_background(),
+            policy.get_max_space_amplification(),
+            policy.space_room(options.get_max_segment_size()),
+            policy.get_rate_limit(),
+        );
         let shared = Arc::new(Shared {
             storage,
-            policy: options.get_compaction_policy(),
+            policy,
             options,
             compaction: Mutex::new(()),
             writer: Mutex::new(Writer::new(active, active_len, next_seq, next_segment)),
@@ -161,6 +171,7 @@ impl KvStore {
             sealed: SealNotices::default(),
             history: CompactionHistory::default(),
             stop_merges: AtomicBool::new(false),
+            stall,
         });
         Ok(KvStore {
             _background: Arc::new(Background::start(&shared)),

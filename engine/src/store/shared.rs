@@ -25,6 +25,7 @@ use crate::storage::{SegmentId, Storage};
 use super::durability::{Deferred, GroupCommit};
 use super::read::{self, Reader};
 use super::sealed::SealNotices;
+use super::stall::WriteStall;
 use super::write::{Log, Writer};
 
 /// One open store's state.
@@ -45,6 +46,8 @@ pub(crate) struct Shared {
     /// Set when the store closes: a merge in progress stops at its next
     /// chunk and changes nothing.
     pub(crate) stop_merges: AtomicBool,
+    /// Paces writers while merges are behind.
+    pub(crate) stall: WriteStall,
 }
 
 impl Shared {
@@ -79,6 +82,7 @@ impl Shared {
             commit: &self.commit,
             index: &self.index,
             sealed: &self.sealed,
+            stall: &self.stall,
         }
     }
 
@@ -97,6 +101,7 @@ impl Shared {
     /// [`wait_deferred`](Self::wait_deferred). The other policies never
     /// wait, so they note nothing either.
     pub(crate) fn after_write(&self, seq: u64, deferred: Option<&Deferred>) -> crate::Result<()> {
+        self.stall.pace();
         match (self.options.get_sync_policy(), deferred) {
             (SyncPolicy::Always, None) => {
                 self.commit.wait_durable(self.storage.as_ref(), seq, false)
@@ -156,12 +161,20 @@ impl Shared {
             Some(info) if info.sealed => info.len,
             _ => return,
         };
-        if let Ok(Some(bytes)) = read::read_segment(self.storage.as_ref(), id, len)
-            && let Some(hint) = hint::build(&bytes)
-            && let Err(e) = self.storage.write_hint(id, &hint)
-            && e.kind() != std::io::ErrorKind::Unsupported
-        {
-            debug!(segment = %id, error = %e, "could not write a hint file");
+        let Ok(Some(bytes)) = read::read_segment(self.storage.as_ref(), id, len) else {
+            return;
+        };
+        let Some(hint) = hint::build(&bytes) else {
+            return;
+        };
+        match self.storage.write_hint(id, &hint) {
+            Ok(()) => {
+                if let Some(info) = self.write_index().segments.get_mut(&id) {
+                    info.hint_bytes = hint.len() as u64;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {}
+            Err(e) => debug!(segment = %id, error = %e, "could not write a hint file"),
         }
     }
 

@@ -27,6 +27,7 @@ use crate::storage::{SegmentId, Storage};
 
 use super::durability::GroupCommit;
 use super::sealed::SealNotices;
+use super::stall::WriteStall;
 
 /// What the writer lock guards.
 pub(crate) struct Writer {
@@ -55,6 +56,7 @@ pub(crate) struct Log<'a> {
     pub(crate) commit: &'a GroupCommit,
     pub(crate) index: &'a RwLock<Index>,
     pub(crate) sealed: &'a SealNotices,
+    pub(crate) stall: &'a WriteStall,
 }
 
 /// One record to append: a put or a tombstone, borrowed from the caller.
@@ -227,6 +229,7 @@ impl Writer {
             Ok(offset) => {
                 self.active_len = offset + bytes.len() as u64;
                 self.bytes_written += bytes.len() as u64;
+                log.stall.wrote(bytes.len() as u64);
                 Ok(offset)
             }
             Err(e) => {
@@ -264,10 +267,15 @@ impl Writer {
         if let Err(e) = log.storage.truncate(old, self.active_len) {
             debug!(segment = %old, error = %e, "could not give back preallocated space");
         }
-        if let Some(info) = index::write(log.index).segments.get_mut(&old) {
-            info.len += SEAL_LEN;
-            info.meta_bytes += SEAL_LEN;
-            info.sealed = true;
+        {
+            let mut index = index::write(log.index);
+            if let Some(info) = index.segments.get_mut(&old) {
+                info.len += SEAL_LEN;
+                info.meta_bytes += SEAL_LEN;
+                info.sealed = true;
+            }
+            log.stall
+                .note_space(index.space_bytes(), index.live_bytes());
         }
         log.sealed.sealed(old);
         self.active_sealed = true;

@@ -117,7 +117,7 @@ pub struct PolicySettings {
 
 impl Default for PolicySettings {
     /// The engine's defaults: 60 % and 40 %, one segment and a quarter,
-    /// a sixteenth, eight segments (see
+    /// a sixteenth, four segments (see
     /// [`CompactionPolicy::for_segment_size`]).
     fn default() -> Self {
         PolicySettings {
@@ -126,7 +126,7 @@ impl Default for PolicySettings {
             fragmentation_threshold: 40,
             dead_bytes_threshold: 4,
             small_segment: 1,
-            max_merge: 8,
+            max_merge: 4,
         }
     }
 }
@@ -173,7 +173,11 @@ impl PolicySettings {
     }
 
     /// The policy these settings make for segments of `segment_size`, with
-    /// background merging off: in the browser the page runs the merges.
+    /// background merging off: in the browser the page runs the merges. The
+    /// store-wide space limit is off too: the page teaches the per-segment
+    /// triggers and thresholds, and its stores of a few segments would
+    /// otherwise merge by that limit whenever they grew past two or three
+    /// segments of live data.
     pub fn policy(&self, segment_size: u64) -> CompactionPolicy {
         CompactionPolicy::for_segment_size(segment_size)
             .fragmentation_trigger(percent(self.fragmentation_trigger))
@@ -182,6 +186,7 @@ impl PolicySettings {
             .dead_bytes_threshold(sixteenths(self.dead_bytes_threshold, segment_size))
             .small_segment_threshold(sixteenths(self.small_segment, segment_size))
             .max_merge_bytes(segment_size * u64::from(self.max_merge))
+            .max_space_amplification(None)
             .background(false)
     }
 
@@ -218,9 +223,11 @@ mod tests {
         for size in [256, 512, 4096] {
             let store = KvStore::open_with(
                 MemStorage::new(),
-                Options::default()
-                    .max_segment_size(size)
-                    .compaction_policy(CompactionPolicy::default().background(false)),
+                Options::default().max_segment_size(size).compaction_policy(
+                    CompactionPolicy::default()
+                        .max_space_amplification(None)
+                        .background(false),
+                ),
             )?;
             assert_eq!(
                 &PolicySettings::default().policy(size),

@@ -8,7 +8,7 @@
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-use super::panel::{Outcome, PolicyPanel, now};
+use super::panel::{Outcome, PolicyPanel};
 use crate::app::dom::{element, input, select, set_flag};
 use crate::app::store::OpenStore;
 use crate::comparison::ComparePolicy;
@@ -79,7 +79,7 @@ impl PolicyPanel {
         let html = self
             .stage
             .replay()
-            .and_then(|replay| words::merge_status_html(replay, now(), &open.layout));
+            .and_then(|replay| words::merge_status_html(replay, self.map_drawn_at, &open.layout));
         let status = match self.doc.get_element_by_id(MERGE_STATUS) {
             Some(status) => status,
             None if html.is_none() => return,

@@ -74,16 +74,19 @@ impl PolicyPanel {
         }
         let plan = open.store.policy_plan();
         let mut map = PolicyOnMap::of(&plan, open.store.compaction_policy());
-        self.stage.show_on(&mut map, now(), &open.layout);
+        self.map_drawn_at = now();
+        self.stage
+            .show_on(&mut map, self.map_drawn_at, &open.layout);
         self.plan = Some(plan);
         Some(map)
     }
 
-    /// What the index rows show of a merge being replayed, by key.
+    /// What the index rows show of a merge being replayed, by key: as at
+    /// the time the map was drawn.
     pub(crate) fn index_repoint(&self, open: &OpenStore) -> BTreeMap<Vec<u8>, RowRepoint> {
         self.stage
             .replay()
-            .map(|replay| replay.rows(now(), &open.layout))
+            .map(|replay| replay.rows(self.map_drawn_at, &open.layout))
             .unwrap_or_default()
     }
 

@@ -69,6 +69,12 @@ pub(crate) struct PolicyPanel {
     pub(super) series: Series,
     pub(super) side: SideBySide,
     pub(super) stage: MergeStage,
+    /// The clock the map was last drawn at. The index rows and the line
+    /// over the map show a replay as at the same time: read apart, a step
+    /// falling between drawing the map and the index showed them a step
+    /// apart, and for the whole step, since the page redraws a replay only
+    /// when its next step is due.
+    pub(super) map_drawn_at: u64,
     /// `Stats::compactions` when last looked at: more means a merge the
     /// panel did not run (the console's `compact`, Apply), for the chart.
     pub(super) seen_merges: u64,
@@ -101,6 +107,7 @@ impl PolicyPanel {
             series: Series::new(),
             side: SideBySide::default(),
             stage: MergeStage::default(),
+            map_drawn_at: 0,
             seen_merges: 0,
             plan: None,
             timer: Ticker::new(wake),
