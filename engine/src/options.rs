@@ -23,9 +23,12 @@ pub enum SyncPolicy {
     /// (In the browser, where there are no threads, the host calls
     /// [`KvStore::sync`](crate::KvStore::sync) on its own schedule.)
     EveryMillis(u64),
-    /// Writes return at once; data is synced only when a segment fills up,
-    /// on [`KvStore::sync`](crate::KvStore::sync) and when the store is
-    /// dropped. A crash loses whatever the OS had not written back.
+    /// Writes return at once; data is synced when a segment fills up, on
+    /// [`KvStore::sync`](crate::KvStore::sync), when the store is dropped
+    /// and, in steps as the active segment fills, by a background thread
+    /// (see [`Options::background_writeback`]). A crash loses whatever was
+    /// neither synced nor written back by the OS; what survives is a prefix
+    /// of the writes, never a mix.
     Never,
 }
 
@@ -44,6 +47,7 @@ pub struct Options {
     sync_policy: SyncPolicy,
     max_value_size: u64,
     background_hints: bool,
+    background_writeback: bool,
     compaction_policy: CompactionPolicy,
     clock: Arc<dyn Clock>,
 }
@@ -55,6 +59,7 @@ impl Default for Options {
             sync_policy: SyncPolicy::Always,
             max_value_size: DEFAULT_MAX_VALUE_SIZE,
             background_hints: true,
+            background_writeback: true,
             compaction_policy: CompactionPolicy::default(),
             clock: Arc::new(SystemClock),
         }
@@ -96,6 +101,18 @@ impl Options {
         self
     }
 
+    /// Whether, under a sync policy other than `Always`, a background
+    /// thread syncs the active segment each time it grows by a quarter of
+    /// a segment (at most 2 MiB), so that sealing it — a sync under the
+    /// writer lock — waits for one step of dirty pages, not a whole
+    /// segment (native builds; default on). It makes nothing less durable.
+    /// Tests that number storage operations turn it off, as they do the
+    /// hint writer.
+    pub fn background_writeback(mut self, enabled: bool) -> Self {
+        self.background_writeback = enabled;
+        self
+    }
+
     /// When and what compaction merges by itself; the default merges in
     /// the background by Bitcask's rules (see [`CompactionPolicy`]).
     pub fn compaction_policy(mut self, policy: CompactionPolicy) -> Self {
@@ -118,6 +135,11 @@ impl Options {
     /// The clock.
     pub fn get_clock(&self) -> &dyn Clock {
         self.clock.as_ref()
+    }
+
+    /// Whether the active segment is synced in steps in the background.
+    pub fn get_background_writeback(&self) -> bool {
+        self.background_writeback
     }
 
     /// Whether background hint writing is on.

@@ -119,6 +119,7 @@ fn options(policy: SyncPolicy) -> Options {
     Options::default()
         .sync_policy(policy)
         .background_hints(false)
+        .background_writeback(false)
         .compaction_policy(CompactionPolicy::default().background(false))
 }
 

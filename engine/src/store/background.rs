@@ -62,6 +62,11 @@ impl Background {
             if shared.policy.get_background() {
                 threads.extend(compactor(shared));
             }
+            if shared.options.get_background_writeback()
+                && shared.options.get_sync_policy() != SyncPolicy::Always
+            {
+                threads.extend(writeback(shared));
+            }
             if let SyncPolicy::EveryMillis(period) = shared.options.get_sync_policy() {
                 let (stop, stopped) = std::sync::mpsc::channel();
                 threads.extend(periodic_sync(Arc::downgrade(shared), stopped, period));
@@ -80,6 +85,7 @@ impl Drop for Background {
         // ends the sync thread's wait.
         self.shared.stop_merges.store(true, Ordering::Release);
         self.shared.sealed.close();
+        self.shared.writeback.close();
         lock(&self.stop).take();
         let threads = std::mem::take(&mut *lock(&self.threads));
         for thread in threads {
@@ -114,6 +120,50 @@ fn hint_writer(shared: &Arc<Shared>) -> Option<JoinHandle<()>> {
         }
         Err(e) => {
             warn!(error = %e, "could not start the hint writer; hints come from compaction and reopening");
+            None
+        }
+    }
+}
+
+/// Starts the thread that syncs the active segment as it fills (see
+/// `writeback`). It ends when the writeback notices close, or the store is
+/// poisoned.
+#[cfg(not(target_arch = "wasm32"))]
+fn writeback(shared: &Arc<Shared>) -> Option<JoinHandle<()>> {
+    let (sender, receiver) = std::sync::mpsc::channel::<SegmentId>();
+    let store = Arc::downgrade(shared);
+    let spawned = std::thread::Builder::new()
+        .name("kvstore-writeback".into())
+        .spawn(move || {
+            while let Ok(mut id) = receiver.recv() {
+                // Steps passed while a sync ran are one more sync, of the
+                // newest segment: an older one was synced when it was sealed.
+                while let Ok(newer) = receiver.try_recv() {
+                    id = newer;
+                }
+                let Some(shared) = store.upgrade() else { break };
+                if shared.commit.is_poisoned() {
+                    break;
+                }
+                match shared.storage.sync(id) {
+                    Ok(()) => {}
+                    // Sealed, merged and removed since: nothing to sync.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        warn!(segment = %id, error = %e, "writeback sync failed; the store refuses further writes");
+                        shared.commit.poison();
+                        break;
+                    }
+                }
+            }
+        });
+    match spawned {
+        Ok(thread) => {
+            shared.writeback.watch(sender);
+            Some(thread)
+        }
+        Err(e) => {
+            warn!(error = %e, "could not start the writeback thread; segments are synced when sealed");
             None
         }
     }

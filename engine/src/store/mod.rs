@@ -21,6 +21,7 @@
 //! | `apply` | write batches, checked whole and appended at once |
 //! | `ranges` | ranges, whole-store and prefix scans on the handle |
 //! | `stall` | pacing writers while merges are behind, to keep the policy's space bound |
+//! | `writeback` | syncing the active segment in steps as it fills, so its seal waits for one step |
 //! | `sealed` | who is told when a segment is sealed: the hint writer and the compactor |
 //! | `background` | the hint writer and periodic sync threads |
 //! | `introspect` | `verify` and `layout`: the store read back as data |
@@ -43,6 +44,7 @@ pub(crate) mod shared;
 mod stall;
 mod ttl;
 pub(crate) mod write;
+mod writeback;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
@@ -66,6 +68,7 @@ use sealed::SealNotices;
 use shared::Shared;
 use stall::WriteStall;
 use write::{Change, Writer, check_key, check_value, create_segment, fresh_segment, preallocate};
+use writeback::Writeback;
 
 /// A handle to an open store. Cheap to clone; clones share the store.
 ///
@@ -153,6 +156,7 @@ impl KvStore {
         preallocate(storage.as_ref(), active, options.get_max_segment_size());
 
         let policy = options.get_compaction_policy();
+        let options_segment_size = options.get_max_segment_size();
         let stall = WriteStall::new(
             cfg!(not(target_arch = "wasm32")) && policy.get_background(),
             policy.get_max_space_amplification(),
@@ -172,6 +176,7 @@ impl KvStore {
             history: CompactionHistory::default(),
             stop_merges: AtomicBool::new(false),
             stall,
+            writeback: Writeback::new(options_segment_size),
         });
         Ok(KvStore {
             _background: Arc::new(Background::start(&shared)),

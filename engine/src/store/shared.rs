@@ -27,6 +27,7 @@ use super::read::{self, Reader};
 use super::sealed::SealNotices;
 use super::stall::WriteStall;
 use super::write::{Log, Writer};
+use super::writeback::Writeback;
 
 /// One open store's state.
 pub(crate) struct Shared {
@@ -48,6 +49,8 @@ pub(crate) struct Shared {
     pub(crate) stop_merges: AtomicBool,
     /// Paces writers while merges are behind.
     pub(crate) stall: WriteStall,
+    /// Who syncs the active segment in steps as it fills.
+    pub(crate) writeback: Writeback,
 }
 
 impl Shared {
@@ -83,6 +86,7 @@ impl Shared {
             index: &self.index,
             sealed: &self.sealed,
             stall: &self.stall,
+            writeback: &self.writeback,
         }
     }
 

@@ -28,6 +28,7 @@ use crate::storage::{SegmentId, Storage};
 use super::durability::GroupCommit;
 use super::sealed::SealNotices;
 use super::stall::WriteStall;
+use super::writeback::Writeback;
 
 /// What the writer lock guards.
 pub(crate) struct Writer {
@@ -57,6 +58,7 @@ pub(crate) struct Log<'a> {
     pub(crate) index: &'a RwLock<Index>,
     pub(crate) sealed: &'a SealNotices,
     pub(crate) stall: &'a WriteStall,
+    pub(crate) writeback: &'a Writeback,
 }
 
 /// One record to append: a put or a tombstone, borrowed from the caller.
@@ -230,6 +232,7 @@ impl Writer {
                 self.active_len = offset + bytes.len() as u64;
                 self.bytes_written += bytes.len() as u64;
                 log.stall.wrote(bytes.len() as u64);
+                log.writeback.grew(id, offset, self.active_len);
                 Ok(offset)
             }
             Err(e) => {
