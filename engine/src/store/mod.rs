@@ -12,7 +12,7 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | `shared` | [`Shared`](shared::Shared): the state all handles share |
+//! | `shared` | [`Shared`]: the state all handles share |
 //! | `write` | the writer: appends, rotation, key and value checks, the seal encoder |
 //! | `read` | locating and checking records, for `get` and [`Iter`] |
 //! | `durability` | group commit, the poisoned state, and the waits a deferring handle puts off |

@@ -86,7 +86,7 @@ struct Reclaimed {
 }
 
 /// The bytes written since pacing began, against the time they may take.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Pace {
     since: Option<Instant>,
     bytes: u64,
@@ -115,10 +115,7 @@ impl WriteStall {
             merging: AtomicBool::new(false),
             reclaim_rate: AtomicU64::new(first_rate.to_bits()),
             history: Mutex::new(Reclaimed::default()),
-            pace: Mutex::new(Pace {
-                since: None,
-                bytes: 0,
-            }),
+            pace: Mutex::new(Pace::default()),
         }
     }
 
@@ -249,10 +246,7 @@ mod tests {
     #[test]
     fn writers_ahead_of_the_pace_sleep_for_what_they_owe_at_most_max_sleep() {
         let start = Instant::now();
-        let mut pace = Pace {
-            since: None,
-            bytes: 0,
-        };
+        let mut pace = Pace::default();
         // The first write paced starts the clock; what came before is not
         // owed.
         assert_eq!(pace.owe(1 << 30, Some(MIB), start), None);
@@ -268,10 +262,7 @@ mod tests {
     #[test]
     fn pacing_ends_when_there_is_no_rate_and_idle_time_is_no_credit() {
         let start = Instant::now();
-        let mut pace = Pace {
-            since: None,
-            bytes: 0,
-        };
+        let mut pace = Pace::default();
         assert_eq!(pace.owe(0, Some(MIB), start), None);
         assert!(pace.owe(64 * 1024, Some(MIB), start).is_some());
         assert_eq!(pace.owe(1 << 30, None, start), None);
