@@ -9,6 +9,7 @@
 //! execution produces.
 
 use std::collections::BTreeSet;
+use std::ops::Bound;
 
 use crate::format::{RECORD_HEADER_LEN, SEGMENT_HEADER_LEN};
 use crate::index::Index;
@@ -87,6 +88,15 @@ impl LayoutSnapshot {
     /// The facts of `index` at time `now` (ms since the Unix epoch); `active`
     /// is the segment new writes go to.
     pub(crate) fn of(index: &Index, active: Option<SegmentId>, now: u64) -> Self {
+        let mut snapshot = Self::facts(index, active, now);
+        snapshot.live = live_records(index, None, now);
+        snapshot
+    }
+
+    /// The same without the live records (`live` is empty): the segments'
+    /// facts alone, a few per segment, where [`of`](Self::of) copies every
+    /// key — cheap enough to take while writers wait.
+    pub(crate) fn facts(index: &Index, active: Option<SegmentId>, now: u64) -> Self {
         let expired: Vec<ExpiredPut> = index
             .expiry
             .expired(now)
@@ -122,22 +132,57 @@ impl LayoutSnapshot {
                 segment.expired.push((put.seq, put.from.len));
             }
         }
-        let live = index
-            .keys
-            .iter()
-            .filter(|(key, _)| !index.expiry.is_expired(key, now))
-            .map(|(key, at)| Survivor {
-                key: key.to_vec(),
-                from: *at,
-            })
-            .collect();
         LayoutSnapshot {
             segments,
             active,
-            live,
+            live: Vec::new(),
             expired,
         }
     }
+}
+
+/// One page of the live records of `inputs` at `now`: those among the
+/// `limit` keys after `after` (from the first key when `None`). Returns them
+/// and the last key looked at, `None` once the keys are all seen; the next
+/// page starts after it. Between pages the index lock can be let go.
+pub(crate) fn live_records_page(
+    index: &Index,
+    inputs: &BTreeSet<SegmentId>,
+    now: u64,
+    after: Option<&[u8]>,
+    limit: usize,
+) -> (Vec<Survivor>, Option<Vec<u8>>) {
+    let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+    let mut live = Vec::new();
+    let mut last = None;
+    for (key, at) in index.keys.range_from(start).take(limit) {
+        last = Some(key);
+        if inputs.contains(&at.segment) && !index.expiry.is_expired(key, now) {
+            live.push(Survivor {
+                key: key.to_vec(),
+                from: *at,
+            });
+        }
+    }
+    (live, last.map(|key| key.to_vec()))
+}
+
+/// The live records of `index` at `now`: all of them, or those in `inputs`.
+pub(crate) fn live_records(
+    index: &Index,
+    inputs: Option<&BTreeSet<SegmentId>>,
+    now: u64,
+) -> Vec<Survivor> {
+    index
+        .keys
+        .iter()
+        .filter(|(_, at)| inputs.is_none_or(|inputs| inputs.contains(&at.segment)))
+        .filter(|(key, _)| !index.expiry.is_expired(key, now))
+        .map(|(key, at)| Survivor {
+            key: key.to_vec(),
+            from: *at,
+        })
+        .collect()
 }
 
 /// The tombstone rule of a merge. A tombstone hides every older put of its
@@ -439,6 +484,42 @@ mod tests {
             key: key.to_vec(),
             from,
         }
+    }
+
+    #[test]
+    fn pages_of_live_records_cover_those_of_the_inputs_once() {
+        let mut index = Index::default();
+        for id in 1..=3 {
+            index.segments.insert(
+                SegmentId(id),
+                crate::index::SegmentInfo::new(crate::format::SegmentKind::Log, 1000, 16, true),
+            );
+        }
+        for i in 0..50u32 {
+            let key = format!("key-{i:03}");
+            index.insert(key.as_bytes(), loc(1 + i % 3, 16 + 20 * u64::from(i), 20));
+        }
+        let inputs = BTreeSet::from([SegmentId(1), SegmentId(3)]);
+        let mut paged = Vec::new();
+        let mut after: Option<Vec<u8>> = None;
+        let mut pages = 0;
+        loop {
+            let (live, last) = live_records_page(&index, &inputs, 0, after.as_deref(), 7);
+            paged.extend(live);
+            pages += 1;
+            match last {
+                Some(last) => after = Some(last),
+                None => break,
+            }
+        }
+        assert_eq!(
+            pages,
+            50 / 7 + 2,
+            "whole pages, one short one, then the end"
+        );
+        let whole = live_records(&index, Some(&inputs), 0);
+        assert_eq!(whole.len(), 17 + 16, "the keys in segments 1 and 3");
+        assert_eq!(paged, whole);
     }
 
     #[test]

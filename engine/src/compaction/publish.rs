@@ -5,7 +5,9 @@
 //! repointed to its copy only if the index still points where the copy was
 //! read from (a write that raced with the copy wins); the inputs, and any
 //! corrupt ranges recorded in them, leave. Nothing here touches storage, so
-//! the rule is tested on its own.
+//! the rule is tested on its own. The repoints come in parts, so that the
+//! store need not hold the index lock — and every writer and reader off it
+//! — for all of a merge's survivors at once.
 
 use crate::format::SegmentKind;
 use crate::index::{Index, SegmentInfo};
@@ -38,8 +40,15 @@ pub(crate) struct Copied {
 }
 
 /// Applies a committed compaction of `inputs`, whose `survivors` were copied
-/// as `copied` says, to `index`. Returns how many survivors were repointed
-/// (the rest had been overwritten or deleted meanwhile).
+/// as `copied` says, to `index`, all at once. Returns how many survivors
+/// were repointed (the rest had been overwritten or deleted meanwhile).
+///
+/// The store applies the same three steps with the index lock let go
+/// between chunks of repoints ([`admit_outputs`], [`repoint`],
+/// [`retire_inputs`]): between them every entry points at an input or at
+/// its copy, both present and holding the same record, so a reader cannot
+/// tell, and a write that lands between two chunks still wins.
+#[cfg(test)]
 pub(crate) fn publish(
     index: &mut Index,
     inputs: &[SegmentId],
@@ -47,7 +56,15 @@ pub(crate) fn publish(
     dropped_expired: &[Survivor],
     copied: &Copied,
 ) -> usize {
-    debug_assert_eq!(survivors.len(), copied.to.len());
+    admit_outputs(index, copied);
+    let repointed = repoint(index, survivors, &copied.to);
+    retire_inputs(index, inputs, dropped_expired);
+    repointed
+}
+
+/// The first step of publishing: the outputs join the index as sealed
+/// compacted segments, nothing pointing at them yet.
+pub(crate) fn admit_outputs(index: &mut Index, copied: &Copied) {
     for output in &copied.outputs {
         let mut info =
             SegmentInfo::new(SegmentKind::Compacted, output.len, output.meta_bytes, true);
@@ -55,14 +72,23 @@ pub(crate) fn publish(
         info.tombstones = output.tombstones.clone();
         index.segments.insert(output.id, info);
     }
-    let mut repointed = 0;
-    for (survivor, to) in survivors.iter().zip(&copied.to) {
-        if index.repoint(&survivor.key, survivor.from, *to) {
-            repointed += 1;
-        }
-    }
-    // An expired put the merge dropped leaves the index with it — unless a
-    // write replaced it meanwhile.
+}
+
+/// The second, in any number of parts: each survivor moves to its copy
+/// `to` if the index still points where the copy was read from. Returns how
+/// many moved.
+pub(crate) fn repoint(index: &mut Index, survivors: &[Survivor], to: &[Location]) -> usize {
+    debug_assert_eq!(survivors.len(), to.len());
+    survivors
+        .iter()
+        .zip(to)
+        .filter(|(survivor, to)| index.repoint(&survivor.key, survivor.from, **to))
+        .count()
+}
+
+/// The last: expired puts the merge dropped leave (unless a write replaced
+/// them meanwhile), and so do the inputs with their corrupt ranges.
+pub(crate) fn retire_inputs(index: &mut Index, inputs: &[SegmentId], dropped_expired: &[Survivor]) {
     for dropped in dropped_expired {
         if index.get(&dropped.key) == Some(dropped.from) {
             index.remove(&dropped.key);
@@ -74,7 +100,6 @@ pub(crate) fn publish(
     index
         .corrupt
         .retain(|range| !inputs.contains(&range.segment));
-    repointed
 }
 
 #[cfg(test)]
@@ -181,5 +206,37 @@ mod tests {
             40,
             "only b's copy is live"
         );
+    }
+
+    #[test]
+    fn published_in_parts_a_write_between_parts_still_wins() {
+        let mut index = index();
+        let survivors = [survivor(b"a", at(1, 16, 30)), survivor(b"b", at(2, 16, 40))];
+        let copied = Copied {
+            to: vec![at(4, 16, 30), at(4, 46, 40)],
+            outputs: vec![output(4, 150, 80)],
+        };
+        let inputs = [SegmentId(1), SegmentId(2)];
+        admit_outputs(&mut index, &copied);
+        assert_eq!(repoint(&mut index, &survivors[..1], &copied.to[..1]), 1);
+        // Between the parts, both the input and the copy are in the index:
+        // `b` still reads from its input.
+        assert!(index.segments.contains_key(&SegmentId(2)));
+        assert_eq!(index.get(b"b"), Some(at(2, 16, 40)));
+        // `b` is overwritten before its part comes.
+        index.insert(b"b", at(3, 66, 41));
+        assert_eq!(repoint(&mut index, &survivors[1..], &copied.to[1..]), 0);
+        retire_inputs(&mut index, &inputs, &[]);
+
+        assert_eq!(index.get(b"a"), Some(at(4, 16, 30)));
+        assert_eq!(index.get(b"b"), Some(at(3, 66, 41)));
+        let ids: Vec<SegmentId> = index.segments.keys().copied().collect();
+        assert_eq!(ids, vec![SegmentId(3), SegmentId(4)]);
+        assert_eq!(
+            index.segments[&SegmentId(4)].live_bytes,
+            30,
+            "only a's copy is live"
+        );
+        assert!(index.corrupt.is_empty());
     }
 }

@@ -5,7 +5,13 @@
 //! cursor. Appends collect in a small per-segment buffer (up to
 //! [`WRITE_BUFFER`] bytes) and reach the file in one `pwrite` when it fills,
 //! on `sync`, `truncate` and close: one system call per record would cap
-//! unsynced writes at a few hundred thousand a second. The `Storage`
+//! unsynced writes at a few hundred thousand a second. A buffer written
+//! because it is full is written up to the file's last page boundary only,
+//! the rest staying for the next write, so that no page is written in two
+//! halves; and it is small, because the append that fills it pays for the
+//! write, which sets the slowest percent of appends (docs/BENCHMARKS.md;
+//! handing full buffers to a thread instead was tried and was slower on two
+//! cores, where that thread takes turns with the writer and the merges). The `Storage`
 //! contract allows it — unsynced appends may be lost in a crash — and reads
 //! see buffered bytes like any others. A new file is only durable once its
 //! directory entry is, so the first `sync` of a new segment also syncs the
@@ -50,8 +56,9 @@ pub struct FileStorage {
 }
 
 /// Appends are buffered up to this many bytes per segment before they are
-/// written to the file.
-pub(crate) const WRITE_BUFFER: usize = 64 * 1024;
+/// written to the file. A larger buffer gains little throughput and makes
+/// the append that pays for the write much slower.
+pub(crate) const WRITE_BUFFER: usize = 16 * 1024;
 
 #[derive(Debug)]
 struct Handle {
@@ -205,6 +212,30 @@ impl Handle {
     }
 }
 
+impl Handle {
+    /// Writes the buffered bytes up to the last page boundary of the file
+    /// and keeps the rest: a write of whole pages is cheaper than one that
+    /// starts or ends inside a page (the kernel must zero, and later
+    /// revisit, a page it only partly fills). On failure nothing moves.
+    fn flush_pages(&self, tail: &mut Tail) -> io::Result<()> {
+        let end = tail.written + tail.buffer.len() as u64;
+        let whole = end - end % PAGE;
+        if whole <= tail.written {
+            return self.flush(tail);
+        }
+        let take = (whole - tail.written) as usize;
+        write_all_at(&self.file, &tail.buffer[..take], tail.written)?;
+        tail.written = whole;
+        tail.file_len = tail.file_len.max(tail.written);
+        self.publish(tail);
+        tail.buffer.drain(..take);
+        Ok(())
+    }
+}
+
+/// The page size the file's writes are aligned to.
+const PAGE: u64 = 4096;
+
 impl Drop for Handle {
     fn drop(&mut self) {
         // Best effort: a store closed without `sync` (SyncPolicy::Never)
@@ -248,8 +279,10 @@ impl Storage for FileStorage {
         let handle = self.handle(id)?;
         let mut tail = handle.tail();
         let offset = tail.written + tail.buffer.len() as u64;
-        if tail.buffer.len() + bytes.len() > WRITE_BUFFER {
+        if bytes.len() >= WRITE_BUFFER {
             handle.flush(&mut tail)?;
+        } else if tail.buffer.len() + bytes.len() > WRITE_BUFFER {
+            handle.flush_pages(&mut tail)?;
         }
         if bytes.len() >= WRITE_BUFFER {
             // Too big to be worth copying: straight to the file.
@@ -527,6 +560,34 @@ mod tests {
         assert_eq!(&again, b"after the cut");
         storage.sync(id)?;
         assert_eq!(std::fs::read(storage.segment_path(id))?, expected);
+        Ok(())
+    }
+
+    #[test]
+    fn a_full_buffer_is_written_up_to_a_page_boundary()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = temp_dir()?;
+        let storage = FileStorage::open(dir.path())?;
+        let id = SegmentId(1);
+        storage.create(id)?;
+        let record = [5u8; 1000];
+        let mut appended = 0u64;
+        let mut writes = 0;
+        while writes < 5 {
+            let before = std::fs::metadata(storage.segment_path(id))?.len();
+            storage.append(id, &record)?;
+            appended += record.len() as u64;
+            let after = std::fs::metadata(storage.segment_path(id))?.len();
+            if after != before {
+                writes += 1;
+                assert_eq!(after % PAGE, 0, "a write by fullness ends on a page");
+                assert!(appended - after < PAGE + record.len() as u64);
+            }
+        }
+        assert_eq!(storage.len(id)?, appended);
+        let mut all = vec![0u8; appended as usize];
+        storage.read_at(id, 0, &mut all)?;
+        assert!(all.iter().all(|&b| b == 5));
         Ok(())
     }
 

@@ -108,6 +108,7 @@ fn hint_writer(shared: &Arc<Shared>) -> Option<JoinHandle<()>> {
     let spawned = std::thread::Builder::new()
         .name("kvstore-hints".into())
         .spawn(move || {
+            lower_priority();
             for id in receiver {
                 let Some(shared) = store.upgrade() else { break };
                 shared.write_hint_for(id);
@@ -181,7 +182,10 @@ fn compactor(shared: &Arc<Shared>) -> Option<JoinHandle<()>> {
     let interval = shared.policy.get_check_interval();
     let spawned = std::thread::Builder::new()
         .name("kvstore-compactor".into())
-        .spawn(move || compact_until_closed(&store, &receiver, interval));
+        .spawn(move || {
+            lower_priority();
+            compact_until_closed(&store, &receiver, interval)
+        });
     match spawned {
         Ok(thread) => {
             shared.sealed.watch_merges(sender);
@@ -253,6 +257,42 @@ fn periodic_sync(
         Err(e) => {
             warn!(error = %e, "could not start the background sync thread; writes are synced on sync() and close only");
             None
+        }
+    }
+}
+
+/// The priority the hint writer and the compactor take, on the crate's
+/// scale of 0 (lowest) to 99: niceness 10, where a thread wanting a core
+/// gets about a tenth of the share of one at the default priority.
+#[cfg(target_os = "linux")]
+const BACKGROUND_PRIORITY: u8 = 22;
+
+/// Lowers the calling thread's CPU priority, for threads whose work can
+/// wait. On a machine with few cores, a thread the writer wakes (a seal
+/// wakes the hint writer and the compactor) would otherwise take the
+/// writer's core at once, and the write waits out the woken thread's whole
+/// time slice. So these threads run under `SCHED_BATCH`, which the
+/// scheduler never lets preempt another thread on waking, at a higher
+/// niceness (RocksDB lowers its compaction threads' priority likewise).
+/// Falling behind is bounded: when merges fall behind, the write stall
+/// slows writers, which frees the core. Linux only — there a thread has
+/// its own policy and niceness, not the whole process — and best effort.
+#[cfg(not(target_arch = "wasm32"))]
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+        };
+        let Ok(value) = ThreadPriorityValue::try_from(BACKGROUND_PRIORITY) else {
+            return;
+        };
+        if let Err(e) = thread_priority::unix::set_thread_priority_and_policy(
+            thread_priority::unix::thread_native_id(),
+            ThreadPriority::Crossplatform(value),
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+        ) {
+            debug!(error = ?e, "could not lower a background thread's priority");
         }
     }
 }

@@ -47,6 +47,16 @@ use super::read::read_segment;
 use super::shared::Shared;
 use super::write::{create_segment, encode_seal};
 
+/// Survivors repointed per hold of the index lock when a merge is
+/// published: a fraction of a millisecond of lookups, so a writer waits no
+/// longer than that for a merge.
+const REPOINTS_PER_LOCK: usize = 256;
+
+/// Keys looked at per hold of the index lock while a merge reads its
+/// inputs' live records: as for repoints, a writer waits a fraction of a
+/// millisecond for a merge at most.
+const KEYS_PER_LOCK: usize = 1024;
+
 /// Bytes buffered before an append during compaction.
 const COPY_CHUNK: usize = 1 << 20;
 
@@ -89,6 +99,50 @@ fn snapshot(shared: &Shared) -> (LayoutSnapshot, u64) {
     (snapshot, writer.next_seq)
 }
 
+/// The plan of a merge of `inputs`, chosen from `facts`, with the inputs'
+/// live records as they are now — read a page of keys at a time, writers
+/// going on between pages — and the next seq after reading them.
+/// `now` is the time the facts were taken at: a record is live or expired
+/// by the same clock in both, so none that expired in between is neither
+/// copied nor dropped.
+///
+/// Reading the records later than the facts is safe: nothing new comes to
+/// point into a sealed segment while the compaction lock is held (only a
+/// merge repoints, and merges run one at a time), so the records read are
+/// those of the facts less some a write has since replaced — dead, and
+/// dropped; and a key written between two pages points into the active
+/// segment, not an input, wherever the pages stand. The next seq is read after them so that it is still above
+/// every record the plan drops as dead: the merge makes every write below
+/// it durable before its commit (see `write_outputs`), and the writes that
+/// replaced the dropped records are among them. The facts' tombstone rule
+/// holds too: every segment made since holds only newer records.
+fn inputs_live(
+    shared: &Shared,
+    mut facts: LayoutSnapshot,
+    inputs: &[SegmentId],
+    now: u64,
+) -> (CompactionPlan, u64) {
+    let inputs: BTreeSet<SegmentId> = inputs.iter().copied().collect();
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let (live, last) = plan::live_records_page(
+            &shared.read_index(),
+            &inputs,
+            now,
+            after.as_deref(),
+            KEYS_PER_LOCK,
+        );
+        facts.live.extend(live);
+        match last {
+            Some(last) => after = Some(last),
+            None => break,
+        }
+    }
+    let next_seq = shared.lock_writer().next_seq;
+    let plan = plan::plan_merge(&facts, &inputs, shared.options.get_max_segment_size());
+    (plan, next_seq)
+}
+
 /// What the policy would merge now.
 pub(crate) fn policy_plan(shared: &Shared) -> PolicyPlan {
     choose(shared, &snapshot(shared).0)
@@ -116,11 +170,19 @@ fn policy_merge(shared: &Shared) -> Result<Option<CompactionReport>> {
     shared.commit.check_poisoned()?;
     let started = Start::now(shared);
     let before = shared.stats();
-    let (snapshot, next_seq) = snapshot(shared);
-    let choice = choose(shared, &snapshot);
-    let Some(plan) = choice.merge else {
+    // The policy chooses from the segments' facts, taken while writers
+    // wait; the live records of the inputs it chose are read after, with
+    // writers going on (see `inputs_live`).
+    let now = shared.now();
+    let facts = {
+        let writer = shared.lock_writer();
+        LayoutSnapshot::facts(&shared.read_index(), Some(writer.active), now)
+    };
+    let choice = choose(shared, &facts);
+    let Some(chosen) = choice.merge else {
         return Ok(None);
     };
+    let (plan, next_seq) = inputs_live(shared, facts, &chosen.inputs, now);
     let reasons = choice
         .segments
         .iter()
@@ -204,24 +266,31 @@ fn run(
         }
     };
 
-    let reclaimed = {
+    // Published in parts (see `compaction::publish`): writers and readers
+    // wait for one part of the repoints at most, not for all of them.
+    let input_bytes = {
         let mut index = shared.write_index();
-        let input_bytes: u64 = inputs
+        publish::admit_outputs(&mut index, &copied);
+        inputs
             .iter()
             .filter_map(|id| index.segments.get(id))
             .map(|info| info.len)
-            .sum();
-        let output_bytes: u64 = copied.outputs.iter().map(|o| o.len).sum();
-        publish::publish(
-            &mut index,
-            &inputs,
-            &plan.survivors,
-            &plan.dropped_expired,
-            &copied,
-        );
+            .sum::<u64>()
+    };
+    for (survivors, to) in plan
+        .survivors
+        .chunks(REPOINTS_PER_LOCK)
+        .zip(copied.to.chunks(REPOINTS_PER_LOCK))
+    {
+        publish::repoint(&mut shared.write_index(), survivors, to);
+    }
+    let reclaimed = {
+        let mut index = shared.write_index();
+        publish::retire_inputs(&mut index, &inputs, &plan.dropped_expired);
         shared
             .stall
             .note_space(index.space_bytes(), index.live_bytes());
+        let output_bytes: u64 = copied.outputs.iter().map(|o| o.len).sum();
         input_bytes.saturating_sub(output_bytes)
     };
     remove_segments(shared, &inputs);

@@ -17,9 +17,10 @@
 //!   under it (`PACE_SHARE`), so space goes down while they are paced. A
 //!   writer sleeps once the bytes it and the others wrote since pacing
 //!   began are ahead of that rate by [`MIN_SLEEP`], for at most
-//!   [`MAX_SLEEP`] at a time: a few writes in a thousand wait a few
-//!   milliseconds instead of every write a few microseconds, so the p99 of
-//!   writes barely moves while their rate does.
+//!   [`MAX_SLEEP`] at a time: a few writes in a thousand wait a
+//!   millisecond or a few instead of every write a few microseconds, so
+//!   the p99 of writes barely moves while their rate does, and no write
+//!   waits longer than the longest sleep.
 //!
 //! Sleeps happen after a write, outside every lock; a merge never waits for
 //! a writer, so pacing cannot deadlock. Only where a background compactor
@@ -33,9 +34,14 @@ use std::time::{Duration, Instant};
 use crate::compaction::policy::over_space_bound;
 
 /// The shortest sleep worth taking: below it, the bytes are carried over.
-pub(crate) const MIN_SLEEP: Duration = Duration::from_millis(2);
-/// The longest one write sleeps, whatever is owed.
-pub(crate) const MAX_SLEEP: Duration = Duration::from_millis(20);
+pub(crate) const MIN_SLEEP: Duration = Duration::from_millis(1);
+/// The longest one write sleeps, whatever is owed: what is left is owed by
+/// the writes after it, so a paced writer's rate is the same and no single
+/// write waits long (RocksDB's delayed writes, likewise, sleep a
+/// millisecond at a time).
+pub(crate) const MAX_SLEEP: Duration = Duration::from_millis(5);
+/// Writers this far behind the pace (they were idle) get no credit for it.
+const IDLE_CREDIT: Duration = Duration::from_millis(20);
 /// Paced writers get at most this share of the rate merges give space
 /// back, so space goes down while they are paced...
 const PACE_SHARE: f64 = 0.9;
@@ -226,7 +232,7 @@ impl Pace {
         let due = since + Duration::from_secs_f64(self.bytes as f64 / rate);
         let ahead = due.saturating_duration_since(now);
         if ahead < MIN_SLEEP {
-            if now.saturating_duration_since(due) > MAX_SLEEP {
+            if now.saturating_duration_since(due) > IDLE_CREDIT {
                 // Behind the pace (writers were idle): no credit for it.
                 self.since = Some(now);
                 self.bytes = 0;
@@ -250,11 +256,12 @@ mod tests {
         // The first write paced starts the clock; what came before is not
         // owed.
         assert_eq!(pace.owe(1 << 30, Some(MIB), start), None);
-        // 1 MiB/s: 1 KiB is about 1 ms — less than a sleep is worth.
+        // 1 MiB/s: 1 KiB is a little under 1 ms — less than a sleep is
+        // worth.
         assert_eq!(pace.owe(1024, Some(MIB), start), None);
-        // Another 9 KiB at once: 10 ms owed in all.
-        let slept = pace.owe(9 * 1024, Some(MIB), start);
-        assert_eq!(slept.map(|d| d.as_millis()), Some(9));
+        // Another 3 KiB at once: 3.9 ms owed in all.
+        let slept = pace.owe(3 * 1024, Some(MIB), start);
+        assert_eq!(slept.map(|d| d.as_millis()), Some(3));
         // A whole MiB more: a second owed, MAX_SLEEP taken.
         assert_eq!(pace.owe(1 << 20, Some(MIB), start), Some(MAX_SLEEP));
     }
