@@ -18,7 +18,11 @@
 //!
 //! The copy holds no lock that writers need: it reads immutable sealed
 //! segments and writes segments nobody else knows of yet. The writer lock is
-//! taken only to rotate (full compaction) and to take segment numbers.
+//! taken only to rotate (full compaction), to take segment numbers, and for
+//! a moment to read the segments' facts and the next seq. The index lock is
+//! held a page at a time — of keys while a policy merge reads its inputs'
+//! live records, of repoints while it publishes — so a writer waits for a
+//! merge a fraction of a millisecond at most.
 //!
 //! A merge that fails — a full disk, any write error — removes its partial
 //! outputs and leaves the inputs in charge: nothing was published, so the
@@ -90,13 +94,12 @@ pub(crate) fn compact_all(shared: &Shared) -> Result<CompactionReport> {
     run(shared, plan, next_seq, started, before, why)
 }
 
-/// The store's layout now, and the next seq at that moment: every record
-/// the index points past — every record a merge planned from this snapshot
-/// may drop as dead — has a smaller seq.
-fn snapshot(shared: &Shared) -> (LayoutSnapshot, u64) {
+/// The store's whole layout now, live records included, for showing what
+/// the policy would do (a merge reads the records of its inputs only: see
+/// `inputs_live`).
+fn snapshot(shared: &Shared) -> LayoutSnapshot {
     let writer = shared.lock_writer();
-    let snapshot = LayoutSnapshot::of(&shared.read_index(), Some(writer.active), shared.now());
-    (snapshot, writer.next_seq)
+    LayoutSnapshot::of(&shared.read_index(), Some(writer.active), shared.now())
 }
 
 /// The plan of a merge of `inputs`, chosen from `facts`, with the inputs'
@@ -145,7 +148,7 @@ fn inputs_live(
 
 /// What the policy would merge now.
 pub(crate) fn policy_plan(shared: &Shared) -> PolicyPlan {
-    choose(shared, &snapshot(shared).0)
+    choose(shared, &snapshot(shared))
 }
 
 fn choose(shared: &Shared, snapshot: &LayoutSnapshot) -> PolicyPlan {
