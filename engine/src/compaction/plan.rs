@@ -157,12 +157,7 @@ pub(crate) fn live_records_page(
     let mut last = None;
     for (key, at) in index.keys.range_from(start).take(limit) {
         last = Some(key);
-        if inputs.contains(&at.segment) && !index.expiry.is_expired(key, now) {
-            live.push(Survivor {
-                key: key.to_vec(),
-                from: *at,
-            });
-        }
+        live.extend(live_record(index, Some(inputs), now, key, at));
     }
     (live, last.map(|key| key.to_vec()))
 }
@@ -176,13 +171,24 @@ pub(crate) fn live_records(
     index
         .keys
         .iter()
-        .filter(|(_, at)| inputs.is_none_or(|inputs| inputs.contains(&at.segment)))
-        .filter(|(key, _)| !index.expiry.is_expired(key, now))
-        .map(|(key, at)| Survivor {
-            key: key.to_vec(),
-            from: *at,
-        })
+        .filter_map(|(key, at)| live_record(index, inputs, now, key, at))
         .collect()
+}
+
+/// `key`'s record at `at`, if it is live at `now` and (given `inputs`) in
+/// one of them.
+fn live_record(
+    index: &Index,
+    inputs: Option<&BTreeSet<SegmentId>>,
+    now: u64,
+    key: &[u8],
+    at: &Location,
+) -> Option<Survivor> {
+    let wanted = inputs.is_none_or(|inputs| inputs.contains(&at.segment));
+    (wanted && !index.expiry.is_expired(key, now)).then(|| Survivor {
+        key: key.to_vec(),
+        from: *at,
+    })
 }
 
 /// The tombstone rule of a merge. A tombstone hides every older put of its

@@ -158,15 +158,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn outputs_replace_inputs_and_survivors_move_to_their_copies() {
-        let mut index = index();
+    /// A merge of segments 1 and 2 that copied `a` and `b` into segment 4.
+    fn merge_of_a_and_b() -> ([Survivor; 2], Copied, [SegmentId; 2]) {
         let survivors = [survivor(b"a", at(1, 16, 30)), survivor(b"b", at(2, 16, 40))];
         let copied = Copied {
             to: vec![at(4, 16, 30), at(4, 46, 40)],
             outputs: vec![output(4, 150, 80)],
         };
-        let inputs = [SegmentId(1), SegmentId(2)];
+        (survivors, copied, [SegmentId(1), SegmentId(2)])
+    }
+
+    #[test]
+    fn outputs_replace_inputs_and_survivors_move_to_their_copies() {
+        let mut index = index();
+        let (survivors, copied, inputs) = merge_of_a_and_b();
         assert_eq!(publish(&mut index, &inputs, &survivors, &[], &copied), 2);
 
         let ids: Vec<SegmentId> = index.segments.keys().copied().collect();
@@ -193,12 +198,7 @@ mod tests {
         let mut index = index();
         // `a` was overwritten into the active segment after the copy read it.
         index.insert(b"a", at(3, 66, 31));
-        let survivors = [survivor(b"a", at(1, 16, 30)), survivor(b"b", at(2, 16, 40))];
-        let copied = Copied {
-            to: vec![at(4, 16, 30), at(4, 46, 40)],
-            outputs: vec![output(4, 150, 80)],
-        };
-        let inputs = [SegmentId(1), SegmentId(2)];
+        let (survivors, copied, inputs) = merge_of_a_and_b();
         assert_eq!(publish(&mut index, &inputs, &survivors, &[], &copied), 1);
         assert_eq!(index.get(b"a"), Some(at(3, 66, 31)));
         assert_eq!(
@@ -211,12 +211,7 @@ mod tests {
     #[test]
     fn published_in_parts_a_write_between_parts_still_wins() {
         let mut index = index();
-        let survivors = [survivor(b"a", at(1, 16, 30)), survivor(b"b", at(2, 16, 40))];
-        let copied = Copied {
-            to: vec![at(4, 16, 30), at(4, 46, 40)],
-            outputs: vec![output(4, 150, 80)],
-        };
-        let inputs = [SegmentId(1), SegmentId(2)];
+        let (survivors, copied, inputs) = merge_of_a_and_b();
         admit_outputs(&mut index, &copied);
         assert_eq!(repoint(&mut index, &survivors[..1], &copied.to[..1]), 1);
         // Between the parts, both the input and the copy are in the index:

@@ -11,8 +11,8 @@
 //! halves; and it is small, because the append that fills it pays for the
 //! write, which sets the slowest percent of appends (docs/BENCHMARKS.md;
 //! handing full buffers to a thread instead was tried and was slower on two
-//! cores, where that thread takes turns with the writer and the merges). The `Storage`
-//! contract allows it — unsynced appends may be lost in a crash — and reads
+//! cores, where that thread takes turns with the writer and the merges).
+//! The `Storage` contract allows it — unsynced appends may be lost in a crash — and reads
 //! see buffered bytes like any others. A new file is only durable once its
 //! directory entry is, so the first `sync` of a new segment also syncs the
 //! directory, and `remove` syncs the directory before it returns.
@@ -193,42 +193,38 @@ impl Handle {
     /// Writes the buffer to the file. On failure the buffer is kept (reads
     /// still see it) and `written` is re-learned from the file.
     fn flush(&self, tail: &mut Tail) -> io::Result<()> {
-        if tail.buffer.is_empty() {
-            return Ok(());
+        self.write_front(tail, tail.buffer.len())?;
+        if tail.buffer.capacity() > 4 * WRITE_BUFFER {
+            tail.buffer = Vec::new();
         }
-        match write_all_at(&self.file, &tail.buffer, tail.written) {
-            Ok(()) => {
-                tail.written += tail.buffer.len() as u64;
-                tail.file_len = tail.file_len.max(tail.written);
-                self.publish(tail);
-                tail.buffer.clear();
-                if tail.buffer.capacity() > 4 * WRITE_BUFFER {
-                    tail.buffer = Vec::new();
-                }
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
+        Ok(())
     }
-}
 
-impl Handle {
     /// Writes the buffered bytes up to the last page boundary of the file
     /// and keeps the rest: a write of whole pages is cheaper than one that
     /// starts or ends inside a page (the kernel must zero, and later
-    /// revisit, a page it only partly fills). On failure nothing moves.
+    /// revisit, a page it only partly fills). A buffer that reaches no
+    /// boundary is written whole.
     fn flush_pages(&self, tail: &mut Tail) -> io::Result<()> {
         let end = tail.written + tail.buffer.len() as u64;
-        let whole = end - end % PAGE;
-        if whole <= tail.written {
+        let whole_pages = (end - end % PAGE).saturating_sub(tail.written) as usize;
+        if whole_pages == 0 {
             return self.flush(tail);
         }
-        let take = (whole - tail.written) as usize;
-        write_all_at(&self.file, &tail.buffer[..take], tail.written)?;
-        tail.written = whole;
+        self.write_front(tail, whole_pages)
+    }
+
+    /// Writes the first `len` buffered bytes to the file and drops them
+    /// from the buffer. On failure nothing moves.
+    fn write_front(&self, tail: &mut Tail, len: usize) -> io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        write_all_at(&self.file, &tail.buffer[..len], tail.written)?;
+        tail.written += len as u64;
         tail.file_len = tail.file_len.max(tail.written);
         self.publish(tail);
-        tail.buffer.drain(..take);
+        tail.buffer.drain(..len);
         Ok(())
     }
 }
@@ -280,12 +276,9 @@ impl Storage for FileStorage {
         let mut tail = handle.tail();
         let offset = tail.written + tail.buffer.len() as u64;
         if bytes.len() >= WRITE_BUFFER {
+            // Too big to be worth copying: straight to the file, after what
+            // is buffered.
             handle.flush(&mut tail)?;
-        } else if tail.buffer.len() + bytes.len() > WRITE_BUFFER {
-            handle.flush_pages(&mut tail)?;
-        }
-        if bytes.len() >= WRITE_BUFFER {
-            // Too big to be worth copying: straight to the file.
             write_all_at(&handle.file, bytes, tail.written).inspect_err(|_| {
                 // Part of it may have landed; nothing after `written` counts.
                 let _ = handle.file.set_len(tail.written);
@@ -294,6 +287,9 @@ impl Storage for FileStorage {
             tail.file_len = tail.file_len.max(tail.written);
             handle.publish(&tail);
         } else {
+            if tail.buffer.len() + bytes.len() > WRITE_BUFFER {
+                handle.flush_pages(&mut tail)?;
+            }
             tail.buffer.extend_from_slice(bytes);
         }
         Ok(offset)
